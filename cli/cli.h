@@ -1,0 +1,30 @@
+/* cli.h: the subcommands of the single `lodestone` binary and the helpers they share.
+ * Only cli/ decides to exit; commands return the process exit code: 0 ok, 1 failure, 2 usage. */
+#ifndef LDS_CLI_H
+#define LDS_CLI_H
+
+#include "common.h"
+
+/* Prints "lodestone: <what>: <why>" to stderr and returns 1. */
+int lds_cli_fail(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "lodestone: <error message>" for an lds_error and returns 1. */
+int lds_cli_fail_error(const lds_error *err);
+/* Prints "lodestone <command>: <why>" and a hint to use --help, returns 2. */
+int lds_cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when stderr is a terminal (progress lines are shown only then). */
+int lds_cli_is_tty(void);
+
+int lds_cmd_process(int argc, char **argv);
+int lds_cmd_fingerprint(int argc, char **argv);
+int lds_cmd_compare(int argc, char **argv);
+int lds_cmd_verify(int argc, char **argv);
+int lds_cmd_keys(int argc, char **argv);
+int lds_cmd_log(int argc, char **argv);
+int lds_cmd_serve(int argc, char **argv);
+int lds_cmd_worker(int argc, char **argv);
+int lds_cmd_deposit(int argc, char **argv);
+int lds_cmd_reprocess(int argc, char **argv);
+int lds_cmd_queue(int argc, char **argv);
+int lds_cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,11 @@
+/* cmd_queue.c: `lodestone queue` (not built yet). */
+#include <string.h>
+
+#include "cli.h"
+
+int lds_cmd_queue(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--help") == 0)
+        return 0;
+    return lds_cli_fail("queue", "not implemented yet");
+}

@@ -1,0 +1,11 @@
+/* cmd_serve.c: `lodestone serve` (not built yet). */
+#include <string.h>
+
+#include "cli.h"
+
+int lds_cmd_serve(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--help") == 0)
+        return 0;
+    return lds_cli_fail("serve", "not implemented yet");
+}

@@ -1,0 +1,11 @@
+/* cmd_worker.c: `lodestone worker` (not built yet). */
+#include <string.h>
+
+#include "cli.h"
+
+int lds_cmd_worker(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--help") == 0)
+        return 0;
+    return lds_cli_fail("worker", "not implemented yet");
+}

@@ -1,0 +1,139 @@
+/*
+ * common.h: what every lodestone library shares: status codes and errors, growable byte buffers
+ * with caps, file helpers, SHA-256, logging, time.
+ *
+ * Error convention (STYLE.md): a function that can fail returns lds_status and fills an lds_error
+ * whose message names the thing and the reason. The first error set wins, so the root cause
+ * survives unwinding. Libraries never exit.
+ */
+#ifndef LDS_COMMON_H
+#define LDS_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* (code, name, message). Values are never renumbered; add new codes at the end. */
+#define LDS_STATUS_MAP(XX)                                              \
+    XX(OK, 0, "ok")                                                     \
+    XX(EINVAL, 1, "invalid argument")                                   \
+    XX(ENOMEM, 2, "out of memory")                                      \
+    XX(EIO, 3, "input/output error")                                    \
+    XX(ENOENT, 4, "not found")                                          \
+    XX(EFORMAT, 5, "unsupported or malformed format")                   \
+    XX(ETRUNC, 6, "truncated")                                          \
+    XX(ENOGEOM, 7, "no geometry")                                       \
+    XX(ELIMIT, 8, "over a limit")                                       \
+    XX(ECRASH, 9, "parser crashed")                                     \
+    XX(ETIMEOUT, 10, "timed out")                                       \
+    XX(EVERIFY, 11, "verification failed")                              \
+    XX(EEXIST, 12, "already exists")                                    \
+    XX(EREDIS, 13, "redis error")                                       \
+    XX(EPERM, 14, "permission denied")                                  \
+    XX(EUNAVAIL, 15, "service unavailable")                             \
+    XX(EINTERNAL, 16, "internal error")
+
+typedef enum lds_status {
+#define LDS_XX_ENUM(code, value, msg) LDS_##code = value,
+    LDS_STATUS_MAP(LDS_XX_ENUM)
+#undef LDS_XX_ENUM
+} lds_status;
+
+/* Short stable name ("EFORMAT") and generic message of a status. Never NULL. */
+const char *lds_status_name(lds_status status);
+const char *lds_status_message(lds_status status);
+
+#define LDS_ERROR_MESSAGE_MAX 512
+
+typedef struct lds_error {
+    lds_status code;
+    char message[LDS_ERROR_MESSAGE_MAX];
+} lds_error;
+
+/* Resets err to LDS_OK with an empty message. err may be NULL. */
+void lds_error_clear(lds_error *err);
+/* Sets err unless it already holds an error (first error wins); returns code. err may be NULL. */
+lds_status lds_error_set(lds_error *err, lds_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+lds_status lds_error_setv(lds_error *err, lds_status code, const char *fmt, va_list ap);
+
+/* ---- growable byte buffer with a cap ---- */
+typedef struct lds_buf {
+    unsigned char *data;
+    size_t size;
+    size_t capacity;
+    size_t max; /* hard cap on size; 0 means SIZE_MAX */
+} lds_buf;
+
+void lds_buf_init(lds_buf *buf, size_t max);
+void lds_buf_cleanup(lds_buf *buf);
+/* Ensures room for extra more bytes; LDS_ELIMIT past the cap, LDS_ENOMEM on allocation failure. */
+lds_status lds_buf_reserve(lds_buf *buf, size_t extra);
+lds_status lds_buf_append(lds_buf *buf, const void *data, size_t size);
+/* Appends size zero bytes, returning where they start in *out (valid until the next growth). */
+lds_status lds_buf_grow(lds_buf *buf, size_t size, unsigned char **out);
+lds_status lds_buf_printf(lds_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Takes ownership of the data (caller frees with free()); the buffer is left empty. */
+unsigned char *lds_buf_detach(lds_buf *buf, size_t *size);
+
+/* ---- files ---- */
+/* Reads a whole file into a malloc'd buffer (NUL-terminated beyond *size). Files over max bytes
+ * fail with LDS_ELIMIT. Errors name the path. Caller frees *data. */
+lds_status lds_file_read(const char *path, size_t max, unsigned char **data, size_t *size, lds_error *err);
+/* Writes data to path atomically: temp file in the same directory, fsync, rename, fsync dir. */
+lds_status lds_file_write_atomic(const char *path, const void *data, size_t size, lds_error *err);
+/* mkdir -p with mode 0755 (or mode). */
+lds_status lds_dir_create(const char *path, int mode, lds_error *err);
+/* fsyncs a directory so that a rename inside it is durable. */
+lds_status lds_dir_sync(const char *path, lds_error *err);
+/* Last path component (pointer into path). */
+const char *lds_path_basename(const char *path);
+/* Lower-case extension without the dot into out ("" if none). */
+void lds_path_extension(const char *path, char *out, size_t out_size);
+
+/* ---- hashing (libsodium) ---- */
+#define LDS_SHA256_BYTES 32
+#define LDS_SHA256_HEX 65 /* 64 hex digits and NUL */
+
+typedef struct lds_sha256 {
+    unsigned char opaque[128] __attribute__((aligned(16))); /* crypto_hash_sha256_state */
+} lds_sha256;
+
+/* Must be called once before hashing or signing; thread-safe, idempotent. */
+lds_status lds_crypto_init(void);
+void lds_sha256_init(lds_sha256 *ctx);
+void lds_sha256_update(lds_sha256 *ctx, const void *data, size_t size);
+void lds_sha256_final(lds_sha256 *ctx, unsigned char out[LDS_SHA256_BYTES]);
+void lds_sha256_buffer(const void *data, size_t size, unsigned char out[LDS_SHA256_BYTES]);
+lds_status lds_sha256_file(const char *path, unsigned char out[LDS_SHA256_BYTES], uint64_t *size, lds_error *err);
+/* Lower-case hex of size bytes into out (2*size+1 bytes). */
+void lds_hex_encode(const unsigned char *data, size_t size, char *out);
+/* Decodes exactly size bytes from hex; LDS_EFORMAT on bad input. */
+lds_status lds_hex_decode(const char *hex, unsigned char *out, size_t size);
+
+/* ---- logging to stderr; level from LODESTONE_LOG (error|warn|info|debug), default warn ---- */
+typedef enum { LDS_LOG_ERROR, LDS_LOG_WARN, LDS_LOG_INFO, LDS_LOG_DEBUG } lds_log_level;
+void lds_log(lds_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define lds_log_error(...) lds_log(LDS_LOG_ERROR, __VA_ARGS__)
+#define lds_log_warn(...) lds_log(LDS_LOG_WARN, __VA_ARGS__)
+#define lds_log_info(...) lds_log(LDS_LOG_INFO, __VA_ARGS__)
+#define lds_log_debug(...) lds_log(LDS_LOG_DEBUG, __VA_ARGS__)
+
+/* ---- time ---- */
+/* Monotonic milliseconds (for durations). */
+double lds_time_ms(void);
+/* Current UTC time as RFC 3339 "2026-11-25T12:00:00Z" into out (at least 21 bytes). */
+void lds_time_rfc3339(char *out, size_t out_size);
+
+/* The data directory: $LODESTONE_HOME or "./lodestone-data". Never NULL. */
+const char *lds_home_dir(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,52 @@
+/* log.c: leveled logging to stderr and clock helpers. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+
+static int log_threshold(void)
+{
+    static int level = -1;
+    if (level < 0) {
+        const char *env = getenv("LODESTONE_LOG");
+        level = LDS_LOG_WARN;
+        if (env && strcmp(env, "error") == 0)
+            level = LDS_LOG_ERROR;
+        else if (env && strcmp(env, "info") == 0)
+            level = LDS_LOG_INFO;
+        else if (env && strcmp(env, "debug") == 0)
+            level = LDS_LOG_DEBUG;
+    }
+    return level;
+}
+
+void lds_log(lds_log_level level, const char *fmt, ...)
+{
+    static const char *names[] = {"error", "warn", "info", "debug"};
+    if ((int)level > log_threshold())
+        return;
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    char when[32];
+    lds_time_rfc3339(when, sizeof(when));
+    fprintf(stderr, "%s lodestone[%s]: %s\n", when, names[level], line);
+}
+
+double lds_time_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+void lds_time_rfc3339(char *out, size_t out_size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

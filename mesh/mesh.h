@@ -1,0 +1,216 @@
+/*
+ * mesh.h: lodestone's in-memory model and everything done to it: import, cleanup and quality
+ * report, geometry fingerprints, the LOD chain, and GLB writing (plain, Draco, meshopt).
+ *
+ * mesh/ knows nothing of Redis, HTTP or certificates. Functions are thread-safe on distinct
+ * objects; a model is not locked, so do not mutate one from two threads.
+ */
+#ifndef LDS_MESH_H
+#define LDS_MESH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------------
+ * The model: one flat vertex buffer, one index buffer (triangle lists), submeshes as ranges.
+ * Every submesh owns a contiguous vertex range [vertex_offset, vertex_offset + vertex_count) and a
+ * contiguous index range; its indices are absolute (index into the whole vertex buffer) and stay
+ * inside its own vertex range. A submesh with index_count 0 and vertex_count > 0 is a point cloud.
+ * All positions are in world space (node transforms applied at import).
+ * --------------------------------------------------------------------------------------------- */
+
+typedef struct lds_mesh_texture {
+    char *name;          /* the name the model refers to, e.g. "spot_texture.png" (owned) */
+    char mime[32];       /* "image/png" or "image/jpeg"; "" when unknown */
+    unsigned char *data; /* encoded image bytes (owned), NULL when the file is missing */
+    size_t size;
+    int width, height;   /* from the image header; 0 when unknown */
+} lds_mesh_texture;
+
+typedef struct lds_mesh_material {
+    char *name;            /* owned, may be NULL */
+    float base_color[4];   /* linear RGBA factor, default 1,1,1,1 */
+    int texture;           /* index into model->textures, -1 for none */
+    int double_sided;
+} lds_mesh_material;
+
+typedef struct lds_mesh_submesh {
+    uint32_t vertex_offset, vertex_count;
+    uint32_t index_offset, index_count; /* index_count is a multiple of 3 */
+    uint32_t material;                  /* index into model->materials */
+} lds_mesh_submesh;
+
+typedef struct lds_mesh_model {
+    size_t vertex_count;
+    float *positions; /* 3 per vertex, never NULL when vertex_count > 0 */
+    float *normals;   /* 3 per vertex, or NULL */
+    float *uvs;       /* 2 per vertex (first UV set, glTF convention: v down), or NULL */
+    float *colors;    /* 4 per vertex RGBA in 0..1, or NULL */
+    size_t index_count;
+    uint32_t *indices;
+    size_t submesh_count;
+    lds_mesh_submesh *submeshes;
+    size_t material_count; /* at least 1 when submesh_count > 0 */
+    lds_mesh_material *materials;
+    size_t texture_count;
+    lds_mesh_texture *textures;
+    char **warnings;       /* import warnings (missing texture, ...), owned */
+    size_t warning_count;
+} lds_mesh_model;
+
+/* Allocates an empty model (all zero). Returns NULL on out of memory. */
+lds_mesh_model *lds_mesh_model_create(void);
+/* Frees the model and everything it owns. Accepts NULL. */
+void lds_mesh_model_destroy(lds_mesh_model *model);
+/* Allocates attribute arrays for vertex_count vertices / index_count indices (zeroed).
+ * with_* choose the optional attributes. Replaces existing arrays. */
+lds_status lds_mesh_model_alloc(lds_mesh_model *model, size_t vertex_count, size_t index_count,
+                                int with_normals, int with_uvs, int with_colors);
+/* Deep copy; NULL on out of memory. */
+lds_mesh_model *lds_mesh_model_clone(const lds_mesh_model *model);
+/* Adds a warning (copied). */
+lds_status lds_mesh_model_warn(lds_mesh_model *model, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Triangle count (index_count / 3). */
+size_t lds_mesh_triangle_count(const lds_mesh_model *model);
+/* Checks the invariants above plus finite positions/normals/uvs/colors and index ranges.
+ * name is used in the message: "bust.ply: index 1042 is vertex 99812 of 4000". */
+lds_status lds_mesh_model_validate(const lds_mesh_model *model, const char *name, lds_error *err);
+
+/* ------------------------------------------------------------------------------------------------
+ * Import
+ * --------------------------------------------------------------------------------------------- */
+
+/* Where the importer gets sidecar files (.mtl, .bin, textures) that the model refers to.
+ * read() returns 0 and a malloc'd buffer the caller frees, or -1 when the file is missing or
+ * refused. Names are as written in the model; the reader decides what they map to. */
+typedef struct lds_mesh_reader {
+    void *ctx;
+    int (*read)(void *ctx, const char *name, unsigned char **data, size_t *size);
+} lds_mesh_reader;
+
+/* A reader confined to one directory: refuses absolute names and "..", follows no symlink out. */
+typedef struct lds_mesh_dir_reader {
+    char dir[4096];
+    size_t max_bytes; /* per file */
+} lds_mesh_dir_reader;
+void lds_mesh_dir_reader_init(lds_mesh_dir_reader *dr, const char *dir, size_t max_bytes);
+lds_mesh_reader lds_mesh_dir_reader_get(lds_mesh_dir_reader *dr);
+
+typedef struct lds_mesh_limits {
+    uint64_t max_triangles; /* 0: default 100M */
+    uint64_t max_vertices;  /* 0: default 100M */
+} lds_mesh_limits;
+
+/* Imports a model from memory. name is the file name (its extension picks the format; it is also
+ * the name used in errors). sidecars may be NULL. Fast native readers handle binary/ASCII PLY
+ * (including tristrips), STL, OBJ and GLB/glTF where they can; everything else goes through
+ * Assimp (all formats Assimp reads). On success *out is a validated model the caller destroys. */
+lds_status lds_mesh_import(const char *name, const unsigned char *data, size_t size, const lds_mesh_reader *sidecars,
+                           const lds_mesh_limits *limits, lds_mesh_model **out, lds_error *err);
+/* Convenience: reads path (capped at max_bytes, 0 = 2 GiB) and imports with a dir reader on its
+ * directory. */
+lds_status lds_mesh_import_file(const char *path, size_t max_bytes, const lds_mesh_limits *limits,
+                                lds_mesh_model **out, lds_error *err);
+
+/* ------------------------------------------------------------------------------------------------
+ * Cleanup and report (DESIGN.md 6.2 "report")
+ * --------------------------------------------------------------------------------------------- */
+
+typedef struct lds_mesh_issue {
+    char code[32];     /* "non_manifold", "missing_texture", "possible_duplicate", ... */
+    char severity[16]; /* "info", "warning", "error" */
+    char *message;     /* owned */
+} lds_mesh_issue;
+
+typedef struct lds_mesh_report {
+    uint64_t triangles, vertices, points, meshes, materials;
+    float bbox_min[3], bbox_max[3];
+    double diagonal, surface_area;
+    double volume; int has_volume; /* volume only for closed (watertight) meshes */
+    uint64_t components, boundary_edges, non_manifold_edges;
+    uint64_t degenerate_triangles, duplicate_triangles; /* found in the input (before cleanup) */
+    int has_normals, has_uvs, has_colors;
+    size_t texture_count;
+    struct { char *name; int width, height; size_t bytes; int missing; } *textures;
+    size_t issue_count;
+    lds_mesh_issue *issues;
+} lds_mesh_report;
+
+/* Welds bit-identical vertices (all attributes equal) within each submesh, drops degenerate
+ * triangles (repeated index or zero area) and exact duplicate triangles, removes unused vertices.
+ * Counts what it dropped into report (which may be NULL). In place. */
+lds_status lds_mesh_clean(lds_mesh_model *model, lds_mesh_report *report, lds_error *err);
+/* Fills the rest of the report from the cleaned model (counts, bbox, area, volume, edges,
+ * components, attributes, textures, issues incl. the model's import warnings). */
+lds_status lds_mesh_report_compute(const lds_mesh_model *model, lds_mesh_report *report, lds_error *err);
+/* Appends an issue (message copied). */
+lds_status lds_mesh_report_add_issue(lds_mesh_report *report, const char *code, const char *severity,
+                                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Frees what the report owns and zeroes it. Accepts NULL. */
+void lds_mesh_report_cleanup(lds_mesh_report *report);
+
+/* ------------------------------------------------------------------------------------------------
+ * Fingerprints (DESIGN.md 6.3)
+ * --------------------------------------------------------------------------------------------- */
+
+#define LDS_MESH_GEOMETRY_FP_MAX 80
+/* "lds-geom-1:<64 hex>" of the triangulated world-space geometry; see fingerprint.c. For point
+ * clouds, the sorted set of points. */
+lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *model, char out[LDS_MESH_GEOMETRY_FP_MAX],
+                                         lds_error *err);
+
+#define LDS_MESH_SHAPE_FP_MAX 512
+/* "lds-shape-1:<text>": a robust shape descriptor (see shape.c). */
+lds_status lds_mesh_fingerprint_shape(const lds_mesh_model *model, char out[LDS_MESH_SHAPE_FP_MAX], lds_error *err);
+/* Similarity in 0..1 of two shape fingerprints; *match is the calibrated verdict. */
+lds_status lds_mesh_shape_compare(const char *a, const char *b, double *similarity, int *match, lds_error *err);
+
+/* ------------------------------------------------------------------------------------------------
+ * LOD chain
+ * --------------------------------------------------------------------------------------------- */
+
+/* Optimises in place for vertex cache then vertex fetch (meshoptimizer); keeps submesh ranges. */
+lds_status lds_mesh_optimize(lds_mesh_model *model, lds_error *err);
+
+/* Simplifies src to about target_triangles (meshopt_simplify keeping UV seams and material
+ * boundaries, falling back to meshopt_simplifySloppy when the target is not reached;
+ * meshopt_simplifyPoints for point clouds, where the target counts points). *error receives the
+ * deviation of the result from src relative to src's bbox diagonal. *out is a new optimised model
+ * sharing no memory with src. */
+lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles, lds_mesh_model **out,
+                             double *error, lds_error *err);
+
+/* ------------------------------------------------------------------------------------------------
+ * Encoding to GLB
+ * --------------------------------------------------------------------------------------------- */
+
+typedef enum lds_mesh_encoding {
+    LDS_MESH_ENCODING_PLAIN = 0,   /* float attributes, uint32/uint16 indices */
+    LDS_MESH_ENCODING_DRACO = 1,   /* KHR_draco_mesh_compression */
+    LDS_MESH_ENCODING_MESHOPT = 2, /* EXT_meshopt_compression + KHR_mesh_quantization, with fallback buffer */
+} lds_mesh_encoding;
+
+typedef struct lds_mesh_quantization {
+    int position_bits; /* default 14 */
+    int normal_bits;   /* default 10 */
+    int uv_bits;       /* default 12 */
+} lds_mesh_quantization;
+
+#define LDS_MESH_QUANTIZATION_DEFAULT {14, 10, 12}
+
+/* Writes model as a GLB into out (appended). Output is deterministic: same input, same bytes.
+ * generator goes into asset.generator. Textures are embedded as images in the binary chunk. */
+lds_status lds_mesh_write_glb(const lds_mesh_model *model, lds_mesh_encoding encoding,
+                              const lds_mesh_quantization *quantization, const char *generator, lds_buf *out,
+                              lds_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

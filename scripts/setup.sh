@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything lodestone needs to build, test, benchmark and run its demo on Debian 12.
+# Idempotent: safe to run again. Needs root (or sudo) for apt-get.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  build-essential cmake pkg-config clang
+  libassimp-dev assimp-testmodels assimp-utils
+  libmeshoptimizer-dev gltfpack
+  libdraco-dev draco
+  libhiredis-dev redis-server
+  libarchive-dev libzstd-dev zstd
+  libsodium-dev libjansson-dev
+  libmicrohttpd-dev libseccomp-dev
+  libprotobuf-c-dev protobuf-c-compiler
+  curl python3 time
+)
+
+missing=()
+# Node.js may come from elsewhere with its own npm; only ask Debian for it when absent.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The Khronos glTF Validator, used by the tests to check every GLB we write.
+if [ ! -x "$here/tools/node_modules/.bin/gltf_validator" ] && [ ! -f "$here/tools/node_modules/gltf-validator/package.json" ]; then
+  echo "setup: installing gltf-validator (npm)"
+  (cd "$here/tools" && npm install --no-audit --no-fund --silent)
+fi
+echo "setup: ok"

@@ -1,0 +1,1 @@
+lds_add_test(NAME common_unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_common.c LIBS lds_common LABELS unit)

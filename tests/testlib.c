@@ -1,0 +1,108 @@
+/* testlib.c: see testlib.h. */
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+int lds_test_failures;
+
+int lds_test_result(void)
+{
+    if (lds_test_failures)
+        fprintf(stderr, "%d check(s) failed\n", lds_test_failures);
+    return lds_test_failures ? 1 : 0;
+}
+
+void lds_test_skip(const char *why)
+{
+    printf("SKIP: %s\n", why);
+    exit(77);
+}
+
+const char *lds_test_shared(const char *relative, char *out, size_t out_size)
+{
+    snprintf(out, out_size, "%s/%s", LDS_SHARED_DIR, relative);
+    return access(out, R_OK) == 0 ? out : NULL;
+}
+
+const char *lds_test_bin(void)
+{
+    const char *bin = getenv("LODESTONE_BIN");
+    return bin ? bin : LDS_BINARY_DIR "/cli/lodestone";
+}
+
+const char *lds_test_tmpdir(const char *name)
+{
+    static char path[1024];
+    snprintf(path, sizeof(path), "%s/tests/tmp/%s", LDS_BINARY_DIR, name);
+    char cmd[2200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", path, path);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cannot create %s\n", path);
+        exit(1);
+    }
+    return path;
+}
+
+int lds_test_run(char **output, const char *fmt, ...)
+{
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        return -1;
+    lds_buf buf;
+    lds_buf_init(&buf, 0);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+        lds_buf_append(&buf, chunk, n);
+    int status = pclose(p);
+    if (output)
+        *output = buf.data ? (char *)lds_buf_detach(&buf, NULL) : strdup("");
+    lds_buf_cleanup(&buf);
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return -1;
+}
+
+int lds_test_validate_glb(const char *const *paths, size_t count)
+{
+    const char *validator = getenv("LDS_VALIDATOR");
+    char pkg[1024];
+    snprintf(pkg, sizeof(pkg), "%s/package.json", validator ? validator : "");
+    if (validator == NULL || access(pkg, R_OK) != 0)
+        return -1;
+    lds_buf cmd;
+    lds_buf_init(&cmd, 0);
+    lds_buf_printf(&cmd, "node '%s/tools/validate.js'", LDS_SOURCE_DIR);
+    for (size_t i = 0; i < count; i++)
+        lds_buf_printf(&cmd, " '%s'", paths[i]);
+    char *out = NULL;
+    lds_test_run(&out, "%s", (char *)cmd.data);
+    lds_buf_cleanup(&cmd);
+    int errors = 0, files = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *e = strstr(line, "\"errors\":");
+        if (e == NULL)
+            continue;
+        files++;
+        int n = atoi(e + 9);
+        errors += n;
+        if (n > 0)
+            fprintf(stderr, "validator: %s\n", line);
+    }
+    free(out);
+    if (files != (int)count) {
+        fprintf(stderr, "validator: reported %d of %zu files\n", files, count);
+        errors += (int)count - files;
+    }
+    return errors;
+}
