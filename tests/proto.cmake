@@ -6,3 +6,5 @@ lds_add_test(NAME proto_merkle_vectors SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_
   LIBS lds_proto PkgConfig::TEST_JANSSON LABELS unit ARGS vectors)
 lds_add_test(NAME proto_cert SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cert.c
   LIBS lds_proto PkgConfig::TEST_JANSSON LABELS unit)
+lds_add_test(NAME proto_crash SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_crash.c
+  LIBS lds_proto LABELS integration)
