@@ -541,8 +541,9 @@ lds_status lds_log_audit(const char *home, lds_log_audit_result *out, lds_error 
         }
         lds_merkle_leaf_hash(entry, size, leaf);
         if (memcmp(leaf, record, HASH) != 0) {
-            status = lds_error_set(err, LDS_EVERIFY, "%s: record %llu: leaf hash is not the hash of entry %llu",
-                                   index_path, (unsigned long long)i, (unsigned long long)i);
+            status = lds_error_set(err, LDS_EVERIFY, "%s: entry %llu (byte %llu) does not hash to record %llu of %s",
+                                   entries_path, (unsigned long long)i, (unsigned long long)(offset - 4 - size),
+                                   (unsigned long long)i, index_path);
             goto out;
         }
         if (get_u64(record + HASH) != offset) {

@@ -8,3 +8,7 @@ lds_add_test(NAME proto_cert SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cert
   LIBS lds_proto PkgConfig::TEST_JANSSON LABELS unit)
 lds_add_test(NAME proto_crash SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_crash.c
   LIBS lds_proto LABELS integration)
+lds_add_test(NAME proto_cli SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cli.c
+  LIBS lds_proto LABELS integration)
+lds_add_test(NAME proto_python_verifier SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cli.c
+  LIBS lds_proto LABELS integration ARGS python)
