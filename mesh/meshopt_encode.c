@@ -7,11 +7,20 @@
  */
 #include <assert.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <meshoptimizer.h>
 
 #include "meshopt_encode.h"
+
+/* EXT_meshopt_compression's triangle bitstream is index codec version 1 (header 0xe1); the
+ * library's version is a process-wide setting, so set it once. */
+static pthread_once_t index_version_once = PTHREAD_ONCE_INIT;
+static void set_index_version(void)
+{
+    meshopt_encodeIndexVersion(1);
+}
 
 static lds_status append_aligned(lds_buf *bin, size_t bound, unsigned char **dst, size_t *offset, lds_error *err)
 {
@@ -49,6 +58,7 @@ lds_status lds_meshopt_compress_triangles(const uint32_t *indices, size_t index_
                                           lds_buf *bin, size_t *offset, size_t *length, lds_error *err)
 {
     assert(index_count % 3 == 0);
+    pthread_once(&index_version_once, set_index_version);
     size_t bound = meshopt_encodeIndexBufferBound(index_count, vertex_count);
     unsigned char *dst;
     lds_status s = append_aligned(bin, bound, &dst, offset, err);

@@ -102,6 +102,8 @@ void glb_check(const char *what, const unsigned char *data, size_t size, const l
             vd[i].bytes = malloc(count * stride + 1);
             vd[i].owned = 1;
             vd[i].size = count * stride;
+            /* bitstream headers the spec requires: 0xa0 attributes, 0xe1 triangles (codec v1) */
+            LDS_CHECK_INT(bin[off], ==, strcmp(mode, "ATTRIBUTES") == 0 ? 0xa0 : 0xe1);
             int rc;
             if (strcmp(mode, "ATTRIBUTES") == 0)
                 rc = meshopt_decodeVertexBuffer(vd[i].bytes, count, stride, bin + off, len);
