@@ -240,8 +240,13 @@ static void write_all(const char *dir, const char *name, const lds_mesh_model *m
         LDS_CHECK_INT(s.points, ==, points);
         if (e == LDS_MESH_ENCODING_DRACO)
             LDS_CHECK_INT(s.draco_primitives, ==, triangles ? model->submesh_count : 0);
-        if (e == LDS_MESH_ENCODING_MESHOPT)
+        if (e == LDS_MESH_ENCODING_MESHOPT) {
             LDS_CHECK(s.meshopt_views > 0);
+            if (model->normals)
+                LDS_CHECK_INT(s.checked_normals, ==, model->submesh_count);
+            if (model->uvs)
+                LDS_CHECK(s.checked_uvs > 0); /* primitives whose material has a texture */
+        }
         /* plain is exact; the quantised encodings stay within a few grid steps of 14 bits */
         double tolerance = e == LDS_MESH_ENCODING_PLAIN ? 0.0 : 4.0 / (1 << 14) * 3.0;
         if (s.max_position_error > tolerance)

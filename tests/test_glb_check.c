@@ -28,6 +28,20 @@ static double getd(json_t *a, size_t i, double fallback)
     return v ? json_number_value(v) : fallback;
 }
 
+/* The first KHR_texture_transform on a material's base colour texture (all of ours are equal). */
+static json_t *texture_transform(json_t *root)
+{
+    json_t *materials = json_object_get(root, "materials");
+    for (size_t m = 0; m < json_array_size(materials); m++) {
+        json_t *info = json_object_get(json_object_get(json_array_get(materials, m), "pbrMetallicRoughness"),
+                                       "baseColorTexture");
+        json_t *tt = json_object_get(json_object_get(info, "extensions"), "KHR_texture_transform");
+        if (tt)
+            return tt;
+    }
+    return NULL;
+}
+
 typedef struct view_data {
     unsigned char *bytes; /* decoded (meshopt) or pointing into the BIN chunk (plain) */
     int owned;
@@ -200,6 +214,43 @@ void glb_check(const char *what, const unsigned char *data, size_t size, const l
                     }
                     update_error(s, fabs(value - model->positions[3 * (sm->vertex_offset + i) + c]));
                 }
+        }
+        /* meshopt normals (octahedral int8) and texture coordinates (uint16 + KHR_texture_transform) */
+        json_t *attrs = json_object_get(prim, "attributes");
+        json_t *nacc = json_array_get(accessors, (size_t)geti(attrs, "NORMAL", -1));
+        json_int_t nview = geti(nacc, "bufferView", -1);
+        if (sm && model->normals && nacc && geti(nacc, "componentType", 0) == 5120 && nview >= 0 && vd[nview].bytes) {
+            double worst = 1;
+            for (size_t i = 0; i < vertex_count && 4 * i + 4 <= vd[nview].size; i++) {
+                const int8_t *q = (const int8_t *)vd[nview].bytes + 4 * i;
+                const float *n = model->normals + 3 * (sm->vertex_offset + i);
+                double len = sqrt((double)n[0] * n[0] + (double)n[1] * n[1] + (double)n[2] * n[2]);
+                double dot = (q[0] * n[0] + q[1] * n[1] + q[2] * n[2]) / 127.0 / (len > 0 ? len : 1);
+                worst = dot < worst ? dot : worst;
+            }
+            if (worst < 0.98)
+                fprintf(stderr, "%s: a decoded normal is off by acos(%g)\n", what, worst);
+            LDS_CHECK(worst >= 0.98);
+            s->checked_normals++;
+        }
+        json_t *tacc = json_array_get(accessors, (size_t)geti(attrs, "TEXCOORD_0", -1));
+        json_int_t tview = geti(tacc, "bufferView", -1);
+        json_t *tt = texture_transform(root);
+        if (sm && model->uvs && tacc && tt && geti(tacc, "componentType", 0) == 5123 && tview >= 0 && vd[tview].bytes) {
+            json_t *off = json_object_get(tt, "offset"), *sc = json_object_get(tt, "scale");
+            double worst = 0;
+            for (size_t i = 0; i < vertex_count && 4 * i + 4 <= vd[tview].size; i++)
+                for (int c = 0; c < 2; c++) {
+                    uint16_t q;
+                    memcpy(&q, vd[tview].bytes + 4 * i + 2 * c, 2);
+                    double uv = getd(off, c, 0) + q / 65535.0 * getd(sc, c, 1);
+                    double e = fabs(uv - model->uvs[2 * (sm->vertex_offset + i) + c]);
+                    worst = e > worst ? e : worst;
+                }
+            if (worst > 4.0 / 4095)
+                fprintf(stderr, "%s: a decoded texture coordinate is off by %g\n", what, worst);
+            LDS_CHECK(worst <= 4.0 / 4095);
+            s->checked_uvs++;
         }
         if (idx_acc) {
             json_int_t iv = geti(idx_acc, "bufferView", -1);
