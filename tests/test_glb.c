@@ -238,6 +238,8 @@ static void write_all(const char *dir, const char *name, const lds_mesh_model *m
         glb_check(what, a.data, a.size, model, &s);
         LDS_CHECK_INT(s.triangles, ==, triangles);
         LDS_CHECK_INT(s.points, ==, points);
+        /* the cube's and the grid's PNGs are embedded; the cube's data-less texture is skipped */
+        LDS_CHECK_INT(s.images, ==, model->texture_count ? 1 : 0);
         if (e == LDS_MESH_ENCODING_DRACO)
             LDS_CHECK_INT(s.draco_primitives, ==, triangles ? model->submesh_count : 0);
         if (e == LDS_MESH_ENCODING_MESHOPT) {

@@ -138,6 +138,17 @@ void glb_check(const char *what, const unsigned char *data, size_t size, const l
             }
         }
     }
+    json_t *images = json_object_get(root, "images");
+    for (size_t i = 0; i < json_array_size(images); i++) {
+        json_t *image = json_array_get(images, i);
+        const char *mime = json_string_value(json_object_get(image, "mimeType"));
+        json_int_t iv = geti(image, "bufferView", -1);
+        LDS_CHECK(mime && iv >= 0 && (size_t)iv < view_count && vd[iv].bytes);
+        if (mime && iv >= 0 && (size_t)iv < view_count && vd[iv].bytes && vd[iv].size >= 4)
+            LDS_CHECK(strcmp(mime, "image/png") == 0 ? memcmp(vd[iv].bytes, "\x89PNG", 4) == 0
+                                                     : vd[iv].bytes[0] == 0xff && vd[iv].bytes[1] == 0xd8);
+        s->images++;
+    }
     json_t *node = json_array_get(json_object_get(root, "nodes"), 0);
     json_t *translation = json_object_get(node, "translation"), *scale = json_object_get(node, "scale");
     json_t *prims = json_object_get(json_array_get(json_object_get(root, "meshes"), 0), "primitives");

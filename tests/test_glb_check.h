@@ -11,6 +11,7 @@ typedef struct glb_summary {
     size_t draco_primitives;    /* primitives decoded with Draco */
     size_t meshopt_views;       /* bufferViews decoded with meshopt */
     size_t json_bytes, bin_bytes;
+    size_t images;              /* embedded images (bufferView + mimeType) */
     size_t checked_normals, checked_uvs; /* meshopt primitives whose normals / UVs were decoded and compared */
     double max_position_error;  /* largest decoded-vs-model position difference (meshopt, Draco) */
 } glb_summary;
