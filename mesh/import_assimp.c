@@ -198,6 +198,8 @@ static struct aiMatrix4x4 mat_mul(const struct aiMatrix4x4 *a, const struct aiMa
 
 static lds_status walk(flatten *f, const struct aiNode *node, const struct aiMatrix4x4 *parent, int depth)
 {
+    if (node == NULL) /* Assimp's RAW reader leaves holes in mChildren */
+        return LDS_OK;
     if (depth > MAX_DEPTH)
         return lds_error_set(f->err, LDS_ELIMIT, "%s: scene graph deeper than %d nodes", f->ctx->name, MAX_DEPTH);
     struct aiMatrix4x4 world = mat_mul(parent, &node->mTransformation);
@@ -303,7 +305,8 @@ static lds_status convert_materials(const lds_import_ctx *ctx, const struct aiSc
             long n = strtol(path.data + 1, NULL, 10);
             if (n >= 0 && (unsigned long)n < scene->mNumTextures)
                 embedded = scene->mTextures[n];
-            snprintf(embedded_name, sizeof(embedded_name), "embedded%ld", n);
+            const char *hint = embedded ? embedded->achFormatHint : "";
+            snprintf(embedded_name, sizeof(embedded_name), "embedded%ld%s%.8s", n, hint[0] ? "." : "", hint);
         } else {
             const char *want = strrchr(path.data, '/') ? strrchr(path.data, '/') + 1 : path.data;
             for (unsigned t = 0; t < scene->mNumTextures && !embedded; t++) {
@@ -494,12 +497,17 @@ lds_status lds_import_assimp(const lds_import_ctx *ctx, const unsigned char *dat
 
 lds_status lds_import_assimp_reference(const char *path, uint64_t *triangles, uint64_t *vertices)
 {
-    const struct aiScene *scene = aiImportFile(path, aiProcess_Triangulate);
+    struct aiPropertyStore *props = aiCreatePropertyStore();
+    aiSetImportPropertyInteger(props, AI_CONFIG_IMPORT_NO_SKELETON_MESHES, 1);
+    const struct aiScene *scene = aiImportFileExWithProperties(path, aiProcess_Triangulate, NULL, props);
+    aiReleasePropertyStore(props);
     *triangles = *vertices = 0;
     if (scene == NULL)
         return LDS_EFORMAT;
     for (unsigned i = 0; i < scene->mNumMeshes; i++) {
         const struct aiMesh *mesh = scene->mMeshes[i];
+        if (mesh == NULL)
+            continue;
         *vertices += mesh->mNumVertices;
         for (unsigned k = 0; k < mesh->mNumFaces; k++)
             *triangles += mesh->mFaces[k].mNumIndices == 3;

@@ -26,8 +26,8 @@ lds_status lds_import_obj(const lds_import_ctx *ctx, const unsigned char *data, 
 lds_status lds_import_assimp(const lds_import_ctx *ctx, const unsigned char *data, size_t size,
                              lds_mesh_model *model, lds_error *err);
 
-/* For tests only: Assimp's own reading of path (its default file IO, aiProcess_Triangulate), the
- * reference the import test compares against. Counts over the scene's meshes, not instances. */
+/* For tests only: Assimp's own reading of path (its default file IO, aiProcess_Triangulate, no
+ * skeleton meshes), the reference the import test compares against. Counts over the scene's meshes, not instances. */
 lds_status lds_import_assimp_reference(const char *path, uint64_t *triangles, uint64_t *vertices);
 
 /* Checks counts against ctx's limits; the message names the file. */

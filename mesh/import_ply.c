@@ -490,10 +490,7 @@ static lds_status parse_header(ply_reader *r, const unsigned char *data, size_t 
                     t.p++;
                 snprintf(texture, texture_size, "%.*s", (int)((size_t)(t.p - s) < texture_size ? (size_t)(t.p - s) : texture_size - 1), s);
             }
-        } else if (!lds_text_token_is(w, n, "obj_info")) {
-            return lds_error_set(r->err, LDS_EFORMAT, "%s: PLY line %llu: unknown header keyword %.*s", name,
-                                 (unsigned long long)line, (int)(n > 40 ? 40 : n), w);
-        }
+        } /* obj_info and unknown lines (some exporters write free text) are skipped */
         lds_text_next_line(&t);
     }
     return lds_error_set(r->err, LDS_ETRUNC, "%s: PLY header without end_header", name);
