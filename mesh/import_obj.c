@@ -388,7 +388,7 @@ static lds_status build(obj_state *s, lds_mesh_model *model)
             return LDS_ENOMEM;
         model->submesh_count = 1;
         model->submeshes[0].vertex_count = (uint32_t)nv;
-        model->submeshes[0].material = s->material_count ? 0 : 0;
+        model->submeshes[0].material = 0;
         return LDS_OK;
     }
     /* per group: distinct triples -> vertex; the table is sized per group, so the total work is
@@ -479,7 +479,7 @@ out:
 lds_status lds_import_obj(const lds_import_ctx *ctx, const unsigned char *data, size_t size, lds_mesh_model *model,
                           lds_error *err)
 {
-    obj_state s = {.ctx = ctx, .err = err};
+    obj_state s = {.ctx = ctx, .err = err, .current_material = NONE};
     lds_status st = parse_obj(&s, data, size);
     if (st != LDS_OK)
         goto out;
@@ -487,9 +487,19 @@ lds_status lds_import_obj(const lds_import_ctx *ctx, const unsigned char *data, 
         st = lds_error_set(err, LDS_ENOGEOM, "%s: OBJ without vertices", ctx->name);
         goto out;
     }
-    /* groups made before any usemtl use material 0: make sure it exists */
-    if (s.material_count == 0 && (st = use_material(&s, "default", 7)) != LDS_OK)
-        goto out;
+    /* faces before any usemtl (material NONE) get a default material of their own */
+    int needs_default = 0;
+    for (size_t g = 0; g < s.group_count; g++)
+        needs_default |= s.groups[g].material == NONE && s.groups[g].corner_count > 0;
+    if (needs_default || s.material_count == 0) {
+        uint32_t before = s.current_material;
+        if ((st = use_material(&s, "default", 7)) != LDS_OK)
+            goto out;
+        for (size_t g = 0; g < s.group_count; g++)
+            if (s.groups[g].material == NONE)
+                s.groups[g].material = s.current_material;
+        s.current_material = before;
+    }
     for (size_t i = 0; i < s.material_count; i++)
         if ((st = lds_import_add_material(model, s.material_names[i], NULL)) != LDS_OK)
             goto out;

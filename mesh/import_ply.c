@@ -516,7 +516,9 @@ lds_status lds_import_ply(const lds_import_ctx *ctx, const unsigned char *data, 
     for (int i = 0; i < element_count; i++) {
         ply_element *e = &elements[i];
         uint64_t min_bytes = min_element_bytes(e, r.format);
-        if (e->count && (min_bytes == 0 || e->count > remaining(&r) / min_bytes)) {
+        /* ASCII: the last value of the file needs no separator after it */
+        size_t room = remaining(&r) + (r.format == FMT_ASCII ? 1 : 0);
+        if (e->count && (min_bytes == 0 || e->count > room / min_bytes)) {
             st = lds_error_set(err, LDS_ETRUNC,
                                "%s: PLY header declares %llu %s elements but the file has only %zu bytes left for them",
                                ctx->name, (unsigned long long)e->count, e->name, remaining(&r));

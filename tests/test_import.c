@@ -170,7 +170,7 @@ static void test_ply(void)
         m = NULL;
     }
     const char points[] = "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
-                          "property float z\nend_header\n0 0 0\n1 0 0\n0 1 0\n";
+                          "property float z\nend_header\n0 0 0\n1 0 0\n0 1 0"; /* no final newline */
     LDS_CHECK_OK(import_bytes("points.ply", points, sizeof(points) - 1, NULL, &m, &err), &err);
     if (m) {
         LDS_CHECK_INT(m->index_count, ==, 0);
@@ -286,6 +286,23 @@ static void test_obj(void)
                       &err, "two.obj", LDS_ELIMIT);
 }
 
+static void test_obj_default_material(void)
+{
+    const char text[] = "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\nusemtl red\nf 3 2 1\n";
+    const memfile files[] = {{"x.mtl", mtl_text, sizeof(mtl_text) - 1}};
+    memdir dir = {files, 1, 0};
+    lds_error err;
+    lds_mesh_model *m = NULL;
+    LDS_CHECK_OK(import_bytes("default.obj", text, sizeof(text) - 1, &dir, &m, &err), &err);
+    if (m) {
+        LDS_CHECK_INT(m->submesh_count, ==, 2);
+        LDS_CHECK_INT(m->material_count, ==, 2);
+        if (m->submesh_count == 2)
+            LDS_CHECK(m->submeshes[0].material != m->submeshes[1].material);
+        lds_mesh_model_destroy(m);
+    }
+}
+
 static void test_gltf_through_assimp(void)
 {
     const char gltf[] =
@@ -352,6 +369,48 @@ static void test_truncations(void)
                          "property float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n"
                          "0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n";
     truncations("cut-ascii.ply", ascii, sizeof(ascii) - 1);
+}
+
+/* Deterministic byte mutations of a good file (a small fuzz corpus replayed on every run). */
+static void mutations(const char *name, const void *data, size_t size, unsigned seed)
+{
+    static const unsigned char values[] = {0, 1, 0x7f, 0x80, 0xff, '-', '/', ' ', '\n', '9', 'e', '.'};
+    size_t ok = 0;
+    for (int round = 0; round < 1500; round++) {
+        unsigned char *copy = malloc(size);
+        memcpy(copy, data, size);
+        int flips = 1 + (int)(seed % 4);
+        for (int k = 0; k < flips; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % size;
+            seed = seed * 1103515245u + 12345u;
+            copy[at] = (seed >> 16) & 1 ? values[(seed >> 8) % sizeof(values)] : (unsigned char)(seed >> 20);
+        }
+        lds_mesh_model *m = NULL;
+        lds_error err;
+        lds_error_clear(&err);
+        if (lds_mesh_import(name, copy, size, NULL, NULL, &m, &err) == LDS_OK)
+            ok++;
+        else
+            LDS_CHECK(m == NULL && err.message[0] != '\0');
+        lds_mesh_model_destroy(m);
+        free(copy);
+    }
+    printf("  %s: 1500 mutations, %zu import\n", name, ok);
+}
+
+static void test_mutations(void)
+{
+    bytes b;
+    make_ply(&b, 0, 0, 0);
+    mutations("fuzz.ply", b.data, b.size, 1);
+    make_stl(&b);
+    mutations("fuzz.stl", b.data, b.size, 2);
+    mutations("fuzz.obj", obj_text, sizeof(obj_text) - 1, 3);
+    const char ascii[] = "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
+                         "property float z\nelement tristrips 1\nproperty list uchar int vertex_indices\nend_header\n"
+                         "0 0 0\n1 0 0\n0 1 0\n4 0 1 2 -1\n";
+    mutations("fuzz-ascii.ply", ascii, sizeof(ascii) - 1, 4);
 }
 
 static void test_dir_reader(void)
@@ -428,8 +487,10 @@ int main(void)
     test_ply();
     test_stl();
     test_obj();
+    test_obj_default_material();
     test_gltf_through_assimp();
     test_truncations();
+    test_mutations();
     test_dir_reader();
     test_image_info();
     return lds_test_result();
