@@ -174,7 +174,7 @@ lds_status lds_mesh_shape_compare(const char *a, const char *b, double *similari
 /* Shape index (see shape_index.c): locality-sensitive bucket keys so that a store (a Redis set
  * per key, or the in-memory index below) finds an asset's matching shapes without a full scan. */
 #define LDS_MESH_SHAPE_KEY_MAX 48    /* one key, with its NUL */
-#define LDS_MESH_SHAPE_TABLES 2      /* keys a fingerprint is stored under */
+#define LDS_MESH_SHAPE_TABLES 1      /* keys a fingerprint is stored under */
 #define LDS_MESH_SHAPE_PROBES_MAX 32 /* keys a query looks up */
 /* probe = 0: the LDS_MESH_SHAPE_TABLES keys to store the fingerprint under; probe = 1: the keys
  * to look up, whose union holds every stored fingerprint that matches (exact recall for

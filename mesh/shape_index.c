@@ -5,8 +5,11 @@
  * Indyk, Mirrokni, "Locality-sensitive hashing scheme based on p-stable distributions", SoCG
  * 2004; Lv et al., "Multi-probe LSH", VLDB 2007). The descriptor is first mapped to the vector
  * space of shape.c in which the match distance is the L1 distance. Each table hashes a
- * fingerprint to LDS_SHAPE_HASHES values h_i = floor((a_i . v + b_i) / W), with coefficients a_i
- * in [-1, 1] and offsets b_i drawn once from a fixed seed. Because |a_i . (v - u)| <= |v - u|_1,
+ * fingerprint to SHAPE_HASHES values h_i = floor((a_i . v + b_i) / W), with coefficients a_i
+ * in [-1, 1] and offsets b_i drawn once from a fixed seed. Random signs would cancel what tells
+ * shapes apart (a different shape shifts a whole cumulative histogram one way), so the a_i are
+ * block sums with random positive weights: the two moment ratios (sum and difference), and the
+ * cumulative D1, D2 and A3 histograms, i.e. roughly their means. Because |a_i . (v - u)| <= |v - u|_1,
  * two fingerprints that match (L1 distance <= 1.2) project less than W / 2 apart on every a_i;
  * a query that probes, for each projection, its own bucket and the neighbour on the nearer side
  * therefore finds every match: recall is exact by construction, not by luck. The 2^k probes of
@@ -23,7 +26,7 @@
 #include "mesh.h"
 #include "shape_internal.h"
 
-#define SHAPE_HASHES 4          /* projections per table */
+#define SHAPE_HASHES 5          /* projections per table */
 #define SHAPE_WIDTH 2.5         /* bucket width, more than twice LDS_SHAPE_MATCH_DISTANCE */
 #define SHAPE_INDEX_SEED 0x73686170656c7368ull
 
@@ -55,12 +58,18 @@ static pthread_once_t projections_once = PTHREAD_ONCE_INIT;
 
 static void projections_init(void)
 {
+    static const int block_start[5] = {0, 0, LDS_SHAPE_VECTOR_D1, LDS_SHAPE_VECTOR_D2, LDS_SHAPE_VECTOR_A3};
+    static const int block_end[5] = {2, 2, LDS_SHAPE_VECTOR_D2, LDS_SHAPE_VECTOR_A3, LDS_SHAPE_VECTOR_DIM};
     uint64_t state = SHAPE_INDEX_SEED;
     for (int t = 0; t < LDS_MESH_SHAPE_TABLES; t++)
         for (int h = 0; h < SHAPE_HASHES; h++) {
-            for (int i = 0; i < LDS_SHAPE_VECTOR_DIM; i++)
-                projections[t][h].a[i] = 2.0 * random_unit(&state) - 1.0;
-            projections[t][h].b = random_unit(&state) * SHAPE_WIDTH;
+            shape_projection *p = &projections[t][h];
+            memset(p->a, 0, sizeof p->a);
+            for (int i = block_start[h % 5]; i < block_end[h % 5]; i++)
+                p->a[i] = 0.75 + 0.25 * random_unit(&state);
+            if (h % 5 == 1)
+                p->a[1] = -p->a[1]; /* lambda2 - lambda3 */
+            p->b = random_unit(&state) * SHAPE_WIDTH;
         }
 }
 

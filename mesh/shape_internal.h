@@ -27,6 +27,9 @@ lds_status lds_shape_descriptor_parse(const char *text, lds_shape_descriptor *d,
 /* The descriptor as a point in a space where lds_shape_descriptor_distance is the L1 distance:
  * moment ratios and cumulative histograms, each divided by its tolerance. */
 #define LDS_SHAPE_VECTOR_DIM LDS_SHAPE_BYTES
+#define LDS_SHAPE_VECTOR_D1 LDS_SHAPE_D1_OFFSET /* where each cumulative histogram starts */
+#define LDS_SHAPE_VECTOR_D2 LDS_SHAPE_D2_OFFSET
+#define LDS_SHAPE_VECTOR_A3 LDS_SHAPE_A3_OFFSET
 #define LDS_SHAPE_MATCH_DISTANCE 1.2
 void lds_shape_descriptor_vector(const lds_shape_descriptor *d, double out[LDS_SHAPE_VECTOR_DIM]);
 /* Per-component distances, each in 0..1 (see shape.c). */
