@@ -447,10 +447,12 @@ static void histogram_cdf(const uint8_t *bins, int bin_count, double tolerance, 
 
 /* Each component's distance is divided by its tolerance (how far near copies drift: sampling
  * noise, 0.1% noise, quantisation, a quarter of the triangles) and the sum is the distance d.
- * similarity = exp(-d / SHAPE_SIMILARITY_SCALE), and a match is d <= LDS_SHAPE_MATCH_DISTANCE.
- * Calibration (tests/test_shape_corpus.c, tests/test_shape_near.c): near copies of the corpus
- * scans and the homer remeshes stay below d = 0.8; the closest distinct objects of the corpus and
- * assimp-testmodels are above d = 2. The threshold sits between, at 1.2 (similarity 0.75). */
+ * similarity = exp(-d / scale), and a match is d <= LDS_SHAPE_MATCH_DISTANCE.
+ * Calibration (tests/test_shape_corpus.c and an assimp-testmodels sweep): all homer remeshes and
+ * corpus near copies have similarity >= 0.85 (d <= 0.2 typically); over 414 near copies of the 63
+ * assimp-testmodels with >= 1000 triangles 96% stay under d = 1.2, the failures being noise far
+ * above the edge length of dense meshes and 1/4 simplification of low-poly models; the closest
+ * distinct objects are at d >= 1.78. The threshold is d = 1.2 (similarity 0.75). */
 static const double shape_tolerance[LDS_SHAPE_COMPONENTS] = {0.05, 0.015, 0.015, 0.015};
 #define SHAPE_MATCH_SIMILARITY 0.75
 
