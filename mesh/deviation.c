@@ -11,13 +11,14 @@
  */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mesh.h"
 
 #define SAMPLES_MIN 4096u
-#define SAMPLES_MAX 100000u
+#define SAMPLES_MAX 65536u
 #define MAX_CELLS_PER_TRIANGLE 512u /* bigger triangles are tested by every query instead */
 
 typedef struct surface {
@@ -30,7 +31,9 @@ typedef struct surface {
 typedef struct grid {
     float origin[3];
     float cell;            /* edge of a cubic cell */
+    float inv_cell;
     int32_t dims[3];
+    float last[3];         /* dims - 1, as floats */
     uint32_t bucket_mask;  /* buckets - 1 (a power of two) */
     uint32_t *bucket_start; /* bucket_mask + 2 entries */
     uint32_t *entries;      /* element ids, grouped by bucket */
@@ -85,23 +88,25 @@ static void bounds(const surface *s, float lo[3], float hi[3])
         }
 }
 
-static inline uint32_t cell_hash(int32_t x, int32_t y, int32_t z, uint32_t mask)
+/* The cell's linear index folded into the table: neighbouring cells land in neighbouring buckets,
+ * which keeps building and querying cache-friendly; cells a table size apart share a bucket, which
+ * only adds candidates. */
+static inline uint32_t cell_hash(const grid *g, int32_t x, int32_t y, int32_t z)
 {
-    return (((uint32_t)x * 73856093u) ^ ((uint32_t)y * 19349663u) ^ ((uint32_t)z * 83492791u)) & mask;
+    return (uint32_t)(((uint64_t)z * (uint64_t)g->dims[1] + (uint64_t)y) * (uint64_t)g->dims[0] + (uint64_t)x) &
+           g->bucket_mask;
 }
 
 static inline int32_t cell_coord(const grid *g, float x, int k)
 {
-    float f = (x - g->origin[k]) / g->cell;
+    float f = (x - g->origin[k]) * g->inv_cell;
     if (!(f >= 0))
         return 0;
-    if (f >= (float)(g->dims[k] - 1))
-        return g->dims[k] - 1;
-    return (int32_t)f;
+    return f >= g->last[k] ? g->dims[k] - 1 : (int32_t)f;
 }
 
 /* The cell range [lo, hi] of element e's bounding box. */
-static void element_cells(const grid *g, const surface *s, size_t e, int32_t lo[3], int32_t hi[3])
+static inline void element_cells(const grid *g, const surface *s, size_t e, int32_t lo[3], int32_t hi[3])
 {
     if (s->indices == NULL) {
         for (int k = 0; k < 3; k++)
@@ -109,9 +114,12 @@ static void element_cells(const grid *g, const surface *s, size_t e, int32_t lo[
         return;
     }
     const uint32_t *tri = s->indices + 3 * e;
+    const float *a = s->positions + 3 * (size_t)tri[0], *b = s->positions + 3 * (size_t)tri[1],
+                *c = s->positions + 3 * (size_t)tri[2];
     for (int k = 0; k < 3; k++) {
-        float a = s->positions[3 * tri[0] + k], b = s->positions[3 * tri[1] + k], c = s->positions[3 * tri[2] + k];
-        float mn = fminf(a, fminf(b, c)), mx = fmaxf(a, fmaxf(b, c));
+        float mn = a[k] < b[k] ? a[k] : b[k], mx = a[k] < b[k] ? b[k] : a[k];
+        mn = c[k] < mn ? c[k] : mn;
+        mx = c[k] > mx ? c[k] : mx;
         lo[k] = cell_coord(g, mn, k);
         hi[k] = cell_coord(g, mx, k);
     }
@@ -139,49 +147,46 @@ static lds_status grid_build(grid *g, const surface *s, float cell)
     if (!(cell > 0))
         cell = 1.0f;
     g->cell = cell;
+    g->inv_cell = 1.0f / cell;
     for (int k = 0; k < 3; k++) {
         g->origin[k] = lo[k];
         g->dims[k] = (int32_t)((hi[k] - lo[k]) / cell) + 1;
+        g->last[k] = (float)(g->dims[k] - 1);
     }
     size_t n = s->element_count;
-    g->stamp = calloc(n ? n : 1, sizeof(uint32_t));
-    if (g->stamp == NULL)
-        return LDS_ENOMEM;
-
-    /* Count entries to size the table. */
-    size_t entry_count = 0, oversized = 0;
-    for (size_t e = 0; e < n; e++) {
-        int32_t a[3], b[3];
-        element_cells(g, s, e, a, b);
-        uint64_t cells = (uint64_t)(b[0] - a[0] + 1) * (uint64_t)(b[1] - a[1] + 1) * (uint64_t)(b[2] - a[2] + 1);
-        if (cells > MAX_CELLS_PER_TRIANGLE)
-            oversized++;
-        else
-            entry_count += cells;
-    }
-    if (entry_count > UINT32_MAX)
-        return LDS_ELIMIT;
     uint32_t buckets = 1024;
-    while (buckets < entry_count && buckets < (1u << 30))
+    uint64_t total_cells = (uint64_t)g->dims[0] * (uint64_t)g->dims[1] * (uint64_t)g->dims[2];
+    while (buckets < total_cells && buckets < 4 * n && buckets < (1u << 30))
         buckets <<= 1;
     g->bucket_mask = buckets - 1;
+    g->stamp = calloc(n ? n : 1, sizeof(uint32_t));
     g->bucket_start = calloc((size_t)buckets + 1, sizeof(uint32_t));
-    g->entries = malloc((entry_count ? entry_count : 1) * sizeof(uint32_t));
-    g->oversized = malloc((oversized ? oversized : 1) * sizeof(uint32_t));
-    if (!g->bucket_start || !g->entries || !g->oversized)
+    if (g->stamp == NULL || g->bucket_start == NULL)
         return LDS_ENOMEM;
 
+    /* Pass 1: count entries per bucket; pass 2: place them (counting sort). */
+    uint64_t entry_count = 0;
+    size_t oversized = 0;
     for (size_t e = 0; e < n; e++) {
         int32_t a[3], b[3];
         element_cells(g, s, e, a, b);
         uint64_t cells = (uint64_t)(b[0] - a[0] + 1) * (uint64_t)(b[1] - a[1] + 1) * (uint64_t)(b[2] - a[2] + 1);
-        if (cells > MAX_CELLS_PER_TRIANGLE)
+        if (cells > MAX_CELLS_PER_TRIANGLE) {
+            oversized++;
             continue;
+        }
+        entry_count += cells;
         for (int32_t z = a[2]; z <= b[2]; z++)
             for (int32_t y = a[1]; y <= b[1]; y++)
                 for (int32_t x = a[0]; x <= b[0]; x++)
-                    g->bucket_start[cell_hash(x, y, z, g->bucket_mask) + 1]++;
+                    g->bucket_start[cell_hash(g, x, y, z) + 1]++;
     }
+    if (entry_count > UINT32_MAX)
+        return LDS_ELIMIT;
+    g->entries = malloc((entry_count ? entry_count : 1) * sizeof(uint32_t));
+    g->oversized = malloc((oversized ? oversized : 1) * sizeof(uint32_t));
+    if (!g->entries || !g->oversized)
+        return LDS_ENOMEM;
     for (uint32_t i = 0; i < buckets; i++)
         g->bucket_start[i + 1] += g->bucket_start[i];
     /* Fill using bucket_start[h] as the cursor, then shift back. */
@@ -196,7 +201,7 @@ static lds_status grid_build(grid *g, const surface *s, float cell)
         for (int32_t z = a[2]; z <= b[2]; z++)
             for (int32_t y = a[1]; y <= b[1]; y++)
                 for (int32_t x = a[0]; x <= b[0]; x++)
-                    g->entries[g->bucket_start[cell_hash(x, y, z, g->bucket_mask)]++] = (uint32_t)e;
+                    g->entries[g->bucket_start[cell_hash(g, x, y, z)]++] = (uint32_t)e;
     }
     for (uint32_t i = buckets; i > 0; i--)
         g->bucket_start[i] = g->bucket_start[i - 1];
@@ -288,7 +293,7 @@ static inline float axis_gap(const grid *g, float x, int32_t i, int k)
 
 static inline void visit_cell(grid *g, const surface *s, const float *p, int32_t x, int32_t y, int32_t z, float *best)
 {
-    uint32_t h = cell_hash(x, y, z, g->bucket_mask);
+    uint32_t h = cell_hash(g, x, y, z);
     for (uint32_t i = g->bucket_start[h]; i < g->bucket_start[h + 1]; i++) {
         uint32_t e = g->entries[i];
         if (g->stamp[e] == g->query)
@@ -437,6 +442,32 @@ static void make_surface(const lds_mesh_model *m, int as_points, surface *s)
     s->element_count = as_points ? m->vertex_count : m->index_count / 3;
 }
 
+/* One direction: samples on `from`, distances to `to`. */
+typedef struct direction {
+    const surface *from, *to;
+    double from_area, to_area;
+    float diag;
+    double max_sq, sum;
+    size_t samples;
+    lds_status status;
+} direction;
+
+static void *direction_run(void *arg)
+{
+    direction *d = arg;
+    grid g;
+    double t0 = lds_time_ms();
+    d->status = grid_build(&g, d->to, cell_size(d->to, d->to_area, d->from, d->from_area, d->diag));
+    double t1 = lds_time_ms();
+    if (d->status == LDS_OK)
+        sample_distances(d->from, d->from_area, d->to, &g, sample_count(d->from->element_count), &d->max_sq, &d->sum,
+                         &d->samples);
+    lds_log_debug("deviation: grid on %zu elements (%zu oversized) %.0f ms, %zu samples %.0f ms", d->to->element_count,
+                  g.oversized_count, t1 - t0, d->samples, lds_time_ms() - t1);
+    grid_cleanup(&g);
+    return NULL;
+}
+
 lds_status lds_mesh_deviation(const lds_mesh_model *a, const lds_mesh_model *b, double *max_error,
                               double *mean_error, lds_error *err)
 {
@@ -457,25 +488,25 @@ lds_status lds_mesh_deviation(const lds_mesh_model *a, const lds_mesh_model *b, 
                        (double)(hi[2] - lo[2]) * (hi[2] - lo[2]));
     double area_a = as_points ? 0 : surface_area(&sa), area_b = as_points ? 0 : surface_area(&sb);
 
-    grid g;
-    double max_sq = 0, sum = 0;
-    size_t samples = 0;
-    lds_status st = grid_build(&g, &sb, cell_size(&sb, area_b, &sa, area_a, (float)diag));
-    if (st == LDS_OK)
-        sample_distances(&sa, area_a, &sb, &g, sample_count(sa.element_count), &max_sq, &sum, &samples);
-    grid_cleanup(&g);
-    if (st == LDS_OK) {
-        st = grid_build(&g, &sa, cell_size(&sa, area_a, &sb, area_b, (float)diag));
-        if (st == LDS_OK)
-            sample_distances(&sb, area_b, &sa, &g, sample_count(sb.element_count), &max_sq, &sum, &samples);
-        grid_cleanup(&g);
-    }
+    /* The two directions are independent: the second runs on its own thread when one starts. */
+    direction ab = {&sa, &sb, area_a, area_b, (float)diag, 0, 0, 0, LDS_OK};
+    direction ba = {&sb, &sa, area_b, area_a, (float)diag, 0, 0, 0, LDS_OK};
+    pthread_t thread;
+    int threaded = pthread_create(&thread, NULL, direction_run, &ba) == 0;
+    direction_run(&ab);
+    if (threaded)
+        pthread_join(thread, NULL);
+    else
+        direction_run(&ba);
+    lds_status st = ab.status != LDS_OK ? ab.status : ba.status;
     if (st != LDS_OK)
         return lds_error_set(err, st, "deviation: %s while building the search grid", lds_status_message(st));
+    double max_sq = ab.max_sq > ba.max_sq ? ab.max_sq : ba.max_sq;
+    size_t samples = ab.samples + ba.samples;
     if (diag > 0) {
         *max_error = sqrt(max_sq) / diag;
         if (mean_error && samples)
-            *mean_error = sum / (double)samples / diag;
+            *mean_error = (ab.sum + ba.sum) / (double)samples / diag;
     }
     return LDS_OK;
 }

@@ -349,6 +349,7 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
         fraction = 1;
 
     lds_status st = LDS_ENOMEM;
+    double t_start = lds_time_ms(), t_simplified = t_start, t_built = t_start;
     uint32_t *simplified = NULL, *scratch = NULL;
     lds_mesh_model *model = NULL;
     part *parts = calloc(src->submesh_count ? src->submesh_count : 1, sizeof(part));
@@ -408,10 +409,12 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
         }
     }
 
+    t_simplified = lds_time_ms();
     if ((model = lds_mesh_model_create()) == NULL)
         goto out;
     if ((st = build_geometry(src, parts, model)) != LDS_OK || (st = copy_materials(model, src)) != LDS_OK)
         goto out;
+    t_built = lds_time_ms();
     if (model->vertex_count == 0) {
         st = lds_error_set(err, LDS_ENOGEOM, "simplify: nothing left at %zu triangles", target_triangles);
         goto out;
@@ -421,6 +424,8 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
         if ((st = lds_mesh_deviation(src, model, error, &mean, err)) != LDS_OK)
             goto out;
     }
+    lds_log_debug("simplify: %zu -> %zu triangles: simplify %.0f ms, optimize %.0f ms, deviation %.0f ms", triangles,
+                  model->index_count / 3, t_simplified - t_start, t_built - t_simplified, lds_time_ms() - t_built);
     *out = model;
     model = NULL;
     st = LDS_OK;
