@@ -40,9 +40,13 @@
 static const double level_fraction[LEVELS] = {0.5, 0.25, 0.125, 0.0625};
 static const char *level_text[LEVELS] = {"0.5", "0.25", "0.125", "0.0625"};
 
+#define MAX_PROCESS_ARGS 8
+
 typedef struct options {
     const char *corpus, *work, *lodestone, *scan;
     int quick, runs;
+    const char *process_args[MAX_PROCESS_ARGS]; /* extra arguments for lodestone process */
+    int process_arg_count;
 } options;
 
 /* ---- dense inputs ---- */
@@ -369,7 +373,10 @@ static int bench_input(const options *o, int levels)
     for (int r = 0; r < o->runs; r++) {
         fprintf(stderr, "bench: %zu triangles, run %d of %d\n", triangles, r + 1, o->runs);
         /* (a) lodestone */
-        char *a_argv[] = {(char *)o->lodestone, "process", ply, "-o", ours, NULL};
+        char *a_argv[6 + MAX_PROCESS_ARGS] = {(char *)o->lodestone, "process", ply, "-o", ours};
+        for (int i = 0; i < o->process_arg_count; i++)
+            a_argv[5 + i] = (char *)o->process_args[i];
+        a_argv[5 + o->process_arg_count] = NULL;
         m_ours[r] = run(a_argv, log);
 
         /* (b) the peer script */
@@ -473,20 +480,21 @@ static int bench_input(const options *o, int levels)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: lodestone bench [--quick] [--corpus DIR] [--work DIR] [--runs N] [--scan FILE]\n"
+    fprintf(f, "usage: lodestone bench [--quick] [--corpus DIR] [--work DIR] [--runs N] [--scan FILE] [--process-arg ARG]\n"
                "  Builds dense inputs from a corpus scan by subdivision (1.6M and 6.4M triangles; --quick: one\n"
                "  400k-triangle input, one run), then times lodestone process, the gltfpack/draco_encoder\n"
                "  script and the gltfpack -si 0.5 + draco_encoder pair, and prints one table.\n"
                "  --corpus DIR  corpus root with scans/ (default ../shared/corpus of the source tree)\n"
                "  --work DIR    where dense inputs and outputs go (default: bench-work next to this program)\n"
                "  --runs N      runs per measurement, median taken (default 3)\n"
-               "  --scan FILE   scan under scans/ (default nefertiti.obj)\n");
+               "  --scan FILE   scan under scans/ (default nefertiti.obj)\n"
+               "  --process-arg ARG  extra argument for lodestone process (repeatable), e.g. --no-certificate\n");
 }
 
 int main(int argc, char **argv)
 {
     static char work[PATH_MAX], lodestone[PATH_MAX], self[PATH_MAX];
-    options o = {LDS_BENCH_CORPUS, NULL, NULL, "nefertiti.obj", 0, 3};
+    options o = {LDS_BENCH_CORPUS, NULL, NULL, "nefertiti.obj", 0, 3, {0}, 0};
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[n > 0 ? n : 0] = 0;
     char *slash = strrchr(self, '/');
@@ -510,6 +518,12 @@ int main(int argc, char **argv)
             o.work = argv[++i];
         } else if (i + 1 < argc && strcmp(a, "--lodestone") == 0) {
             o.lodestone = argv[++i];
+        } else if (i + 1 < argc && strcmp(a, "--process-arg") == 0) {
+            if (o.process_arg_count == MAX_PROCESS_ARGS) {
+                fprintf(stderr, "lodestone bench: at most %d --process-arg\n", MAX_PROCESS_ARGS);
+                return 2;
+            }
+            o.process_args[o.process_arg_count++] = argv[++i];
         } else if (i + 1 < argc && strcmp(a, "--scan") == 0) {
             o.scan = argv[++i];
         } else if (i + 1 < argc && strcmp(a, "--runs") == 0) {
