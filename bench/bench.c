@@ -352,7 +352,7 @@ static void ratio_text(char *out, size_t size, double a, double b)
 
 static int bench_input(const options *o, int levels)
 {
-    char ply[PATH_MAX], obj[PATH_MAX], dir[PATH_MAX + 64], path[PATH_MAX + 128], log[PATH_MAX + 64];
+    char ply[PATH_MAX], obj[PATH_MAX], dir[PATH_MAX + 64], log[PATH_MAX + 64];
     size_t triangles = 0;
     if (make_dense(o, levels, ply, obj, sizeof(ply), &triangles) != 0)
         return 1;
@@ -493,7 +493,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    static char work[PATH_MAX], lodestone[PATH_MAX], self[PATH_MAX];
+    static char work[PATH_MAX + 32], lodestone[PATH_MAX + 32], self[PATH_MAX];
     options o = {LDS_BENCH_CORPUS, NULL, NULL, "nefertiti.obj", 0, 3, {0}, 0};
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[n > 0 ? n : 0] = 0;
