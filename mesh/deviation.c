@@ -156,7 +156,7 @@ static lds_status grid_build(grid *g, const surface *s, float cell)
     size_t n = s->element_count;
     uint32_t buckets = 1024;
     uint64_t total_cells = (uint64_t)g->dims[0] * (uint64_t)g->dims[1] * (uint64_t)g->dims[2];
-    while (buckets < total_cells && buckets < 4 * n && buckets < (1u << 30))
+    while (buckets < total_cells && buckets < 2 * n && buckets < (1u << 30))
         buckets <<= 1;
     g->bucket_mask = buckets - 1;
     g->stamp = calloc(n ? n : 1, sizeof(uint32_t));
