@@ -211,10 +211,20 @@ lds_status lds_mesh_optimize(lds_mesh_model *model, lds_error *err);
 /* Simplifies src to about target_triangles (meshopt_simplify keeping UV seams and material
  * boundaries, falling back to meshopt_simplifySloppy when the target is not reached;
  * meshopt_simplifyPoints for point clouds, where the target counts points). *error receives the
- * deviation of the result from src relative to src's bbox diagonal. *out is a new optimised model
- * sharing no memory with src. */
+ * deviation of the result from src relative to src's bbox diagonal (lds_mesh_deviation's max);
+ * error may be NULL to skip that measurement. *out is a new optimised model sharing no memory with
+ * src. */
 lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles, lds_mesh_model **out,
                              double *error, lds_error *err);
+
+/* Measures the deviation between two surfaces: the symmetric Hausdorff distance estimated from
+ * area-uniform samples on each (at most 100k a side, fixed seed: the same pair gives the same
+ * figures) and exact point-to-triangle distances, relative to a's bbox diagonal. *max_error gets the
+ * largest sampled distance, *mean_error (may be NULL) the mean over all samples. When either model
+ * has no triangles, the vertices of both are compared as point sets. About 0.1-0.2 s for a pair of
+ * million-triangle models. Reads both models only. */
+lds_status lds_mesh_deviation(const lds_mesh_model *a, const lds_mesh_model *b, double *max_error,
+                              double *mean_error, lds_error *err);
 
 /* ------------------------------------------------------------------------------------------------
  * Encoding to GLB
