@@ -4,3 +4,5 @@ lds_add_test(NAME proto_merkle SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_me
   LIBS lds_proto PkgConfig::TEST_JANSSON LABELS unit)
 lds_add_test(NAME proto_merkle_vectors SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_merkle.c
   LIBS lds_proto PkgConfig::TEST_JANSSON LABELS unit ARGS vectors)
+lds_add_test(NAME proto_cert SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cert.c
+  LIBS lds_proto PkgConfig::TEST_JANSSON LABELS unit)
