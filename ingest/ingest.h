@@ -245,6 +245,21 @@ void lds_worker_options_init(lds_worker_options *options);
  * acknowledge; promotes due retries. Returns LDS_OK when stopped. */
 lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic_t *stop, lds_error *err);
 
+/* ---- the process pool: workers and the notary (`lodestone worker`, `lodestone serve`) ---- */
+
+typedef struct lds_service_options {
+    lds_worker_options worker;
+    size_t worker_count; /* worker processes (default 2) */
+    int run_notary;      /* also run a notary process (it stands by unless it gets the lease) */
+    lds_notary_service_options notary;
+} lds_service_options;
+
+void lds_service_options_init(lds_service_options *options);
+/* Forks worker_count worker processes (and the notary), restarts any that dies, and on *stop sends
+ * them SIGTERM, waits up to worker.grace_ms + 5 s, then SIGKILLs what is left. The children install
+ * their own SIGTERM/SIGINT handlers. Blocks; call it from a single-threaded process. */
+lds_status lds_service_run(const lds_service_options *options, volatile sig_atomic_t *stop, lds_error *err);
+
 /* ---- reprocessing ---- */
 
 typedef struct lds_reprocess_selection {
