@@ -238,6 +238,10 @@ typedef struct lds_worker_options {
     int grace_ms;           /* after *stop, hand the current job back after this long (default 30000) */
     size_t max_jobs;        /* return after this many jobs (0: until *stop) */
     const lds_pipeline_options *pipeline; /* LODs, formats, limits (NULL: defaults) */
+    /* The pipeline to run (NULL: lds_pipeline_run); same contract. Lets tests run the service
+     * around a small deterministic stand-in. */
+    lds_status (*pipeline_run)(const lds_pipeline_options *options, const char *const *files, size_t file_count,
+                               const char *out_dir, json_t **manifest, lds_error *err);
 } lds_worker_options;
 
 void lds_worker_options_init(lds_worker_options *options);

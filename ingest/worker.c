@@ -277,7 +277,8 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
 
     json_t *manifest = NULL;
     if (status == LDS_OK)
-        status = lds_pipeline_run(&pipeline, (const char *const *)paths, count, out_dir, &manifest, err);
+        status = (options->pipeline_run ? options->pipeline_run : lds_pipeline_run)(
+            &pipeline, (const char *const *)paths, count, out_dir, &manifest, err);
     json_t *outputs = json_object();
     if (status == LDS_OK) {
         progress_cb(run, "publish", 0.99);
