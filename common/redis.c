@@ -365,6 +365,8 @@ static pid_t spawn_server(const char *dir, const char *sock, int detach, lds_err
             setsid();
             if (fork() != 0)
                 _exit(0);
+        } else {
+            setpgid(0, 0); /* a terminal's Ctrl-C reaches us, and we stop it after our workers */
         }
         /* Nothing of ours leaks into the server: a detached server outlives us, and an inherited
          * pipe would keep a reader of our output waiting. */

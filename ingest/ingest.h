@@ -238,12 +238,31 @@ typedef struct lds_worker_options {
     int grace_ms;           /* after *stop, hand the current job back after this long (default 30000) */
     size_t max_jobs;        /* return after this many jobs (0: until *stop) */
     const lds_pipeline_options *pipeline; /* LODs, formats, limits (NULL: defaults) */
+    /* The pipeline to run (NULL: lds_pipeline_run); same contract. Lets tests run the service
+     * around a small deterministic stand-in. */
+    lds_status (*pipeline_run)(const lds_pipeline_options *options, const char *const *files, size_t file_count,
+                               const char *out_dir, json_t **manifest, lds_error *err);
 } lds_worker_options;
 
 void lds_worker_options_init(lds_worker_options *options);
 /* The worker loop in this thread until *stop (or max_jobs): claim, run the pipeline, publish,
  * acknowledge; promotes due retries. Returns LDS_OK when stopped. */
 lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic_t *stop, lds_error *err);
+
+/* ---- the process pool: workers and the notary (`lodestone worker`, `lodestone serve`) ---- */
+
+typedef struct lds_service_options {
+    lds_worker_options worker;
+    size_t worker_count; /* worker processes (default 2) */
+    int run_notary;      /* also run a notary process (it stands by unless it gets the lease) */
+    lds_notary_service_options notary;
+} lds_service_options;
+
+void lds_service_options_init(lds_service_options *options);
+/* Forks worker_count worker processes (and the notary), restarts any that dies, and on *stop sends
+ * them SIGTERM, waits up to worker.grace_ms + 5 s, then SIGKILLs what is left. The children install
+ * their own SIGTERM/SIGINT handlers. Blocks; call it from a single-threaded process. */
+lds_status lds_service_run(const lds_service_options *options, volatile sig_atomic_t *stop, lds_error *err);
 
 /* ---- reprocessing ---- */
 
