@@ -51,7 +51,7 @@ typedef struct api_principal {
 typedef struct api_request {
     api_route route;
     char id[128];     /* {id} path segment */
-    char sub[64];     /* {level} or {index} */
+    char sub[128];    /* {level} or {index} */
     double start_ms;
     unsigned status;  /* the status sent, for metrics */
     int responded;    /* a response was queued early (error before the body) */

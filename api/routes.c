@@ -79,7 +79,8 @@ static void multipart_fail(multipart *m, unsigned status, const char *message)
 
 static int open_temp(lds_api *api, char *path, size_t size)
 {
-    snprintf(path, size, "%s/upload.XXXXXX", api->tmp);
+    if (snprintf(path, size, "%s/upload.XXXXXX", api->tmp) >= (int)size)
+        return -1;
     return mkstemp(path);
 }
 

@@ -425,8 +425,11 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
     if (listen == NULL || *listen == 0)
         listen = "127.0.0.1:8080";
     snprintf(api->home, sizeof(api->home), "%s", config->home ? config->home : lds_home_dir());
-    snprintf(api->blobs, sizeof(api->blobs), "%s/blobs", api->home);
-    snprintf(api->tmp, sizeof(api->tmp), "%s/tmp", api->home);
+    if (snprintf(api->blobs, sizeof(api->blobs), "%s/blobs", api->home) >= (int)sizeof(api->blobs) ||
+        snprintf(api->tmp, sizeof(api->tmp), "%s/tmp", api->home) >= (int)sizeof(api->tmp)) {
+        free(api);
+        return lds_error_set(err, LDS_EINVAL, "api: data directory path too long");
+    }
     if (config->redis_url)
         snprintf(api->redis_url, sizeof(api->redis_url), "%s", config->redis_url);
     api->max_upload_bytes = config->max_upload_bytes;
