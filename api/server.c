@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api_internal.h"
@@ -461,6 +462,26 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->daemon, MHD_DAEMON_INFO_BIND_PORT);
     api->port = info ? info->port : ntohs(addr.sin_port);
     *out = api;
+    return LDS_OK;
+}
+
+lds_status lds_api_run(volatile sig_atomic_t *stop, lds_error *err)
+{
+    lds_api_config config = {0};
+    lds_api *api = NULL;
+    lds_status st = lds_api_start(&config, &api, err);
+    if (st != LDS_OK)
+        return st;
+    const char *listen = getenv("LODESTONE_LISTEN");
+    char host[64] = "127.0.0.1";
+    if (listen && strchr(listen, ':') && (size_t)(strrchr(listen, ':') - listen) < sizeof(host))
+        snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen, ':') - listen), listen);
+    fprintf(stderr, "lodestone serve: listening on http://%s:%u\n", host, api->port);
+    while (!*stop) {
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    lds_api_stop(api);
     return LDS_OK;
 }
 
