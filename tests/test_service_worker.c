@@ -119,7 +119,8 @@ static lds_status test_pipeline(const lds_pipeline_options *options, const char 
     if (exists_in_home("slow") && !exists_in_home("slept")) {
         touch_in_home("slept");
         touch_in_home("started");
-        sleep_ms(60000);
+        for (int i = 0; i < 600; i++) /* signals cut one sleep short, not all of them */
+            sleep_ms(100);
     }
     unsigned char *data = NULL;
     size_t size = 0;
@@ -201,6 +202,7 @@ static pid_t start_child(int notary)
         options.queue.backoff_ms = 50;
         options.notary_timeout_ms = 20000;
         options.pipeline_run = test_pipeline;
+        options.grace_ms = 300;
         status = lds_worker_run(&options, &child_stop, &err);
     }
     if (status != LDS_OK)
@@ -252,6 +254,23 @@ static json_t *wait_record(lds_redis *r, const char *asset, const char *want1, c
     fprintf(stderr, "asset %s never reached %s\n", asset, want1);
     lds_test_failures++;
     return NULL;
+}
+
+/* Waits (up to 30 s) until no job is queued or in flight (the ack follows the publish). */
+static void wait_idle(lds_redis *r)
+{
+    for (int i = 0; i < 300; i++) {
+        json_t *stats = NULL;
+        lds_queue_stats(r, &stats, NULL);
+        json_t *streams = json_object_get(stats, "streams");
+        long long busy = json_integer_value(json_object_get(stats, "in_flight_total")) +
+                         json_integer_value(json_object_get(json_object_get(streams, "high"), "depth")) +
+                         json_integer_value(json_object_get(json_object_get(streams, "low"), "depth"));
+        json_decref(stats);
+        if (busy == 0)
+            return;
+        sleep_ms(100);
+    }
 }
 
 static void check_ready(lds_redis *r, json_t *record, const char *content)
@@ -337,17 +356,7 @@ int main(void)
         sleep_ms(100);
     record = wait_record(r, asset_a, "ready", NULL);
     json_decref(record);
-    for (int i = 0; i < 300; i++) {
-        json_t *stats = NULL;
-        lds_queue_stats(r, &stats, NULL);
-        long long busy = json_integer_value(json_object_get(stats, "in_flight_total")) +
-                         json_integer_value(json_object_get(json_object_get(json_object_get(stats, "streams"), "high"),
-                                                            "depth"));
-        json_decref(stats);
-        if (busy == 0)
-            break;
-        sleep_ms(100);
-    }
+    wait_idle(r);
     LDS_CHECK_INT(count_lines("pipeline_runs.txt"), ==, 2);
     LDS_CHECK_INT(count_lines("log.txt"), ==, 1);
 
@@ -372,6 +381,7 @@ int main(void)
         check_ready(r, record, content_b);
     json_decref(record);
     LDS_CHECK_INT(count_lines("log.txt"), ==, 2);
+    wait_idle(r);
     json_t *stats = NULL;
     LDS_CHECK_OK(lds_queue_stats(r, &stats, &err), &err);
     LDS_CHECK_INT(json_integer_value(json_object_get(json_object_get(stats, "counters"), "reclaimed")), >=, 1);
@@ -448,6 +458,38 @@ int main(void)
     json_decref(before);
     json_decref(after);
     json_decref(jobs);
+
+    /* 7. SIGTERM mid-job: after the grace period the job is handed back, and the next worker
+     * finishes it at once (no visibility timeout to wait out). */
+    char p1[1200], p2[1200];
+    path_in_home(p1, sizeof(p1), "slept");
+    path_in_home(p2, sizeof(p2), "started");
+    unlink(p1);
+    unlink(p2);
+    char asset_e[LDS_ID_MAX], job_e[LDS_ID_MAX];
+    const char *content_e = "v 0 0 0\nv 3 0 0\nv 0 3 0\nf 1 2 3\n";
+    submit(r, "long.obj", content_e, asset_e, job_e);
+    for (int i = 0; i < 400 && !exists_in_home("started"); i++)
+        sleep_ms(100);
+    LDS_CHECK(exists_in_home("started"));
+    kill(worker, SIGTERM);
+    long long released = 0;
+    for (int i = 0; i < 100 && released == 0; i++) {
+        sleep_ms(100);
+        json_t *s = NULL;
+        lds_queue_stats(r, &s, NULL);
+        released = json_integer_value(json_object_get(json_object_get(s, "counters"), "released"));
+        json_decref(s);
+    }
+    LDS_CHECK_INT(released, ==, 1);
+    kill(worker, SIGKILL); /* still sleeping in the stand-in; the supervisor would do this */
+    waitpid(worker, NULL, 0);
+    worker = start_child(0);
+    record = wait_record(r, asset_e, "ready", "failed");
+    if (record)
+        check_ready(r, record, content_e);
+    json_decref(record);
+    LDS_CHECK_INT(count_lines("log.txt"), ==, 4);
 
     stop_child(worker);
     stop_child(notary);
