@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox.h"
@@ -236,6 +237,9 @@ static void child_main(int sock, int other, const char *name, const unsigned cha
     child_setup_signals();
     child_setup_descriptors(sock, other);
     child_setup_limits(lim);
+    /* Lazy initialisations that read files must happen before the filter: the time zone (strftime
+     * in lds_log calls tzset, which opens /etc/localtime the first time). */
+    tzset();
     if (lds_sandbox_seccomp_install() != 0)
         child_fail(LDS_EINTERNAL, "cannot install the seccomp filter");
 

@@ -77,6 +77,14 @@ static lds_status parse_good(const char *name, const unsigned char *data, size_t
     return LDS_OK;
 }
 
+/* Logging from inside the child (time formatting reads the time zone) must not trip the filter. */
+static lds_status parse_logs(const char *name, const unsigned char *data, size_t size, const lds_mesh_reader *sidecars,
+                             const lds_mesh_limits *limits, lds_mesh_model **out, lds_error *err)
+{
+    lds_log_error("%s: a message from inside the sandbox (expected in this test)", name);
+    return parse_good(name, data, size, NULL, limits, out, err);
+}
+
 static lds_status parse_segv(const char *name, const unsigned char *data, size_t size, const lds_mesh_reader *sidecars,
                              const lds_mesh_limits *limits, lds_mesh_model **out, lds_error *err)
 {
@@ -266,6 +274,8 @@ int main(void)
         LDS_CHECK(model->positions[3 * (401 * 401 - 1)] == 400.0f);
         lds_mesh_model_destroy(model);
     }
+    LDS_CHECK_OK(run("logs.ply", parse_logs, &limits, &model, &err), &err);
+    lds_mesh_model_destroy(model);
     LDS_CHECK_OK(run("threads.ply", parse_threads, &limits, &model, &err), &err);
     lds_mesh_model_destroy(model);
 
