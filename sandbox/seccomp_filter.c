@@ -16,6 +16,9 @@
 
 #include "sandbox_internal.h"
 
+/* libseccomp's SCMP_An() macros leave datum_b to zero initialisation, which clang flags. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 int lds_sandbox_seccomp_install(void)
 {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
