@@ -12,3 +12,5 @@ lds_add_test(NAME proto_cli SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cli.c
   LIBS lds_proto LABELS integration)
 lds_add_test(NAME proto_python_verifier SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cli.c
   LIBS lds_proto LABELS integration ARGS python)
+lds_add_test(NAME proto_verify_model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cli.c
+  LIBS lds_proto LABELS integration ARGS model)
