@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "mesh.h"
 #include "proto.h"
@@ -104,12 +106,15 @@ int lds_cmd_verify(int argc, char **argv)
             goto out;
         }
     }
-    if (json)
-        printf("{\"valid\":true,\"logIndex\":%llu,\"treeSize\":%llu,\"origin\":\"%s\",\"geometry\":\"%s\","
-               "\"model\":%s}\n",
-               (unsigned long long)info.log_index, (unsigned long long)info.tree_size, info.origin, info.geometry,
-               model ? "true" : "false");
-    else
+    if (json) {
+        json_t *out = json_pack("{s:b,s:I,s:I,s:s,s:s,s:b}", "valid", 1, "logIndex", (json_int_t)info.log_index,
+                                "treeSize", (json_int_t)info.tree_size, "origin", info.origin, "geometry",
+                                info.geometry, "model", model != NULL);
+        if (out)
+            json_dumpf(out, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(out);
+    } else
         printf("valid: %s: log %s entry %llu of %llu, geometry %s%s%s\n", cert, info.origin,
                (unsigned long long)info.log_index, (unsigned long long)info.tree_size,
                info.geometry[0] ? info.geometry : "(none)", model ? ", matches " : "", model ? model : "");
