@@ -47,6 +47,7 @@
 #define FP_PREFIX "lds-geom-1"
 #define RADIX_BITS 11
 #define RADIX_SIZE (1u << RADIX_BITS)
+#define PREFETCH_AHEAD 8 /* triangles */
 
 static uint32_t float_key(float f)
 {
@@ -351,6 +352,14 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
             const uint32_t *idx = m->indices + sm->index_offset;
             uint64_t vend = (uint64_t)sm->vertex_offset + sm->vertex_count;
             for (uint32_t t = 0; t + 2 < sm->index_count; t += 3) {
+                if (t + 3 * PREFETCH_AHEAD + 2 < sm->index_count) /* faces in shuffled order miss the cache */
+                    for (int k = 0; k < 3; k++) {
+                        uint32_t w = idx[t + 3 * PREFETCH_AHEAD + k];
+                        if (w < m->vertex_count) {
+                            __builtin_prefetch(&ids[w]);
+                            __builtin_prefetch(m->positions + (size_t)w * 3);
+                        }
+                    }
                 uint32_t v0 = idx[t], v1 = idx[t + 1], v2 = idx[t + 2];
                 if (v0 < sm->vertex_offset || v0 >= vend || v1 < sm->vertex_offset || v1 >= vend ||
                     v2 < sm->vertex_offset || v2 >= vend) {
