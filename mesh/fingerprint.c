@@ -265,6 +265,84 @@ static int sort_positions(uint32_t **a, uint32_t **tmp, size_t n, size_t words)
     return 0;
 }
 
+static uint64_t position_hash(uint32_t x, uint32_t y, uint32_t z)
+{
+    uint64_t h = ((uint64_t)x | ((uint64_t)y << 32)) * 0x9E3779B97F4A7C15ull;
+    h ^= (uint64_t)z * 0xC2B2AE3D27D4EB4Full;
+    h ^= h >> 31;
+    h *= 0xD6E8FEB86659FD93ull;
+    return h ^ (h >> 32);
+}
+
+/*
+ * Welds the positions of the vertices marked in take by bits into the unique table keys
+ * (4 words per entry: x, y, z, unique id) and writes each vertex's unique id into ids[v].
+ * Returns the number of unique positions, or SIZE_MAX on out of memory.
+ */
+static size_t weld_positions(const lds_mesh_model *m, const uint8_t *take, uint32_t *ids, uint32_t *keys)
+{
+    size_t total = 0;
+    for (size_t v = 0; v < m->vertex_count; v++)
+        total += take[v];
+    size_t table_size = 16;
+    while (table_size < total * 2)
+        table_size <<= 1;
+    uint32_t *table = malloc(table_size * sizeof(uint32_t));
+    if (table == NULL)
+        return SIZE_MAX;
+    memset(table, 0xff, table_size * sizeof(uint32_t));
+    size_t unique = 0, mask = table_size - 1;
+    /* The table is far bigger than the caches: look up WELD_BATCH vertices at a time, prefetching
+     * their slots first and then the entries those slots name, so the misses overlap. */
+    enum { WELD_BATCH = 32 };
+    uint32_t batch[WELD_BATCH], kx[WELD_BATCH], ky[WELD_BATCH], kz[WELD_BATCH];
+    size_t slots[WELD_BATCH];
+    size_t v = 0;
+    while (v < m->vertex_count) {
+        int n = 0;
+        for (; v < m->vertex_count && n < WELD_BATCH; v++) {
+            if (!take[v])
+                continue;
+            const float *p = m->positions + v * 3;
+            kx[n] = float_key(p[0]), ky[n] = float_key(p[1]), kz[n] = float_key(p[2]);
+            slots[n] = (size_t)position_hash(kx[n], ky[n], kz[n]) & mask;
+            __builtin_prefetch(&table[slots[n]]);
+            batch[n++] = (uint32_t)v;
+        }
+        for (int j = 0; j < n; j++) {
+            uint32_t id = table[slots[j]];
+            if (id != UINT32_MAX)
+                __builtin_prefetch(keys + (size_t)id * 4);
+        }
+        for (int j = 0; j < n; j++) {
+            uint32_t x = kx[j], y = ky[j], z = kz[j];
+            size_t slot = slots[j];
+            for (;;) {
+                uint32_t id = table[slot];
+                if (id == UINT32_MAX) {
+                    id = (uint32_t)unique++;
+                    table[slot] = id;
+                    uint32_t *k = keys + (size_t)id * 4;
+                    k[0] = x;
+                    k[1] = y;
+                    k[2] = z;
+                    k[3] = id;
+                    ids[batch[j]] = id;
+                    break;
+                }
+                const uint32_t *k = keys + (size_t)id * 4;
+                if (k[0] == x && k[1] == y && k[2] == z) {
+                    ids[batch[j]] = id;
+                    break;
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
+    }
+    free(table);
+    return unique;
+}
+
 lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_MESH_GEOMETRY_FP_MAX],
                                          lds_error *err)
 {
@@ -312,21 +390,32 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
         keys_tmp = malloc((n ? n : 1) * 4 * sizeof(uint32_t));
         if (keys == NULL || keys_tmp == NULL)
             goto nomem;
-        size_t at = 0;
-        for (size_t v = 0; v < m->vertex_count; v++) {
-            if (!take[v])
-                continue;
-            const float *p = m->positions + v * 3;
-            uint32_t *k = keys + at++ * 4;
-            k[0] = float_key(p[0]);
-            k[1] = float_key(p[1]);
-            k[2] = float_key(p[2]);
-            k[3] = (uint32_t)v;
+        /* Split (STL-style) input holds each position about six times: weld by hash first so
+         * that only distinct positions are sorted. Indexed input is sorted directly. */
+        int welded_first = n > tri_count;
+        size_t records = 0;
+        if (welded_first) {
+            records = weld_positions(m, take, ids, keys); /* records hold (x, y, z, id) */
+            if (records == SIZE_MAX)
+                goto nomem;
+        } else {
+            for (size_t v = 0; v < m->vertex_count; v++) {
+                if (!take[v])
+                    continue;
+                const float *p = m->positions + v * 3;
+                uint32_t *k = keys + records++ * 4;
+                k[0] = float_key(p[0]);
+                k[1] = float_key(p[1]);
+                k[2] = float_key(p[2]);
+                k[3] = (uint32_t)v; /* records hold (x, y, z, vertex) */
+            }
         }
-        if (sort_positions(&keys, &keys_tmp, n, 4) != 0)
+        if (sort_positions(&keys, &keys_tmp, records, 4) != 0)
             goto nomem;
-        /* Distinct positions, packed 3 words each at the front of keys (in place: unique <= i). */
-        for (size_t i = 0; i < n; i++) {
+        /* Distinct positions, packed 3 words each at the front of keys (in place: unique <= i);
+         * the rank of each vertex, directly or through its hash id. */
+        uint32_t *rank = keys_tmp;
+        for (size_t i = 0; i < records; i++) {
             uint32_t *k = keys + i * 4;
             if (unique == 0 || k[0] != keys[(unique - 1) * 3] || k[1] != keys[(unique - 1) * 3 + 1] ||
                 k[2] != keys[(unique - 1) * 3 + 2]) {
@@ -336,8 +425,15 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
                 keys[unique * 3 + 2] = z;
                 unique++;
             }
-            ids[k[3]] = (uint32_t)(unique - 1);
+            if (welded_first)
+                rank[k[3]] = (uint32_t)(unique - 1);
+            else
+                ids[k[3]] = (uint32_t)(unique - 1);
         }
+        if (welded_first)
+            for (size_t v = 0; v < m->vertex_count; v++)
+                if (take[v])
+                    ids[v] = rank[ids[v]];
     }
 
     /* 2. Triangles as rotated rank triples; drop repeated corners and zero area. */
