@@ -14,6 +14,9 @@
  * and vertices no kept triangle uses are removed. Point-cloud submeshes (no indices) are welded.
  * Vertices and triangles keep their relative order. A submesh left with no triangles is removed.
  * The result is written to fresh arrays (submesh ranges may come in any order) and swapped in.
+ * When nothing is left (every triangle degenerate) the model has no vertices and no submeshes and
+ * the call still succeeds: the caller, who knows the file's name, reports it (and the report says
+ * no_geometry).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -171,7 +174,7 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
     uint32_t *remap = NULL, *first = NULL, *final = NULL, *table = NULL, *indices = NULL;
     float *positions = NULL, *normals = NULL, *uvs = NULL, *colors = NULL;
     lds_mesh_submesh *submeshes = NULL;
-    uint64_t degenerate = 0, duplicate = 0, input_triangles = 0;
+    uint64_t degenerate = 0, duplicate = 0;
 
     size_t max_vertices = 1, max_triangles = 1;
     for (size_t s = 0; s < m->submesh_count; s++) {
@@ -188,7 +191,6 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
             max_vertices = sm->vertex_count;
         if (sm->index_count / 3 > max_triangles)
             max_triangles = sm->index_count / 3;
-        input_triangles += sm->index_count / 3;
     }
     normalise_zero(m->positions, m->vertex_count * 3);
     normalise_zero(m->normals, m->vertex_count * 3);
@@ -325,9 +327,6 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
         report->degenerate_triangles += degenerate;
         report->duplicate_triangles += duplicate;
     }
-    if (out_submeshes == 0)
-        st = lds_error_set(err, LDS_ENOGEOM, "clean: no geometry left: all %llu triangles are degenerate",
-                           (unsigned long long)input_triangles);
 out:
     free(remap);
     free(first);
