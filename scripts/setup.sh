@@ -17,7 +17,7 @@ PACKAGES=(
   libsodium-dev libjansson-dev
   libmicrohttpd-dev libseccomp-dev
   libprotobuf-c-dev protobuf-c-compiler
-  curl python3 time
+  curl python3 python3-cryptography time
 )
 
 missing=()
