@@ -99,12 +99,12 @@ const char *lds_path_basename(const char *path);
 /* Lower-case extension without the dot into out ("" if none). */
 void lds_path_extension(const char *path, char *out, size_t out_size);
 
-/* ---- hashing (libsodium) ---- */
+/* ---- hashing (SHA-256: OpenSSL) ---- */
 #define LDS_SHA256_BYTES 32
 #define LDS_SHA256_HEX 65 /* 64 hex digits and NUL */
 
 typedef struct lds_sha256 {
-    unsigned char opaque[128] __attribute__((aligned(16))); /* crypto_hash_sha256_state */
+    unsigned char opaque[128] __attribute__((aligned(16))); /* SHA256_CTX */
 } lds_sha256;
 
 /* Must be called once before hashing or signing; thread-safe, idempotent. */

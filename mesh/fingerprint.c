@@ -40,9 +40,6 @@
 
 #include "mesh.h"
 
-#ifdef LDS_HAVE_OPENSSL
-#include <openssl/evp.h>
-#endif
 
 #define FP_PREFIX "lds-geom-1"
 #define RADIX_BITS 11
@@ -118,56 +115,8 @@ static int radix_sort(uint32_t **a, uint32_t **tmp, size_t n, size_t words, cons
     return 0;
 }
 
-/*
- * SHA-256 of the stream: OpenSSL's when the build has it (it uses the CPU's SHA extensions, about
- * 8x faster than libsodium's portable code behind lds_sha256), lds_sha256 otherwise. Same bytes,
- * same digest. OpenSSL stops in this file.
- */
-typedef struct fp_hash {
-#ifdef LDS_HAVE_OPENSSL
-    EVP_MD_CTX *evp;
-#endif
-    lds_sha256 fallback;
-} fp_hash;
-
-static void fp_hash_init(fp_hash *h)
-{
-#ifdef LDS_HAVE_OPENSSL
-    h->evp = EVP_MD_CTX_new();
-    if (h->evp != NULL && EVP_DigestInit_ex(h->evp, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(h->evp);
-        h->evp = NULL;
-    }
-#endif
-    lds_sha256_init(&h->fallback);
-}
-
-static void fp_hash_update(fp_hash *h, const void *data, size_t size)
-{
-#ifdef LDS_HAVE_OPENSSL
-    if (h->evp != NULL) {
-        EVP_DigestUpdate(h->evp, data, size);
-        return;
-    }
-#endif
-    lds_sha256_update(&h->fallback, data, size);
-}
-
-static void fp_hash_final(fp_hash *h, unsigned char out[LDS_SHA256_BYTES])
-{
-#ifdef LDS_HAVE_OPENSSL
-    if (h->evp != NULL) {
-        unsigned int size = 0;
-        EVP_DigestFinal_ex(h->evp, out, &size);
-        EVP_MD_CTX_free(h->evp);
-        return;
-    }
-#endif
-    lds_sha256_final(&h->fallback, out);
-}
-
 /* Hashes uint32 words little-endian. */
-static void hash_words(fp_hash *ctx, const uint32_t *words, size_t count)
+static void hash_words(lds_sha256 *ctx, const uint32_t *words, size_t count)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     unsigned char chunk[4096];
@@ -179,22 +128,22 @@ static void hash_words(fp_hash *ctx, const uint32_t *words, size_t count)
         chunk[used++] = (unsigned char)(w >> 16);
         chunk[used++] = (unsigned char)(w >> 24);
         if (used == sizeof(chunk)) {
-            fp_hash_update(ctx, chunk, used);
+            lds_sha256_update(ctx, chunk, used);
             used = 0;
         }
     }
-    fp_hash_update(ctx, chunk, used);
+    lds_sha256_update(ctx, chunk, used);
 #else
-    fp_hash_update(ctx, words, count * sizeof(uint32_t));
+    lds_sha256_update(ctx, words, count * sizeof(uint32_t));
 #endif
 }
 
-static void hash_count(fp_hash *ctx, uint64_t count)
+static void hash_count(lds_sha256 *ctx, uint64_t count)
 {
     unsigned char le[8];
     for (int i = 0; i < 8; i++)
         le[i] = (unsigned char)(count >> (8 * i));
-    fp_hash_update(ctx, le, sizeof(le));
+    lds_sha256_update(ctx, le, sizeof(le));
 }
 
 /* Zero-area test shared in spirit with clean.c: exact zero of the cross product in double. */
@@ -576,10 +525,10 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
         goto out;
     }
 
-    fp_hash ctx;
+    lds_sha256 ctx;
     unsigned char digest[LDS_SHA256_BYTES];
-    fp_hash_init(&ctx);
-    fp_hash_update(&ctx, FP_PREFIX, strlen(FP_PREFIX));
+    lds_sha256_init(&ctx);
+    lds_sha256_update(&ctx, FP_PREFIX, strlen(FP_PREFIX));
     hash_count(&ctx, kept ? unique : 0);
     if (kept)
         hash_words(&ctx, keys, unique * 3);
@@ -589,7 +538,7 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
     hash_count(&ctx, point_unique);
     if (point_unique)
         hash_words(&ctx, points, point_unique * 3);
-    fp_hash_final(&ctx, digest);
+    lds_sha256_final(&ctx, digest);
     memcpy(out, FP_PREFIX ":", sizeof(FP_PREFIX ":"));
     lds_hex_encode(digest, sizeof(digest), out + strlen(FP_PREFIX ":"));
     goto out;
