@@ -1,8 +1,9 @@
 /* worker.c: the stateless worker loop (DESIGN.md 2 and 4).
  *
  * Each job: read the asset record, fetch the originals from the blob store into a scratch
- * directory, run lds_pipeline_run with the notary service as its certifier, store every output as
- * an uncompressed blob (served as is), publish the manifest and outputs in one record update, and
+ * directory, run lds_pipeline_run with the notary service as its certifier and the shape index
+ * (shape_index.c) as its duplicate lookup, store every output as an uncompressed blob (served as
+ * is), add the shape to the index, publish the manifest and outputs in one record update, and
  * acknowledge. Everything the job needs is in Redis and the blob store, so any worker anywhere can
  * run it, and re-running it gives the same result: the certificate time is the job's (the asset's
  * acceptance time), so the statement is the same and the notary answers with the entry it already
@@ -138,6 +139,15 @@ static lds_status certify_cb(void *ctx, const char *statement, size_t size, char
     return lds_notary_request(run->redis, statement, size, run->options->notary_timeout_ms, bundle, index, err);
 }
 
+/* Near shapes from the Redis shape index, leaving out the asset being (re)processed. */
+static lds_status similar_cb(void *ctx, const char *fingerprint, lds_shape_match *matches, size_t max, size_t *count,
+                             lds_error *err)
+{
+    job_run *run = ctx;
+    return lds_shape_index_lookup(run->redis, fingerprint, run->claim.job.asset_id, 0, matches, max, count, NULL,
+                                  err);
+}
+
 /* ---- one job ---- */
 
 /* Bad input fails at once; everything else (I/O, Redis, the notary, timeouts) is retried. */
@@ -267,6 +277,11 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     pipeline.certify_ctx = run;
     pipeline.progress = progress_cb;
     pipeline.progress_ctx = run;
+    pipeline.similar = similar_cb;
+    pipeline.similar_ctx = run;
+    pipeline.similar_owner = json_string_value(json_object_get(record, "owner_key"));
+    if (pipeline.similar_owner == NULL)
+        pipeline.similar_owner = "";
     char previous[PATH_MAX + 32];
     const char *previous_blob = json_string_value(json_object_get(json_object_get(record, "certificate"), "blob"));
     if (status == LDS_OK && job->kind == LDS_JOB_REPROCESS && previous_blob) {
@@ -287,6 +302,10 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     pthread_mutex_lock(&run->lock);
     int handed_back = run->handed_back;
     pthread_mutex_unlock(&run->lock);
+    /* Indexed before it is published: lookups only keep ready assets, and a re-run adds it again. */
+    const char *shape = json_string_value(json_object_get(json_object_get(manifest, "fingerprint"), "shape"));
+    if (status == LDS_OK && !handed_back && shape && *shape)
+        status = lds_shape_index_add(run->redis, job->asset_id, shape, err);
     if (status == LDS_OK && !handed_back)
         status = lds_assets_publish(run->redis, job->asset_id, job->id, manifest, outputs, err);
     json_decref(outputs);
