@@ -4,3 +4,5 @@ lds_add_test(NAME similar_service SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_simil
   LIBS lds_ingest LABELS integration TIMEOUT 600)
 lds_add_test(NAME similar_index SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_similar_index.c
   LIBS lds_ingest LABELS integration TIMEOUT 300)
+lds_add_test(NAME similar_offline SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_similar_offline.c
+  LIBS lds_ingest LABELS integration TIMEOUT 300)
