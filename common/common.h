@@ -85,6 +85,9 @@ unsigned char *lds_buf_detach(lds_buf *buf, size_t *size);
 /* Reads a whole file into a malloc'd buffer (NUL-terminated beyond *size). Files over max bytes
  * fail with LDS_ELIMIT. Errors name the path. Caller frees *data. */
 lds_status lds_file_read(const char *path, size_t max, unsigned char **data, size_t *size, lds_error *err);
+/* Writes data to path (create or truncate), without fsync: for outputs whose completion is
+ * signalled by a later atomic write. */
+lds_status lds_file_write(const char *path, const void *data, size_t size, lds_error *err);
 /* Writes data to path atomically: temp file in the same directory, fsync, rename, fsync dir. */
 lds_status lds_file_write_atomic(const char *path, const void *data, size_t size, lds_error *err);
 /* mkdir -p with mode 0755 (or mode). */

@@ -433,22 +433,6 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
     return status;
 }
 
-/* Until the lead's pipeline lands on main (ingest/pipeline.c), these stand in so that the service
- * links; a strong definition in pipeline.c replaces them. Delete once pipeline.c exists. */
-__attribute__((weak)) void lds_pipeline_options_init(lds_pipeline_options *options)
-{
-    memset(options, 0, sizeof(*options));
-}
-
-__attribute__((weak)) lds_status lds_pipeline_run(const lds_pipeline_options *options, const char *const *files,
-                                                  size_t file_count, const char *out_dir, json_t **manifest,
-                                                  lds_error *err)
-{
-    if (manifest)
-        *manifest = NULL;
-    return lds_error_set(err, LDS_EINTERNAL, "pipeline: not built yet");
-}
-
 /* ---- the process pool ---- */
 
 static volatile sig_atomic_t child_stop;
