@@ -210,7 +210,7 @@ lds_status lds_queue_dead_drop(lds_redis *redis, const char *id, size_t *count, 
 typedef struct lds_notary_service_options {
     const char *redis_url; /* NULL: lds_redis_connect's default */
     const char *home;      /* data directory for lds_notary_open (NULL: lds_home_dir()) */
-    int64_t lease_ms;      /* lease length (default 10000); renewed at a third of it */
+    int64_t lease_ms;      /* lease length (default 10000, LODESTONE_NOTARY_LEASE_MS); renewed at a third */
     /* Certifies one statement; NULL: lds_notary_open(home) + lds_notary_certify. */
     lds_pipeline_certify_fn certify;
     void *certify_ctx;

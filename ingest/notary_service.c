@@ -47,6 +47,9 @@ void lds_notary_service_options_init(lds_notary_service_options *options)
 {
     memset(options, 0, sizeof(*options));
     options->lease_ms = 10000;
+    const char *env = getenv("LODESTONE_NOTARY_LEASE_MS");
+    if (env && atol(env) > 0)
+        options->lease_ms = atol(env);
 }
 
 /* KEYS: lease, fence. ARGV: holder, ms. Returns the new fencing token or 0. */
