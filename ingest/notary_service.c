@@ -238,8 +238,12 @@ static lds_status serve_leased(service *s, volatile sig_atomic_t *stop, lds_erro
         lds_redis_reply_free(reply);
         if (status != LDS_OK)
             return status;
-        if (handled == 0)
-            from = ">";
+        /* Alternate: after an idle wait for new entries, look once at our pending ones, which a
+         * predecessor under the same consumer name may have taken and left (it lost the lease). */
+        if (strcmp(from, "0") == 0)
+            from = handled == 0 ? ">" : "0";
+        else if (handled == 0)
+            from = "0";
     }
     return LDS_OK;
 }

@@ -6,3 +6,5 @@ lds_add_test(NAME service_worker SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_servic
   LIBS lds_ingest LABELS integration TIMEOUT 180)
 lds_add_test(NAME service_e2e SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_service_e2e.c
   LIBS lds_ingest LABELS integration TIMEOUT 240)
+lds_add_test(NAME service_notary SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_service_notary.c
+  LIBS lds_ingest LABELS integration TIMEOUT 120)
