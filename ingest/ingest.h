@@ -69,6 +69,7 @@ lds_status lds_pipeline_parse_lods(lds_pipeline_options *options, const char *te
  * Redis keys (DESIGN.md 6.5; the queue's keys share the hash tag {q}, the notary's {n}):
  *   lds:asset:<id>            hash: the asset record (fields below)
  *   lds:assets                zset: every asset id, scored by acceptance time (ms)
+ *   lds:owner:<key>           zset: the asset ids an uploader (owner_key) submitted, same scores
  *   lds:{q}:jobs:high / :low  streams of Job messages (proto/jobs.proto), consumer group "workers";
  *                             uploads go high, reprocessing low; workers read high first
  *   lds:{q}:delayed           zset: jobs waiting for a retry, scored by due time (ms)

@@ -418,6 +418,10 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
         }
         if (!claimed)
             continue;
+        if (*stop) { /* the stop came while we waited for this job: it goes back at once */
+            lds_queue_release(run.redis, &run.claim, NULL);
+            break;
+        }
         lds_log_info("worker %s: job %s (asset %s, %s, attempt %u%s)", consumer, run.claim.job.id,
                      run.claim.job.asset_id, run.claim.job.kind == LDS_JOB_REPROCESS ? "reprocess" : "upload",
                      run.claim.job.attempt + 1, run.claim.reclaimed ? ", reclaimed" : "");

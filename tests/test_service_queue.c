@@ -360,7 +360,7 @@ static lds_redis_server *test_restart(lds_redis *r, lds_redis_server *server, co
     LDS_CHECK_STR(claim.job.asset_id, asset);
 
     kill(lds_redis_server_pid(server), SIGKILL);
-    waitpid(lds_redis_server_pid(server), NULL, 0);
+    lds_redis_server_stop(server); /* reaps the killed server and frees */
     lds_redis_server *fresh = NULL;
     LDS_CHECK_OK(lds_redis_server_start(home, &fresh, &err), &err);
     /* The old connection reconnects on its own after one failed command. */
