@@ -139,6 +139,26 @@ static void test_blobs(void)
     free(out);
     lds_error_clear(&err);
     LDS_CHECK_INT(lds_blob_locate(root, "00", zpath, sizeof(zpath), NULL, NULL, &err), ==, LDS_EINVAL);
+    /* The push-style writer (HTTP uploads): pieces in, the same id as a one-shot put. */
+    lds_blob_writer *w = NULL;
+    LDS_CHECK_OK(lds_blob_writer_create(root, LDS_BLOB_COMPRESS, size, &w, &err), &err);
+    for (size_t off = 0; w && off < size; off += 65521)
+        LDS_CHECK_OK(lds_blob_writer_write(w, data + off, off + 65521 < size ? 65521 : size - off, &err), &err);
+    char wid[LDS_SHA256_HEX];
+    uint64_t wsize = 0;
+    if (w)
+        LDS_CHECK_OK(lds_blob_writer_finish(w, wid, &wsize, &err), &err);
+    LDS_CHECK_STR(wid, zid);
+    LDS_CHECK_INT(wsize, ==, size);
+    /* Over its cap: ELIMIT, and abort leaves nothing behind. */
+    LDS_CHECK_OK(lds_blob_writer_create(root, 0, 1000, &w, &err), &err);
+    lds_error_clear(&err);
+    LDS_CHECK_INT(lds_blob_writer_write(w, data, 1001, &err), ==, LDS_ELIMIT);
+    lds_blob_writer_abort(w);
+    out = NULL;
+    lds_test_run(&out, "ls -A '%s/tmp' | wc -l", root);
+    LDS_CHECK_INT(atoi(out ? out : "-1"), ==, 0);
+    free(out);
     free(data);
 }
 
