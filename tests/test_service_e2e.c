@@ -242,6 +242,12 @@ int main(void)
     json_t *stats = NULL;
     LDS_CHECK_OK(lds_queue_stats(r, &stats, &err), &err);
     LDS_CHECK_INT(json_integer_value(json_object_get(stats, "dead")), ==, 0);
+    json_t *durations = json_object_get(stats, "durations");
+    LDS_CHECK_INT(json_integer_value(json_object_get(json_object_get(durations, "job"), "count")), >=, UPLOADS);
+    LDS_CHECK_INT(json_integer_value(json_object_get(json_object_get(durations, "lods"), "count")), >=, UPLOADS);
+    char *text = json_dumps(durations, JSON_COMPACT);
+    fprintf(stderr, "durations: %s\n", text ? text : "");
+    free(text);
     json_decref(stats);
     for (int i = 0; i < UPLOADS; i++)
         json_decref(records[i]);

@@ -403,7 +403,27 @@ static lds_redis_server *test_restart(lds_redis *r, lds_redis_server *server, co
                                                      "depth")),
                   ==, 4);
     json_decref(stats);
+    /* Consumers that hold nothing are pruned; the one holding a job is kept. */
+    lds_job_claim held;
+    int got = 0;
+    lds_job keep = make_job("a_keep", LDS_QUEUE_HIGH);
+    LDS_CHECK_OK(lds_queue_enqueue(r, &keep, &err), &err);
+    LDS_CHECK_OK(lds_queue_claim(r, config, "keeper", 0, &held, &got, &err), &err);
     LDS_CHECK_OK(lds_queue_ack(r, &claim, &err), &err);
+    size_t removed = 0;
+    LDS_CHECK_OK(lds_queue_prune_consumers(r, 0, &removed, &err), &err);
+    LDS_CHECK_INT(removed, >=, 3);
+    lds_redis_reply *consumers = NULL;
+    LDS_CHECK_OK(lds_redis_command(r, &consumers, &err, "XINFO CONSUMERS lds:{q}:jobs:high workers"), &err);
+    LDS_CHECK_INT(consumers ? consumers->elements : 0, ==, 1);
+    lds_redis_reply_free(consumers);
+    LDS_CHECK_OK(lds_queue_ack(r, &held, &err), &err);
+    json_t *ids = NULL;
+    size_t total = 0;
+    LDS_CHECK_OK(lds_assets_list(r, "key-1", 0, 10, &ids, &total, &err), &err);
+    LDS_CHECK_INT(total, ==, 1);
+    LDS_CHECK_STR(json_string_value(json_array_get(ids, 0)), asset);
+    json_decref(ids);
     lds_error_clear(&err);
     json_t *none = NULL;
     LDS_CHECK_INT(lds_assets_get(r, "a_nosuch", &none, &err), ==, LDS_ENOENT);
