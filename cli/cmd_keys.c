@@ -1,16 +1,17 @@
 /* cmd_keys.c: `lodestone keys init` (the notary's signing key) and `lodestone keys create` (API
- * keys, which need the service). */
+ * keys for the HTTP service, stored hashed in Redis). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "api.h"
 #include "proto.h"
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: lodestone keys init [--name NAME]\n"
-                 "       lodestone keys create --role ROLE\n\n"
+                 "       lodestone keys create --role modeler|studio|partner|ops [--name NAME]\n\n"
                  "init    creates the notary's Ed25519 key pair in $LODESTONE_HOME/keys unless it exists:\n"
                  "        notary.key (private, mode 0600) and notary.pub, the verifier key in C2SP\n"
                  "        signed-note form <name>+<hex key id>+<base64(0x01 || public key)>, which is\n"
@@ -47,16 +48,33 @@ static int keys_init(int argc, char **argv)
     return 0;
 }
 
-/* ---- API keys: implemented with the service ---- */
+/* ---- API keys for the HTTP service, stored hashed in Redis ---- */
 static int keys_create(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
+    const char *role = NULL, *name = NULL;
+    for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
+            role = argv[++i];
+        } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
+            name = argv[++i];
+        } else {
+            return lds_cli_usage_error("keys create", "unexpected argument '%s'", argv[i]);
         }
-    fprintf(stderr, "lodestone: keys create: needs the service (not built yet)\n");
-    return 1;
+    }
+    if (role == NULL)
+        return lds_cli_usage_error("keys create", "--role modeler|studio|partner|ops is required");
+    lds_error err;
+    lds_error_clear(&err);
+    char key[LDS_API_KEY_MAX];
+    if (lds_api_key_create(NULL, role, name, key, &err) != LDS_OK)
+        return lds_cli_fail("keys create", "%s", err.message);
+    fprintf(stderr, "lodestone: keys create: a %s key%s%s; it is shown only now\n", role, name ? " for " : "",
+            name ? name : "");
+    printf("%s\n", key);
+    return 0;
 }
 
 int lds_cmd_keys(int argc, char **argv)
