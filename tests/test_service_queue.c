@@ -430,6 +430,47 @@ static lds_redis_server *test_restart(lds_redis *r, lds_redis_server *server, co
     return fresh;
 }
 
+/* LODESTONE_REDIS_URL forms: TCP with a password and a db number; a wrong password is a clear
+ * error. Uses a throwaway server on a port derived from our pid (skipped if it does not start). */
+static void test_tcp_url(void)
+{
+    int port = 20000 + (int)(getpid() % 20000);
+    if (lds_test_run(NULL, "redis-server --port %d --bind 127.0.0.1 --requirepass s3cret --save '' "
+                           "--appendonly no --daemonize yes --pidfile '%s/tcp.pid' --logfile '%s/tcp.log'",
+                     port, home, home) != 0) {
+        fprintf(stderr, "tcp redis did not start; TCP URL case skipped\n");
+        return;
+    }
+    char tcp_url[128];
+    lds_error err;
+    lds_error_clear(&err);
+    lds_redis *r = NULL;
+    snprintf(tcp_url, sizeof(tcp_url), "redis://:s3cret@127.0.0.1:%d/3", port);
+    for (int i = 0; i < 50 && lds_redis_connect(tcp_url, &r, &err) != LDS_OK; i++) {
+        lds_error_clear(&err);
+        sleep_ms(100);
+    }
+    LDS_CHECK(r != NULL);
+    if (r) {
+        LDS_CHECK_OK(lds_redis_command(r, NULL, &err, "SET lds:probe 1"), &err);
+        lds_redis_reply *reply = NULL;
+        LDS_CHECK_OK(lds_redis_command(r, &reply, &err, "CLIENT INFO"), &err);
+        LDS_CHECK(reply && reply->str && strstr(reply->str, " db=3 "));
+        lds_redis_reply_free(reply);
+        snprintf(tcp_url, sizeof(tcp_url), "redis://:wrong@127.0.0.1:%d", port);
+        lds_redis *bad = NULL;
+        lds_error_clear(&err);
+        LDS_CHECK_INT(lds_redis_connect(tcp_url, &bad, &err), ==, LDS_EREDIS);
+        LDS_CHECK(strstr(err.message, "AUTH") != NULL);
+        lds_redis_close(bad);
+        lds_redis_command(r, NULL, NULL, "SHUTDOWN NOSAVE");
+        lds_redis_close(r);
+    }
+    lds_redis *bad = NULL;
+    lds_error_clear(&err);
+    LDS_CHECK_INT(lds_redis_connect("http://nope", &bad, &err), ==, LDS_EINVAL);
+}
+
 int main(void)
 {
     if (lds_test_run(NULL, "command -v redis-server >/dev/null") != 0)
@@ -439,6 +480,7 @@ int main(void)
     home = lds_test_tmpdir("service_queue");
     setenv("LODESTONE_HOME", home, 1);
     test_blobs();
+    test_tcp_url();
 
     lds_error err;
     lds_error_clear(&err);
