@@ -249,6 +249,34 @@ int main(void)
     fprintf(stderr, "durations: %s\n", text ? text : "");
     free(text);
     json_decref(stats);
+
+    /* Reprocess everything at low priority through the ops command; each new certificate is a new
+     * log entry (tree size doubles) and verifies; the outputs were replaced. */
+    char *rp = NULL;
+    LDS_CHECK_INT(lds_test_run(&rp, "LODESTONE_REDIS_URL='%s' '%s' reprocess --all --wait --json 2>/dev/null", url,
+                               lds_test_bin()),
+                  ==, 0);
+    json_t *rpj = rp ? json_loads(rp, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+    LDS_CHECK_INT(json_integer_value(json_object_get(rpj, "queued")), ==, UPLOADS);
+    json_decref(rpj);
+    free(rp);
+    for (int i = 0; i < UPLOADS; i++) {
+        json_t *after = NULL;
+        LDS_CHECK_OK(lds_assets_get(r, assets[i], &after, &err), &err);
+        LDS_CHECK_STR(json_string_value(json_object_get(json_object_get(after, "reprocess"), "status")), "done");
+        const char *old_cert = json_string_value(json_object_get(json_object_get(records[i], "certificate"), "blob"));
+        const char *new_cert = json_string_value(json_object_get(json_object_get(after, "certificate"), "blob"));
+        LDS_CHECK(old_cert && new_cert && strcmp(old_cert, new_cert) != 0);
+        char cert_path[1400];
+        if (new_cert && lds_blob_locate(NULL, new_cert, cert_path, sizeof(cert_path), NULL, NULL, &err) == LDS_OK)
+            LDS_CHECK_INT(lds_test_run(NULL, "'%s' verify '%s' >/dev/null", lds_test_bin(), cert_path), ==, 0);
+        json_decref(after);
+    }
+    out = NULL;
+    LDS_CHECK_INT(lds_test_run(&out, "'%s' log checkpoint", lds_test_bin()), ==, 0);
+    line2 = out ? strchr(out, '\n') : NULL;
+    LDS_CHECK_INT(line2 ? atoll(line2 + 1) : -1, ==, 2 * UPLOADS);
+    free(out);
     for (int i = 0; i < UPLOADS; i++)
         json_decref(records[i]);
 
