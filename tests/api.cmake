@@ -1,0 +1,6 @@
+# HTTP API (issue 4): real HTTP (the curl command line) against a real `lodestone serve` and a
+# private redis-server (Unix socket under the test's tmp dir, AOF, appendfsync always) that each
+# test starts and kills, however it ends (tests/test_api_lib.c). Skipped without redis-server/curl.
+set(LDS_API_TEST_LIB ${CMAKE_CURRENT_SOURCE_DIR}/test_api_lib.c)
+lds_add_test(NAME api_upload_flow SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_upload_flow.c ${LDS_API_TEST_LIB}
+  LIBS lds_ingest LABELS integration TIMEOUT 120)
