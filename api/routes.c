@@ -204,9 +204,17 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
         return MHD_YES; /* small JSON bodies go to req->body (capped at 1 MiB) */
 
     const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    if (length && strtoull(length, NULL, 10) > api->max_upload_bytes)
-        return api_respond_error(c, req, 413, "too_large", "upload of %s bytes is over the limit of %llu bytes", length,
-                                 (unsigned long long)api->max_upload_bytes);
+    if (length && strtoull(length, NULL, 10) > api->max_upload_bytes) {
+        /* Answer at once when the client waits for "100 Continue" (it will not send the body) or
+         * the body is too large to drain; otherwise read and discard it first, see api_body_chunk. */
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+        if ((expect && strcasecmp(expect, "100-continue") == 0) ||
+            strtoull(length, NULL, 10) - api->max_upload_bytes > API_DRAIN_MAX_BYTES)
+            return api_respond_error(c, req, 413, "too_large", "upload of %s bytes is over the limit of %llu bytes",
+                                     length, (unsigned long long)api->max_upload_bytes);
+        req->body_too_large = 1;
+        return MHD_YES;
+    }
     const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     if (type && strncasecmp(type, "multipart/form-data", 19) == 0) {
         req->multipart = calloc(1, sizeof(multipart) + sizeof(post_ctx));
@@ -239,14 +247,20 @@ enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_reque
 {
     req->body_bytes += size;
     if (req->body_bytes > api->max_upload_bytes) {
-        /* Crossed the cap mid-stream (no or a false Content-Length): stop storing, answer 413. */
+        /* Over the cap (chunked, or a false Content-Length): stop storing; answer 413 once the
+         * body is read (a response queued mid-body makes MHD close the connection with unread
+         * data, which the client sees as a reset, not as the 413). A body that goes on for more
+         * than API_DRAIN_MAX_BYTES past the cap is cut off with the 413 at once. */
         api_request_cleanup(req);
         if (req->body_fd >= 0) {
             close(req->body_fd);
             req->body_fd = -1;
         }
-        return api_respond_error(c, req, 413, "too_large", "upload is over the limit of %llu bytes",
-                                 (unsigned long long)api->max_upload_bytes);
+        req->body_too_large = 1;
+        if (req->body_bytes - api->max_upload_bytes > API_DRAIN_MAX_BYTES)
+            return api_respond_error(c, req, 413, "too_large", "upload is over the limit of %llu bytes",
+                                     (unsigned long long)api->max_upload_bytes);
+        return MHD_YES;
     }
     if (req->post)
         return MHD_post_process(req->post, data, size);

@@ -4,3 +4,5 @@
 set(LDS_API_TEST_LIB ${CMAKE_CURRENT_SOURCE_DIR}/test_api_lib.c)
 lds_add_test(NAME api_upload_flow SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_upload_flow.c ${LDS_API_TEST_LIB}
   LIBS lds_ingest LABELS integration TIMEOUT 120)
+lds_add_test(NAME api_errors SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_errors.c ${LDS_API_TEST_LIB}
+  LIBS lds_ingest LABELS integration TIMEOUT 120)
