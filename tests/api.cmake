@@ -6,3 +6,5 @@ lds_add_test(NAME api_upload_flow SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_u
   LIBS lds_ingest LABELS integration TIMEOUT 120)
 lds_add_test(NAME api_errors SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_errors.c ${LDS_API_TEST_LIB}
   LIBS lds_ingest LABELS integration TIMEOUT 120)
+lds_add_test(NAME api_concurrent SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_concurrent.c ${LDS_API_TEST_LIB}
+  LIBS lds_ingest LABELS integration TIMEOUT 120)
