@@ -534,34 +534,39 @@ lds_status lds_service_run(const lds_service_options *options, volatile sig_atom
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    for (size_t i = 0; i < count; i++)
-        if (pids[i] > 0)
-            kill(pids[i], SIGTERM);
-    double deadline = lds_time_ms() + options->worker.grace_ms + 5000.0;
-    for (;;) {
-        size_t alive = 0;
-        for (size_t i = 0; i < count; i++) {
-            if (pids[i] <= 0)
-                continue;
-            if (waitpid(pids[i], NULL, WNOHANG) == pids[i])
-                pids[i] = 0;
-            else
-                alive++;
-        }
-        if (alive == 0)
-            break;
-        if (lds_time_ms() > deadline) {
-            for (size_t i = 0; i < count; i++)
-                if (pids[i] > 0) {
-                    lds_log_warn("service: process %d did not stop; killing it", (int)pids[i]);
-                    kill(pids[i], SIGKILL);
-                    waitpid(pids[i], NULL, 0);
+    /* Workers first, the notary after them: a worker that finishes its job in the grace period
+     * still waits for its certificate, which a notary stopped at the same time never sends. */
+    for (int phase = 0; phase < 2; phase++) {
+        size_t first = phase == 0 ? 0 : options->worker_count, end = phase == 0 ? options->worker_count : count;
+        for (size_t i = first; i < end; i++)
+            if (pids[i] > 0)
+                kill(pids[i], SIGTERM);
+        double deadline = lds_time_ms() + (phase == 0 ? options->worker.grace_ms : 0) + 5000.0;
+        for (;;) {
+            size_t alive = 0;
+            for (size_t i = first; i < end; i++) {
+                if (pids[i] <= 0)
+                    continue;
+                if (waitpid(pids[i], NULL, WNOHANG) == pids[i])
                     pids[i] = 0;
-                }
-            break;
+                else
+                    alive++;
+            }
+            if (alive == 0)
+                break;
+            if (lds_time_ms() > deadline) {
+                for (size_t i = first; i < end; i++)
+                    if (pids[i] > 0) {
+                        lds_log_warn("service: process %d did not stop; killing it", (int)pids[i]);
+                        kill(pids[i], SIGKILL);
+                        waitpid(pids[i], NULL, 0);
+                        pids[i] = 0;
+                    }
+                break;
+            }
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
         }
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
     }
     free(pids);
     free(started);
