@@ -99,12 +99,12 @@ const char *lds_path_basename(const char *path);
 /* Lower-case extension without the dot into out ("" if none). */
 void lds_path_extension(const char *path, char *out, size_t out_size);
 
-/* ---- hashing (libsodium) ---- */
+/* ---- hashing (SHA-256: OpenSSL) ---- */
 #define LDS_SHA256_BYTES 32
 #define LDS_SHA256_HEX 65 /* 64 hex digits and NUL */
 
 typedef struct lds_sha256 {
-    unsigned char opaque[128] __attribute__((aligned(16))); /* crypto_hash_sha256_state */
+    unsigned char opaque[128] __attribute__((aligned(16))); /* SHA256_CTX */
 } lds_sha256;
 
 /* Must be called once before hashing or signing; thread-safe, idempotent. */
@@ -135,6 +135,33 @@ void lds_time_rfc3339(char *out, size_t out_size);
 
 /* The data directory: $LODESTONE_HOME or "./lodestone-data". Never NULL. */
 const char *lds_home_dir(void);
+
+/* ---- limits on hostile input (DESIGN.md 7; limits.c) ----
+ * Safe defaults, each overridable by an environment variable holding a number with an optional
+ * K/M/G/T suffix (powers of 1024): LODESTONE_MAX_UPLOAD_BYTES, LODESTONE_MAX_TRIANGLES,
+ * LODESTONE_MAX_PARSE_MEMORY, LODESTONE_MAX_PARSE_SECONDS, LODESTONE_MAX_PARSE_CPU_SECONDS,
+ * LODESTONE_MAX_ARCHIVE_MEMBERS, LODESTONE_MAX_DEPOSIT_BYTES, LODESTONE_MAX_COMPRESSION_RATIO,
+ * LODESTONE_MAX_PATH_LENGTH. */
+typedef struct lds_limits {
+    uint64_t upload_bytes;           /* one uploaded file or archive, and each sidecar: 2 GiB */
+    uint64_t triangles;              /* per model: 100M */
+    uint64_t parse_memory_bytes;     /* address space a parser may add: 4 GiB */
+    unsigned parse_seconds;          /* wall clock per parse: 60 */
+    unsigned parse_cpu_seconds;      /* CPU per parse: 120 */
+    uint64_t archive_members;        /* members of one deposit: 10000 */
+    uint64_t deposit_expanded_bytes; /* all members of one deposit expanded: 4 GiB */
+    unsigned compression_ratio;      /* per member expanded:compressed, the zip-bomb guard: 100 */
+    unsigned path_length;            /* bytes of a member path: 1024 */
+} lds_limits;
+
+/* Fills the defaults above. */
+void lds_limits_init(lds_limits *limits);
+/* Fills the defaults, then applies the environment variables that are set. A malformed or zero
+ * value is an LDS_EINVAL naming the variable; limits then holds the defaults for it. */
+lds_status lds_limits_from_env(lds_limits *limits, lds_error *err);
+/* Parses "4G", "512M", "100" (K/M/G/T are powers of 1024) into *value; LDS_EINVAL if malformed,
+ * zero or over 2^62. */
+lds_status lds_limits_parse_size(const char *text, uint64_t *value);
 
 /* ==== Service: Redis connection and blob store (common/redis.c, common/blob.c) ====
  * Added for issue 4. hiredis and libzstd types stop in those two files. */
