@@ -204,6 +204,21 @@ static const char *meta(json_t *metadata, const char *key)
     return v && *v ? v : NULL;
 }
 
+/* Error messages go to the asset record, which clients read: they name the uploaded file
+ * ("x.ply: not a PLY file"), not the worker's scratch path. */
+static void strip_scratch(char *message, const char *scratch)
+{
+    char prefix[PATH_MAX + 8];
+    static const char *const subdirs[] = {"/in/", "/out/", "/"};
+    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+        snprintf(prefix, sizeof(prefix), "%s%s", scratch, subdirs[i]);
+        size_t n = strlen(prefix);
+        char *p;
+        while ((p = strstr(message, prefix)) != NULL)
+            memmove(p, p + n, strlen(p + n) + 1);
+    }
+}
+
 /* Runs the pipeline for the claimed job; on success the record is published. */
 static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[PATH_MAX], lds_error *err)
 {
@@ -345,6 +360,8 @@ static void process(job_run *run, lds_error *loop_err)
     double started = lds_time_ms();
     status = run_pipeline(run, record, scratch, &err);
     remove_tree(scratch);
+    if (status != LDS_OK)
+        strip_scratch(err.message, scratch);
     json_decref(record);
 
     if (beating) {

@@ -102,6 +102,7 @@ static void check_hostile(const char *key, const char *path, const char *name)
     const char *message = json_string_value(json_object_get(error, "message"));
     LDS_CHECK(json_is_string(json_object_get(error, "code")));
     LDS_CHECK(message != NULL && strstr(message, name) != NULL);
+    LDS_CHECK(message != NULL && strstr(message, env.home) == NULL); /* no server paths */
     printf("%s: failed: %s\n", name, message ? message : "(no message)");
     json_decref(record);
     /* the server still serves */
