@@ -470,9 +470,10 @@ json_t *api_wait_asset(api_env *e, const char *key, const char *id, int timeout_
         api_resp_free(&r);
         const char *status = json_string_value(json_object_get(record, "status"));
         json_t *progress = json_object_get(record, "progress");
-        if (saw_progress && json_is_string(json_object_get(progress, "stage")))
-            *saw_progress = 1;
-        if (status && (strcmp(status, "ready") == 0 || strcmp(status, "failed") == 0))
+        int final = status && (strcmp(status, "ready") == 0 || strcmp(status, "failed") == 0);
+        if (saw_progress && json_is_string(json_object_get(progress, "stage")) && *saw_progress < 2)
+            *saw_progress = final ? 1 : 2;
+        if (final)
             return record;
         api_sleep_ms(150);
     }

@@ -70,8 +70,8 @@ json_t *api_json(const api_resp *r);
 int api_is_error_body(const api_resp *r);
 
 /* Polls GET /v1/assets/{id} until its status is ready or failed (or timeout_s passes). Returns
- * the last record (caller decrefs; NULL if none); *saw_progress (may be NULL) is set when a poll
- * showed a progress object with a stage. */
+ * the last record (caller decrefs; NULL if none); *saw_progress (may be NULL) is 2 when a poll
+ * before the end showed a progress object with a stage, 1 when only the final record did. */
 json_t *api_wait_asset(api_env *e, const char *key, const char *id, int timeout_s, int *saw_progress);
 
 /* The tree size in GET /v1/log/checkpoint (-1 on error). */

@@ -277,7 +277,11 @@ int main(void)
     int saw_progress = 0;
     json_t *record = api_wait_asset(&env, modeler, id, 60, &saw_progress);
     LDS_CHECK_STR(json_string_value(json_object_get(record, "status")), "ready");
-    LDS_CHECK(saw_progress);
+    LDS_CHECK(saw_progress > 0);
+    json_t *progress = json_object_get(record, "progress");
+    LDS_CHECK_STR(json_string_value(json_object_get(progress, "stage")), "done");
+    LDS_CHECK(json_number_value(json_object_get(progress, "fraction")) == 1.0);
+    printf("progress %s\n", saw_progress == 2 ? "seen while processing" : "only seen at the end (a fast job)");
     LDS_CHECK_STR(json_string_value(json_object_get(record, "id")), id);
     json_t *meta = json_object_get(record, "metadata");
     LDS_CHECK_STR(json_string_value(json_object_get(meta, "title")), "Bunny");
