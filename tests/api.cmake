@@ -12,3 +12,5 @@ lds_add_test(NAME api_crash_recovery SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_ap
   LIBS lds_ingest LABELS slow TIMEOUT 240)
 lds_add_test(NAME api_openapi SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_openapi.c ${LDS_API_TEST_LIB}
   LIBS lds_ingest LABELS integration TIMEOUT 120)
+lds_add_test(NAME api_dead_letters SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_dead_letters.c ${LDS_API_TEST_LIB}
+  LIBS lds_ingest LABELS integration TIMEOUT 120)

@@ -227,8 +227,8 @@ int api_serve_start(api_env *e)
         for (size_t i = 0; i < sizeof(e->serve_env) / sizeof(e->serve_env[0]) && e->serve_env[i]; i++)
             putenv((char *)e->serve_env[i]);
         char workers[16];
-        snprintf(workers, sizeof(workers), "%d", e->workers);
-        if (e->workers > 0)
+        snprintf(workers, sizeof(workers), "%d", e->workers < 0 ? 0 : e->workers);
+        if (e->workers != 0)
             execl(lds_test_bin(), "lodestone", "serve", "--workers", workers, (char *)NULL);
         else
             execl(lds_test_bin(), "lodestone", "serve", (char *)NULL);

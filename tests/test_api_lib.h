@@ -26,7 +26,7 @@ typedef struct api_env {
     pid_t redis_pid;
     pid_t serve_pid;     /* also the process group of serve, its pool and workers */
     const char *serve_env[8]; /* extra NAME=VALUE for serve (static strings) */
-    int workers;         /* --workers (0: the default) */
+    int workers;         /* --workers (0: the default, -1: none) */
 } api_env;
 
 typedef struct api_resp {
