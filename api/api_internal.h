@@ -12,6 +12,10 @@
 #include "api.h"
 #include "common.h"
 
+/* An upload over the cap is read and discarded up to this many bytes past the cap so that the
+ * client gets the 413 (not a connection reset); beyond it the connection is cut. */
+#define API_DRAIN_MAX_BYTES (64ull << 20)
+
 /* Routes, also the label of the requests counter in /metrics. */
 #define API_ROUTES(XX)                                   \
     XX(NOT_FOUND, "not_found")                           \
@@ -60,7 +64,7 @@ typedef struct api_request {
     int body_fd;      /* temp file for uploads, -1 otherwise */
     char body_path[PATH_MAX];
     uint64_t body_bytes;
-    int body_too_large;
+    int body_too_large; /* over max_upload_bytes: the rest is drained, then 413 */
     lds_buf body;     /* small bodies (JSON), capped */
     struct MHD_PostProcessor *post; /* multipart uploads */
     void *multipart;  /* multipart state (routes.c) */

@@ -232,6 +232,12 @@ lds_status lds_assets_submit_paths(lds_redis *redis, const char *blob_root, cons
  * "outputs": {"lod0.glb": "<blob id>", ...}, "certificate": {"blob", "log_index"}|null,
  * "reprocess": {"status", "job", "error"}|absent}. LDS_ENOENT when there is no such asset. */
 lds_status lds_assets_get(lds_redis *redis, const char *asset_id, json_t **record, lds_error *err);
+/* Reads only the named fields of the record (at most 32; JSON fields parsed as in
+ * lds_assets_get, absent ones left out): the cheap read of hot paths such as file serving, which
+ * needs "status", "owner_key" and "outputs" but not the manifest. LDS_ENOENT when there is no
+ * such asset (none of the fields exists). */
+lds_status lds_assets_get_fields(lds_redis *redis, const char *asset_id, const char *const *fields, size_t count,
+                                 json_t **record, lds_error *err);
 /* The blob id of one output file of a ready asset ("lod0.draco.glb", "certificate.json", as named
  * in the manifest); LDS_ENOENT when the asset or the file does not exist. Serve it with
  * lds_blob_locate (outputs are stored uncompressed). */

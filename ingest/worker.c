@@ -215,6 +215,21 @@ static const char *meta(json_t *metadata, const char *key)
     return v && *v ? v : NULL;
 }
 
+/* Error messages go to the asset record, which clients read: they name the uploaded file
+ * ("x.ply: not a PLY file"), not the worker's scratch path. */
+static void strip_scratch(char *message, const char *scratch)
+{
+    char prefix[PATH_MAX + 8];
+    static const char *const subdirs[] = {"/in/", "/out/", "/"};
+    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+        snprintf(prefix, sizeof(prefix), "%s%s", scratch, subdirs[i]);
+        size_t n = strlen(prefix);
+        char *p;
+        while ((p = strstr(message, prefix)) != NULL)
+            memmove(p, p + n, strlen(p + n) + 1);
+    }
+}
+
 /* Runs the pipeline for the claimed job; on success the record is published. */
 static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[PATH_MAX], lds_error *err)
 {
@@ -369,6 +384,8 @@ static void process(job_run *run, lds_error *loop_err)
     run->started_ms = started;
     status = run_pipeline(run, record, scratch, &err);
     remove_tree(scratch);
+    if (status != LDS_OK)
+        strip_scratch(err.message, scratch);
     json_decref(record);
 
     if (beating) {
@@ -551,34 +568,39 @@ lds_status lds_service_run(const lds_service_options *options, volatile sig_atom
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    for (size_t i = 0; i < count; i++)
-        if (pids[i] > 0)
-            kill(pids[i], SIGTERM);
-    double deadline = lds_time_ms() + options->worker.grace_ms + 5000.0;
-    for (;;) {
-        size_t alive = 0;
-        for (size_t i = 0; i < count; i++) {
-            if (pids[i] <= 0)
-                continue;
-            if (waitpid(pids[i], NULL, WNOHANG) == pids[i])
-                pids[i] = 0;
-            else
-                alive++;
-        }
-        if (alive == 0)
-            break;
-        if (lds_time_ms() > deadline) {
-            for (size_t i = 0; i < count; i++)
-                if (pids[i] > 0) {
-                    lds_log_warn("service: process %d did not stop; killing it", (int)pids[i]);
-                    kill(pids[i], SIGKILL);
-                    waitpid(pids[i], NULL, 0);
+    /* Workers first, the notary after them: a worker that finishes its job in the grace period
+     * still waits for its certificate, which a notary stopped at the same time never sends. */
+    for (int phase = 0; phase < 2; phase++) {
+        size_t first = phase == 0 ? 0 : options->worker_count, end = phase == 0 ? options->worker_count : count;
+        for (size_t i = first; i < end; i++)
+            if (pids[i] > 0)
+                kill(pids[i], SIGTERM);
+        double deadline = lds_time_ms() + (phase == 0 ? options->worker.grace_ms : 0) + 5000.0;
+        for (;;) {
+            size_t alive = 0;
+            for (size_t i = first; i < end; i++) {
+                if (pids[i] <= 0)
+                    continue;
+                if (waitpid(pids[i], NULL, WNOHANG) == pids[i])
                     pids[i] = 0;
-                }
-            break;
+                else
+                    alive++;
+            }
+            if (alive == 0)
+                break;
+            if (lds_time_ms() > deadline) {
+                for (size_t i = first; i < end; i++)
+                    if (pids[i] > 0) {
+                        lds_log_warn("service: process %d did not stop; killing it", (int)pids[i]);
+                        kill(pids[i], SIGKILL);
+                        waitpid(pids[i], NULL, 0);
+                        pids[i] = 0;
+                    }
+                break;
+            }
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
         }
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
     }
     free(pids);
     free(started);
