@@ -270,7 +270,9 @@ done:;
     return dx * dx + dy * dy + dz * dz;
 }
 
-static inline float element_distance_sq(const surface *s, uint32_t e, const float *p)
+/* Squared distance from p to element e, or `best` when the element's bounding box is already
+ * no closer than that (most candidates end there, for a fraction of the exact test). */
+static inline float element_distance_sq(const surface *s, uint32_t e, const float *p, float best)
 {
     if (s->indices == NULL) {
         const float *q = s->positions + 3 * (size_t)e;
@@ -278,7 +280,19 @@ static inline float element_distance_sq(const surface *s, uint32_t e, const floa
         return dx * dx + dy * dy + dz * dz;
     }
     const uint32_t *tri = s->indices + 3 * (size_t)e;
-    return point_triangle_sq(p, s->positions + 3 * tri[0], s->positions + 3 * tri[1], s->positions + 3 * tri[2]);
+    const float *a = s->positions + 3 * (size_t)tri[0], *b = s->positions + 3 * (size_t)tri[1],
+                *c = s->positions + 3 * (size_t)tri[2];
+    float box = 0;
+    for (int k = 0; k < 3; k++) {
+        float lo = a[k] < b[k] ? a[k] : b[k], hi = a[k] < b[k] ? b[k] : a[k];
+        lo = c[k] < lo ? c[k] : lo;
+        hi = c[k] > hi ? c[k] : hi;
+        float gap = p[k] < lo ? lo - p[k] : p[k] > hi ? p[k] - hi : 0;
+        box += gap * gap;
+    }
+    if (box >= best)
+        return best;
+    return point_triangle_sq(p, a, b, c);
 }
 
 /* Distance along one axis from coordinate x to cell index i (0 inside it). */
@@ -299,7 +313,7 @@ static inline void visit_cell(grid *g, const surface *s, const float *p, int32_t
         if (g->stamp[e] == g->query)
             continue;
         g->stamp[e] = g->query;
-        float d = element_distance_sq(s, e, p);
+        float d = element_distance_sq(s, e, p, *best);
         if (d < *best)
             *best = d;
     }
@@ -315,7 +329,7 @@ static float grid_nearest_sq(grid *g, const surface *s, const float *p)
     }
     float best = FLT_MAX;
     for (size_t i = 0; i < g->oversized_count; i++) {
-        float d = element_distance_sq(s, g->oversized[i], p);
+        float d = element_distance_sq(s, g->oversized[i], p, best);
         if (d < best)
             best = d;
     }
@@ -412,7 +426,7 @@ static size_t sample_count(size_t elements)
     return n < SAMPLES_MIN ? SAMPLES_MIN : n > SAMPLES_MAX ? SAMPLES_MAX : n;
 }
 
-/* A cell of about twice the mean edge of the finer surface, but no smaller than half the coarser
+/* A cell of about 1.5 mean edges of the grid's surface, but no smaller than half the coarser
  * one's: deviations of a simplification are of the order of the coarse edges. */
 static float cell_size(const surface *grid_surface, double grid_area, const surface *query, double query_area,
                        float diag)
@@ -426,7 +440,7 @@ static float cell_size(const surface *grid_surface, double grid_area, const surf
         edge_grid = 1.52 * sqrt(grid_area / (double)(grid_surface->element_count ? grid_surface->element_count : 1));
         edge_query = 1.52 * sqrt(query_area / (double)(query->element_count ? query->element_count : 1));
     }
-    double cell = 2 * edge_grid;
+    double cell = 1.5 * edge_grid;
     if (cell < 0.5 * edge_query)
         cell = 0.5 * edge_query;
     if (!(cell > 0))
