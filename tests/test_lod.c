@@ -318,7 +318,9 @@ static void test_optimize(void)
     lds_mesh_model_destroy(m);
 
     /* unused vertices are dropped, ranges stay consistent */
-    lds_mesh_model *two = split_two_materials(make_sphere(3, 0));
+    lds_mesh_model *small = make_sphere(3, 0);
+    lds_mesh_model *two = split_two_materials(small);
+    lds_mesh_model_destroy(small);
     size_t verts = two->vertex_count;
     two->index_count -= 3;
     two->submeshes[1].index_count -= 3;
