@@ -195,6 +195,15 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
  * million-triangle models. Reads both models only. */
 lds_status lds_mesh_deviation(const lds_mesh_model *a, const lds_mesh_model *b, double *max_error,
                               double *mean_error, lds_error *err);
+/* The same against one reference model measured many times (LOD0 against each level): its grid
+ * and samples are built once, on first use. The reference keeps a pointer to a (which must outlive
+ * it and not change); one measurement at a time per reference. */
+typedef struct lds_mesh_deviation_ref lds_mesh_deviation_ref;
+lds_status lds_mesh_deviation_ref_create(const lds_mesh_model *a, lds_mesh_deviation_ref **out, lds_error *err);
+lds_status lds_mesh_deviation_measure(lds_mesh_deviation_ref *ref, const lds_mesh_model *b, double *max_error,
+                                      double *mean_error, lds_error *err);
+/* Accepts NULL. */
+void lds_mesh_deviation_ref_destroy(lds_mesh_deviation_ref *ref);
 
 /* ------------------------------------------------------------------------------------------------
  * Encoding to GLB

@@ -341,6 +341,8 @@ static void check_chain(lds_mesh_model *lod0, const char *name, double tolerance
     const lds_mesh_model *prev = lod0;
     lds_mesh_model *levels[4] = {0};
     double last_error = 0;
+    lds_mesh_deviation_ref *ref = NULL;
+    LDS_CHECK_OK(lds_mesh_deviation_ref_create(lod0, &ref, &err), &err);
     for (int l = 0; l < 4; l++) {
         size_t target = base >> (l + 1);
         double step_error = -1, error = -1, mean = -1;
@@ -350,6 +352,10 @@ static void check_chain(lds_mesh_model *lod0, const char *name, double tolerance
         check_valid(levels[l], name);
         size_t got = lds_mesh_triangle_count(levels[l]);
         LDS_CHECK_OK(lds_mesh_deviation(lod0, levels[l], &error, &mean, &err), &err);
+        /* the reusable reference gives the same figures */
+        double ref_error = -1, ref_mean = -1;
+        LDS_CHECK_OK(lds_mesh_deviation_measure(ref, levels[l], &ref_error, &ref_mean, &err), &err);
+        LDS_CHECK(fabs(ref_error - error) <= 1e-9 && fabs(ref_mean - mean) <= 1e-9);
         fprintf(stderr, "%s lod%d: %zu triangles (target %zu), %zu vertices, step error %.5f, error %.5f mean %.6f\n",
                 name, l + 1, got, target, levels[l]->vertex_count, step_error, error, mean);
         LDS_CHECK(got <= target + (size_t)(target * tolerance) + 1);
@@ -363,6 +369,7 @@ static void check_chain(lds_mesh_model *lod0, const char *name, double tolerance
     }
     for (int l = 0; l < 4; l++)
         lds_mesh_model_destroy(levels[l]);
+    lds_mesh_deviation_ref_destroy(ref);
 }
 
 static void test_chain_sphere(void)
