@@ -14,6 +14,12 @@ int lds_cli_usage_error(const char *command, const char *fmt, ...) __attribute__
 /* True when stderr is a terminal (progress lines are shown only then). */
 int lds_cli_is_tty(void);
 
+/* Writes s as a JSON string literal (quoted, escaped) to out. */
+void lds_cli_json_string(FILE *out, const char *s);
+/* Imports, cleans and fingerprints one model file (cmd_fingerprint.c). Errors start with path.
+ * geometry and shape hold LDS_MESH_GEOMETRY_FP_MAX and LDS_MESH_SHAPE_FP_MAX bytes. */
+lds_status lds_cli_fingerprint_file(const char *path, char *geometry, char *shape, lds_error *err);
+
 int lds_cmd_process(int argc, char **argv);
 int lds_cmd_fingerprint(int argc, char **argv);
 int lds_cmd_compare(int argc, char **argv);

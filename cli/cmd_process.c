@@ -1,11 +1,238 @@
-/* cmd_process.c: `lodestone process` (not built yet). */
+/* cmd_process.c: `lodestone process FILE... -o DIR`: the whole pipeline on one model, offline. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "ingest.h"
+#include "proto.h"
+
+static const char usage_text[] =
+    "usage: lodestone process FILE [SIDECAR...] -o DIR [options]\n"
+    "\n"
+    "Runs the whole pipeline on one model, offline (no Redis needed): safe parse, cleanup and\n"
+    "quality report, fingerprints, LOD chain, GLB + Draco + meshopt encodings, certificate.\n"
+    "Writes DIR/manifest.json, DIR/lod<N>[.draco|.meshopt].glb and DIR/certificate.json, and\n"
+    "appends the certificate to the transparency log in $LODESTONE_HOME (default ./lodestone-data).\n"
+    "SIDECAR files (.mtl, .bin, textures) are read from the model's directory; naming them records\n"
+    "their digests in the certificate.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output DIR        output directory (created)\n"
+    "      --lods LIST         LOD fractions of LOD0's triangles (default 0.5,0.25,0.125,0.0625;\n"
+    "                          'none' for LOD0 only)\n"
+    "      --no-draco          skip the Draco encoding\n"
+    "      --no-meshopt        skip the meshopt encoding\n"
+    "      --position-bits N   quantisation (default 14); --normal-bits N (10); --uv-bits N (12)\n"
+    "      --title T --owner O --license SPDX --category C --tags 'a;b' --description D\n"
+    "      --accession ID --capture-method M   heritage provenance\n"
+    "      --parent CERT       certificate of the work this one derives from (repeatable)\n"
+    "      --no-certificate    do not certify (no key, no log entry)\n"
+    "      --no-sandbox        parse in-process (debugging only)\n"
+    "      --json              print the manifest on stdout\n"
+    "  -h, --help              this text\n";
+
+enum {
+    OPT_LODS = 256,
+    OPT_NO_DRACO,
+    OPT_NO_MESHOPT,
+    OPT_POSITION_BITS,
+    OPT_NORMAL_BITS,
+    OPT_UV_BITS,
+    OPT_TITLE,
+    OPT_OWNER,
+    OPT_LICENSE,
+    OPT_CATEGORY,
+    OPT_TAGS,
+    OPT_DESCRIPTION,
+    OPT_ACCESSION,
+    OPT_CAPTURE,
+    OPT_PARENT,
+    OPT_NO_CERT,
+    OPT_NO_SANDBOX,
+    OPT_JSON,
+};
+
+static void show_progress(void *ctx, const char *stage, double fraction)
+{
+    const char *name = ctx;
+    fprintf(stderr, "\r\033[K%s: %-12s %3.0f%%", name, stage, fraction * 100.0);
+    if (fraction >= 1.0)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static lds_status certify_offline(void *ctx, const char *statement, size_t size, char **bundle, uint64_t *index,
+                                  lds_error *err)
+{
+    return lds_notary_certify(ctx, statement, size, bundle, index, err);
+}
+
+static int parse_bits(const char *text, int *out, const char *what)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*end || v < 1 || v > 16)
+        return lds_cli_usage_error("process", "%s: '%s' is not a number of bits from 1 to 16", what, text);
+    *out = (int)v;
+    return 0;
+}
+
+static void print_summary(const json_t *manifest, const char *out_dir)
+{
+    const json_t *report = json_object_get(manifest, "report");
+    printf("%s: %lld triangles, %lld vertices -> %s\n", out_dir,
+           (long long)json_integer_value(json_object_get(report, "triangles")),
+           (long long)json_integer_value(json_object_get(report, "vertices")), out_dir);
+    printf("%-5s %10s %10s %10s %12s %12s %12s\n", "level", "triangles", "vertices", "error", "glb", "draco", "meshopt");
+    size_t i;
+    json_t *lod;
+    json_array_foreach(json_object_get(manifest, "lods"), i, lod)
+    {
+        const json_t *files = json_object_get(lod, "files");
+        printf("%-5lld %10lld %10lld %10.6f", (long long)json_integer_value(json_object_get(lod, "level")),
+               (long long)json_integer_value(json_object_get(lod, "triangles")),
+               (long long)json_integer_value(json_object_get(lod, "vertices")),
+               json_number_value(json_object_get(lod, "error")));
+        const char *formats[] = {"glb", "draco", "meshopt"};
+        for (int f = 0; f < 3; f++) {
+            const json_t *file = json_object_get(files, formats[f]);
+            if (file)
+                printf(" %12lld", (long long)json_integer_value(json_object_get(file, "bytes")));
+            else
+                printf(" %12s", "-");
+        }
+        printf("\n");
+    }
+    const json_t *t = json_object_get(manifest, "timings_ms");
+    printf("time: %.0f ms (import %.0f, report %.0f, fingerprint %.0f, lods %.0f, encode %.0f cpu)\n",
+           json_number_value(json_object_get(t, "total")), json_number_value(json_object_get(t, "import")),
+           json_number_value(json_object_get(t, "report")), json_number_value(json_object_get(t, "fingerprint")),
+           json_number_value(json_object_get(t, "lods")), json_number_value(json_object_get(t, "encode")));
+}
 
 int lds_cmd_process(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--help") == 0)
-        return 0;
-    return lds_cli_fail("process", "not implemented yet");
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"lods", required_argument, NULL, OPT_LODS},
+        {"no-draco", no_argument, NULL, OPT_NO_DRACO},
+        {"no-meshopt", no_argument, NULL, OPT_NO_MESHOPT},
+        {"position-bits", required_argument, NULL, OPT_POSITION_BITS},
+        {"normal-bits", required_argument, NULL, OPT_NORMAL_BITS},
+        {"uv-bits", required_argument, NULL, OPT_UV_BITS},
+        {"title", required_argument, NULL, OPT_TITLE},
+        {"owner", required_argument, NULL, OPT_OWNER},
+        {"license", required_argument, NULL, OPT_LICENSE},
+        {"category", required_argument, NULL, OPT_CATEGORY},
+        {"tags", required_argument, NULL, OPT_TAGS},
+        {"description", required_argument, NULL, OPT_DESCRIPTION},
+        {"accession", required_argument, NULL, OPT_ACCESSION},
+        {"capture-method", required_argument, NULL, OPT_CAPTURE},
+        {"parent", required_argument, NULL, OPT_PARENT},
+        {"no-certificate", no_argument, NULL, OPT_NO_CERT},
+        {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    lds_pipeline_options o;
+    lds_pipeline_options_init(&o);
+    lds_error err;
+    lds_error_clear(&err);
+    const char *out_dir = NULL;
+    const char *parents[16];
+    size_t parent_count = 0;
+    int json_out = 0, certify = 1, c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_dir = optarg; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case OPT_LODS:
+            if (lds_pipeline_parse_lods(&o, optarg, &err) != LDS_OK)
+                return lds_cli_usage_error("process", "%s", err.message);
+            break;
+        case OPT_NO_DRACO: o.draco = 0; break;
+        case OPT_NO_MESHOPT: o.meshopt = 0; break;
+        case OPT_POSITION_BITS:
+            if ((rc = parse_bits(optarg, &o.quantization.position_bits, "--position-bits")))
+                return rc;
+            break;
+        case OPT_NORMAL_BITS:
+            if ((rc = parse_bits(optarg, &o.quantization.normal_bits, "--normal-bits")))
+                return rc;
+            break;
+        case OPT_UV_BITS:
+            if ((rc = parse_bits(optarg, &o.quantization.uv_bits, "--uv-bits")))
+                return rc;
+            break;
+        case OPT_TITLE: o.title = optarg; break;
+        case OPT_OWNER: o.owner = optarg; break;
+        case OPT_LICENSE: o.license = optarg; break;
+        case OPT_CATEGORY: o.category = optarg; break;
+        case OPT_TAGS: o.tags = optarg; break;
+        case OPT_DESCRIPTION: o.description = optarg; break;
+        case OPT_ACCESSION: o.accession = optarg; break;
+        case OPT_CAPTURE: o.capture_method = optarg; break;
+        case OPT_PARENT:
+            if (parent_count == 16)
+                return lds_cli_usage_error("process", "at most 16 --parent certificates");
+            parents[parent_count++] = optarg;
+            break;
+        case OPT_NO_CERT: certify = 0; break;
+        case OPT_NO_SANDBOX: o.use_sandbox = 0; break;
+        case OPT_JSON: json_out = 1; break;
+        default: return lds_cli_usage_error("process", "unknown option");
+        }
+    }
+    if (optind >= argc)
+        return lds_cli_usage_error("process", "no model file given");
+    if (out_dir == NULL)
+        return lds_cli_usage_error("process", "no output directory given (-o DIR)");
+    const char *const *files = (const char *const *)argv + optind;
+    size_t file_count = (size_t)(argc - optind);
+    for (size_t i = 0; i < file_count; i++) {
+        struct stat st;
+        if (stat(files[i], &st) != 0)
+            return lds_cli_fail(files[i], "%s", strerror(errno));
+        if (!S_ISREG(st.st_mode))
+            return lds_cli_fail(files[i], "not a regular file");
+    }
+    o.parent_paths = parents;
+    o.parent_count = parent_count;
+    if (lds_cli_is_tty()) {
+        o.progress = show_progress;
+        o.progress_ctx = (void *)lds_path_basename(files[0]);
+    }
+
+    lds_notary *notary = NULL;
+    if (certify) {
+        if (lds_notary_open(lds_home_dir(), &notary, &err) != LDS_OK)
+            return lds_cli_fail_error(&err);
+        o.certify = certify_offline;
+        o.certify_ctx = notary;
+    }
+    json_t *manifest = NULL;
+    lds_status st = lds_pipeline_run(&o, files, file_count, out_dir, &manifest, &err);
+    lds_notary_close(notary);
+    if (st != LDS_OK) {
+        if (o.progress)
+            fputc('\n', stderr);
+        return lds_cli_fail_error(&err);
+    }
+    if (json_out) {
+        char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text)
+            puts(text);
+        free(text);
+    } else {
+        print_summary(manifest, out_dir);
+    }
+    json_decref(manifest);
+    return 0;
 }

@@ -1,11 +1,138 @@
-/* cmd_serve.c: `lodestone serve` (not built yet). */
+/* cmd_serve.c: `lodestone serve`: the whole service on one machine. Brings up Redis (embedded
+ * under $LODESTONE_HOME/redis unless LODESTONE_REDIS_URL is set), a process that supervises the
+ * workers and the notary, and the HTTP API; SIGINT/SIGTERM stops them in reverse order (API,
+ * workers and notary, then Redis), so that workers can still hand their jobs back. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "ingest.h"
+#ifdef LDS_HAVE_API
+#include "api.h"
+#endif
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: lodestone serve [--workers N] [--no-notary]\n"
+            "Runs the HTTP API (LODESTONE_LISTEN, default 127.0.0.1:8080), N worker processes\n"
+            "(default 2) and the notary. With LODESTONE_REDIS_URL unset it starts its own redis-server\n"
+            "on $LODESTONE_HOME/redis/redis.sock (AOF, appendfsync always) and stops it on exit.\n"
+            "--no-notary: the notary runs elsewhere (`lodestone worker --notary`).\n");
+}
+
+/* The pool runs in its own process, forked before the API starts threads. */
+static pid_t start_pool(const lds_service_options *options)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGINT, SIG_IGN); /* the parent decides when we stop */
+    stop_requested = 0;
+    lds_error err;
+    lds_error_clear(&err);
+    lds_status status = lds_service_run(options, &stop_requested, &err);
+    if (status != LDS_OK)
+        lds_log_error("serve: %s", err.message);
+    _exit(status == LDS_OK ? 0 : 1);
+}
 
 int lds_cmd_serve(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--help") == 0)
-        return 0;
-    return lds_cli_fail("serve", "not implemented yet");
+    lds_service_options options;
+    lds_service_options_init(&options);
+    options.run_notary = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+            long n = strtol(argv[++i], NULL, 10);
+            if (n < 0 || n > 256)
+                return lds_cli_usage_error("serve", "--workers %s: expected 0 to 256", argv[i]);
+            options.worker_count = (size_t)n;
+        } else if (strcmp(argv[i], "--no-notary") == 0) {
+            options.run_notary = 0;
+        } else {
+            return lds_cli_usage_error("serve", "unexpected argument '%s'", argv[i]);
+        }
+    }
+    const char *grace = getenv("LODESTONE_WORKER_GRACE_MS");
+    if (grace && atoi(grace) > 0)
+        options.worker.grace_ms = atoi(grace);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    lds_error err;
+    lds_error_clear(&err);
+    lds_redis_server *server = NULL;
+    const char *url = getenv("LODESTONE_REDIS_URL");
+    if (url == NULL || *url == 0) {
+        if (lds_dir_create(lds_home_dir(), 0755, &err) != LDS_OK ||
+            lds_redis_server_start(lds_home_dir(), &server, &err) != LDS_OK)
+            return lds_cli_fail_error(&err);
+        /* Children (pool, API handlers) find the server through the variable. */
+        setenv("LODESTONE_REDIS_URL", lds_redis_server_url(server), 1);
+    }
+    lds_redis *probe = NULL;
+    if (lds_redis_connect(NULL, &probe, &err) != LDS_OK || lds_queue_setup(probe, &err) != LDS_OK) {
+        lds_redis_close(probe);
+        lds_redis_server_stop(server);
+        return lds_cli_fail_error(&err);
+    }
+    lds_redis_close(probe);
+    fprintf(stderr, "lodestone serve: redis %s, %zu workers%s\n", getenv("LODESTONE_REDIS_URL"),
+            options.worker_count, options.run_notary ? ", notary" : "");
+
+    pid_t pool = start_pool(&options);
+    int rc = 0;
+    if (pool < 0) {
+        rc = lds_cli_fail("serve", "fork: %s", strerror(errno));
+    } else {
+#ifdef LDS_HAVE_API
+        /* The API runs in this process until stop_requested (api/ owns it). */
+        if (lds_api_run(&stop_requested, &err) != LDS_OK)
+            rc = lds_cli_fail_error(&err);
+#else
+        fprintf(stderr, "lodestone serve: no HTTP API in this build; running workers and notary\n");
+        while (!stop_requested) {
+            int st;
+            if (waitpid(pool, &st, WNOHANG) == pool) {
+                rc = lds_cli_fail("serve", "the worker pool exited");
+                pool = -1;
+                break;
+            }
+            struct timespec ts = {0, 200 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+#endif
+        if (pool > 0) {
+            kill(pool, SIGTERM);
+            while (waitpid(pool, NULL, 0) < 0 && errno == EINTR) {
+            }
+        }
+    }
+    lds_redis_server_stop(server);
+    return rc;
 }

@@ -1,11 +1,85 @@
-/* cmd_verify.c: `lodestone verify` (not built yet). */
+/* cmd_verify.c: `lodestone verify CERT [--model FILE] [--key PUB] [--json]`: checks a birth
+ * certificate offline with nothing but the bundle and the notary's verifier key. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "proto.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: lodestone verify CERT [--model FILE] [--key PUB] [--json]\n\n"
+            "Verifies a certificate bundle (certificate.json): the DSSE signature over the in-toto\n"
+            "statement, the inclusion of the signed bytes in the transparency log under the signed\n"
+            "checkpoint, and the checkpoint's signature. Works offline.\n"
+            "  --model FILE  also check that FILE's geometry is the certified one (exact fingerprint)\n"
+            "  --key PUB     verifier key file (default $LODESTONE_HOME/keys/notary.pub)\n"
+            "  --json        print {\"valid\", \"logIndex\", \"treeSize\", \"origin\", \"geometry\"}\n"
+            "Exit 0 valid, 1 invalid (the reason on stderr), 2 usage.\n");
+}
 
 int lds_cmd_verify(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--help") == 0)
-        return 0;
-    return lds_cli_fail("verify", "not implemented yet");
+    const char *cert = NULL, *model = NULL, *key = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+            model = argv[++i];
+        } else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+            key = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != 0) {
+            return lds_cli_usage_error("verify", "unknown option '%s'", argv[i]);
+        } else if (cert == NULL) {
+            cert = argv[i];
+        } else {
+            return lds_cli_usage_error("verify", "one certificate at a time ('%s')", argv[i]);
+        }
+    }
+    if (cert == NULL)
+        return lds_cli_usage_error("verify", "expected a certificate file");
+    char default_key[4200];
+    if (key == NULL) {
+        snprintf(default_key, sizeof(default_key), "%s/keys/notary.pub", lds_home_dir());
+        key = default_key;
+    }
+    lds_error err;
+    lds_error_clear(&err);
+    unsigned char *bundle = NULL, *pub = NULL;
+    size_t bundle_size = 0, pub_size = 0;
+    if (lds_file_read(key, 4096, &pub, &pub_size, &err) != LDS_OK)
+        return lds_cli_fail("verify", "verifier key: %s", err.message);
+    if (lds_file_read(cert, LDS_CERT_MAX, &bundle, &bundle_size, &err) != LDS_OK) {
+        free(pub);
+        return lds_cli_fail("verify", "%s", err.message);
+    }
+    lds_cert_info info;
+    int rc = 0;
+    if (lds_cert_verify((const char *)bundle, bundle_size, (const char *)pub, pub_size, &info, &err) != LDS_OK) {
+        rc = lds_cli_fail("verify", "%s: invalid: %s", cert, err.message);
+        goto out;
+    }
+    if (model != NULL) {
+        rc = lds_cli_fail("verify", "%s: --model is not available in this build yet (needs the mesh importer)",
+                          model);
+        goto out;
+    }
+    if (json)
+        printf("{\"valid\":true,\"logIndex\":%llu,\"treeSize\":%llu,\"origin\":\"%s\",\"geometry\":\"%s\"}\n",
+               (unsigned long long)info.log_index, (unsigned long long)info.tree_size, info.origin, info.geometry);
+    else
+        printf("valid: %s: log %s entry %llu of %llu, geometry %s\n", cert, info.origin,
+               (unsigned long long)info.log_index, (unsigned long long)info.tree_size,
+               info.geometry[0] ? info.geometry : "(none)");
+out:
+    lds_cert_info_cleanup(&info);
+    free(bundle);
+    free(pub);
+    return rc;
 }

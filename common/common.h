@@ -85,6 +85,9 @@ unsigned char *lds_buf_detach(lds_buf *buf, size_t *size);
 /* Reads a whole file into a malloc'd buffer (NUL-terminated beyond *size). Files over max bytes
  * fail with LDS_ELIMIT. Errors name the path. Caller frees *data. */
 lds_status lds_file_read(const char *path, size_t max, unsigned char **data, size_t *size, lds_error *err);
+/* Writes data to path (create or truncate), without fsync: for outputs whose completion is
+ * signalled by a later atomic write. */
+lds_status lds_file_write(const char *path, const void *data, size_t size, lds_error *err);
 /* Writes data to path atomically: temp file in the same directory, fsync, rename, fsync dir. */
 lds_status lds_file_write_atomic(const char *path, const void *data, size_t size, lds_error *err);
 /* mkdir -p with mode 0755 (or mode). */
@@ -132,6 +135,118 @@ void lds_time_rfc3339(char *out, size_t out_size);
 
 /* The data directory: $LODESTONE_HOME or "./lodestone-data". Never NULL. */
 const char *lds_home_dir(void);
+
+/* ---- limits on hostile input (DESIGN.md 7; limits.c) ----
+ * Safe defaults, each overridable by an environment variable holding a number with an optional
+ * K/M/G/T suffix (powers of 1024): LODESTONE_MAX_UPLOAD_BYTES, LODESTONE_MAX_TRIANGLES,
+ * LODESTONE_MAX_PARSE_MEMORY, LODESTONE_MAX_PARSE_SECONDS, LODESTONE_MAX_PARSE_CPU_SECONDS,
+ * LODESTONE_MAX_ARCHIVE_MEMBERS, LODESTONE_MAX_DEPOSIT_BYTES, LODESTONE_MAX_COMPRESSION_RATIO,
+ * LODESTONE_MAX_PATH_LENGTH. */
+typedef struct lds_limits {
+    uint64_t upload_bytes;           /* one uploaded file or archive, and each sidecar: 2 GiB */
+    uint64_t triangles;              /* per model: 100M */
+    uint64_t parse_memory_bytes;     /* address space a parser may add: 4 GiB */
+    unsigned parse_seconds;          /* wall clock per parse: 60 */
+    unsigned parse_cpu_seconds;      /* CPU per parse: 120 */
+    uint64_t archive_members;        /* members of one deposit: 10000 */
+    uint64_t deposit_expanded_bytes; /* all members of one deposit expanded: 4 GiB */
+    unsigned compression_ratio;      /* per member expanded:compressed, the zip-bomb guard: 100 */
+    unsigned path_length;            /* bytes of a member path: 1024 */
+} lds_limits;
+
+/* Fills the defaults above. */
+void lds_limits_init(lds_limits *limits);
+/* Fills the defaults, then applies the environment variables that are set. A malformed or zero
+ * value is an LDS_EINVAL naming the variable; limits then holds the defaults for it. */
+lds_status lds_limits_from_env(lds_limits *limits, lds_error *err);
+/* Parses "4G", "512M", "100" (K/M/G/T are powers of 1024) into *value; LDS_EINVAL if malformed,
+ * zero or over 2^62. */
+lds_status lds_limits_parse_size(const char *text, uint64_t *value);
+
+/* ==== Service: Redis connection and blob store (common/redis.c, common/blob.c) ====
+ * Added for issue 4. hiredis and libzstd types stop in those two files. */
+
+/* ---- Redis (hiredis 0.14) ----
+ * One lds_redis is one connection: not thread-safe, use one per thread (or lock around it).
+ * Commands that fail on the wire (connection lost) return LDS_EUNAVAIL and the next command
+ * reconnects; Redis error replies return LDS_EREDIS with Redis's message. */
+typedef struct lds_redis lds_redis;
+
+typedef enum lds_redis_reply_type {
+    LDS_REDIS_NIL,
+    LDS_REDIS_INTEGER,
+    LDS_REDIS_STRING, /* bulk string */
+    LDS_REDIS_STATUS, /* simple string, e.g. "OK" */
+    LDS_REDIS_ARRAY,
+    LDS_REDIS_ERROR
+} lds_redis_reply_type;
+
+typedef struct lds_redis_reply {
+    lds_redis_reply_type type;
+    long long integer;
+    char *str; /* NUL-terminated copy (binary safe with len) for STRING, STATUS, ERROR */
+    size_t len;
+    struct lds_redis_reply *element; /* ARRAY: element[0..elements) */
+    size_t elements;
+} lds_redis_reply;
+
+/* Connects. url NULL means $LODESTONE_REDIS_URL, and when that is unset too the embedded server of
+ * the data directory (lds_home_dir()/redis/redis.sock), which is started (detached, left running)
+ * if it does not answer. URLs: redis://[[user]:password@]host[:port][/db], unix:///path[?db=N].
+ * Caller closes with lds_redis_close (accepts NULL). */
+lds_status lds_redis_connect(const char *url, lds_redis **out, lds_error *err);
+void lds_redis_close(lds_redis *redis);
+/* Sends one command given as argv (binary safe) and reads its reply. reply may be NULL (reply
+ * discarded); otherwise the caller frees *reply with lds_redis_reply_free. An error reply is
+ * LDS_EREDIS with the message and *reply NULL. */
+lds_status lds_redis_command_argv(lds_redis *redis, lds_redis_reply **reply, lds_error *err, int argc,
+                                  const char *const *argv, const size_t *argv_len);
+/* Same with a hiredis format string: %s (C string), %b (pointer, size_t), %lld, %d, %%. */
+lds_status lds_redis_command(lds_redis *redis, lds_redis_reply **reply, lds_error *err, const char *fmt, ...);
+void lds_redis_reply_free(lds_redis_reply *reply);
+/* The string of a STRING/STATUS reply or of element i of an ARRAY reply; NULL otherwise. */
+const char *lds_redis_reply_str(const lds_redis_reply *reply);
+
+/* The embedded redis-server: started by `lodestone serve` as its child on a Unix socket under
+ * home/redis/ (AOF on, appendfsync always, port 0). If a server already answers on that socket it
+ * is used and not owned (stop leaves it running). Caller stops with lds_redis_server_stop. */
+typedef struct lds_redis_server lds_redis_server;
+lds_status lds_redis_server_start(const char *home, lds_redis_server **out, lds_error *err);
+/* Stops an owned server (SIGTERM: Redis flushes the AOF; then waits) and frees. Accepts NULL. */
+void lds_redis_server_stop(lds_redis_server *server);
+/* The server's pid (0 when not owned) and its connection URL ("unix:///.../redis.sock"). */
+int lds_redis_server_pid(const lds_redis_server *server);
+const char *lds_redis_server_url(const lds_redis_server *server);
+
+/* ---- blob store: content-addressed files under root/ab/cdef... (sha256 of the content) ----
+ * root NULL means lds_home_dir()/blobs. Writes are durable when they return: temp file, fsync,
+ * rename, fsync of the directory. Compressed blobs (zstd) are stored as ...<hex>.zst and read
+ * back decompressed; the id is always the sha256 of the uncompressed bytes. Thread-safe (no
+ * shared state). */
+#define LDS_BLOB_COMPRESS 1u
+
+/* Streams from fd (read to EOF, never whole in memory) into the store; fills id (65 bytes: hex
+ * and NUL) and *size (uncompressed bytes, may be NULL). max caps the size (0: no cap). */
+lds_status lds_blob_put_fd(const char *root, int fd, unsigned flags, uint64_t max, char id[LDS_SHA256_HEX],
+                           uint64_t *size, lds_error *err);
+lds_status lds_blob_put_file(const char *root, const char *path, unsigned flags, char id[LDS_SHA256_HEX],
+                             uint64_t *size, lds_error *err);
+lds_status lds_blob_put_buffer(const char *root, const void *data, size_t size, unsigned flags,
+                               char id[LDS_SHA256_HEX], lds_error *err);
+/* Where blob id is stored (path, at least PATH_MAX bytes is safe), whether it is compressed and
+ * its stored size. LDS_ENOENT when absent. For serving uncompressed blobs directly (sendfile). */
+lds_status lds_blob_locate(const char *root, const char *id, char *path, size_t path_size, int *compressed,
+                           uint64_t *stored_size, lds_error *err);
+/* Copies blob id (decompressed) to dest_path (written atomically), verifying its sha256 and,
+ * when expected_size is not UINT64_MAX, its length. LDS_EVERIFY on a mismatch. */
+lds_status lds_blob_get_file(const char *root, const char *id, uint64_t expected_size, const char *dest_path,
+                             lds_error *err);
+/* Reads blob id into memory (caller frees *data, NUL-terminated beyond *size), verified as above;
+ * blobs over max bytes fail with LDS_ELIMIT. */
+lds_status lds_blob_get_buffer(const char *root, const char *id, size_t max, unsigned char **data, size_t *size,
+                               lds_error *err);
+/* True when id is 64 lower-case hex digits. */
+int lds_blob_id_valid(const char *id);
 
 #ifdef __cplusplus
 }

@@ -66,6 +66,36 @@ out:
     return status;
 }
 
+static lds_status write_all(int fd, const void *data, size_t size)
+{
+    const unsigned char *p = data;
+    while (size > 0) {
+        ssize_t n = write(fd, p, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return LDS_EIO;
+        p += n;
+        size -= (size_t)n;
+    }
+    return LDS_OK;
+}
+
+lds_status lds_file_write(const char *path, const void *data, size_t size, lds_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(errno));
+    if (write_all(fd, data, size) != LDS_OK) {
+        int saved = errno;
+        close(fd);
+        return lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(saved));
+    }
+    if (close(fd) != 0)
+        return lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(errno));
+    return LDS_OK;
+}
+
 lds_status lds_dir_sync(const char *path, lds_error *err)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -87,20 +117,11 @@ lds_status lds_file_write_atomic(const char *path, const void *data, size_t size
     int fd = mkstemp(tmp);
     if (fd < 0)
         return lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(errno));
-    const unsigned char *p = data;
-    size_t left = size;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int saved = errno;
-            close(fd);
-            unlink(tmp);
-            return lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(saved));
-        }
-        p += n;
-        left -= (size_t)n;
+    if (write_all(fd, data, size) != LDS_OK) {
+        int saved = errno;
+        close(fd);
+        unlink(tmp);
+        return lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(saved));
     }
     if (fchmod(fd, 0644) != 0 || fsync(fd) != 0 || close(fd) != 0) {
         int saved = errno;

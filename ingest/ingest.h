@@ -5,6 +5,7 @@
 #ifndef LDS_INGEST_H
 #define LDS_INGEST_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,310 @@ lds_status lds_pipeline_run(const lds_pipeline_options *options, const char *con
 
 /* Parses "0.5,0.25" into options->lod_fractions (each in (0,1), strictly falling). */
 lds_status lds_pipeline_parse_lods(lds_pipeline_options *options, const char *text, lds_error *err);
+
+/* ------------------------------------------------------------------------------------------------
+ * Archive deposits (archive.c, archive_manifest.c; added by the sandbox branch, issue 5)
+ *
+ * An archive (zip, tar, tar.gz, tar.zst, 7z) is walked as a stream: members are handed to a sink
+ * as bytes, never extracted by name. Members with absolute paths, "..", links, devices or fifos,
+ * names that are not UTF-8 or too long, encrypted members and duplicate names refuse the whole
+ * archive; so does crossing a limit (member count, expanded bytes, per-member compression ratio),
+ * at the moment it is crossed. A root manifest.csv or manifest.json maps model files to metadata.
+ * --------------------------------------------------------------------------------------------- */
+
+/* Metadata of one model. Every string is owned and may be NULL (not given). */
+typedef struct lds_manifest_entry {
+    char *file; /* member path of the model, normalised ("scans/bust.ply") */
+    char *title, *license, *owner, *accession, *capture_method;
+    char **tags; /* owned strings */
+    size_t tag_count;
+} lds_manifest_entry;
+
+typedef struct lds_manifest {
+    lds_manifest_entry *entries;
+    size_t entry_count;
+    char **warnings; /* unknown columns or keys (owned) */
+    size_t warning_count;
+} lds_manifest;
+
+/* Parses a manifest with columns file,title,license,owner,accession,capture_method,tags (any order,
+ * header row required, RFC 4180 quoting, tags separated by ';'). name is used in errors ("manifest.csv:
+ * row 3: ..."). At most max_entries rows (0: 10000). On error *out is left empty. */
+lds_status lds_manifest_parse_csv(const char *name, const char *data, size_t size, size_t max_entries,
+                                  lds_manifest *out, lds_error *err);
+/* Same from JSON: [{"file": ..., "title": ..., "tags": ["a", "b"] or "a;b"}, ...]. */
+lds_status lds_manifest_parse_json(const char *name, const char *data, size_t size, size_t max_entries,
+                                   lds_manifest *out, lds_error *err);
+void lds_manifest_entry_cleanup(lds_manifest_entry *entry);
+void lds_manifest_cleanup(lds_manifest *manifest);
+
+/* Normalises an archive member name: drops "." and empty components; refuses (returns LDS_EPERM
+ * with *why set) absolute paths, "..", backslashes, control characters, invalid UTF-8 and names
+ * longer than max_length bytes. out gets the normalised path ("" for the root). */
+lds_status lds_archive_check_path(const char *name, size_t max_length, char *out, size_t out_size, const char **why);
+
+/* Where accepted members go. begin() starts a member at its normalised path, write() gets its
+ * bytes in order, end() closes it: ok=1 complete, ok=0 discard it (the walk failed mid-member).
+ * After a failed walk the caller discards what the sink kept. */
+typedef struct lds_archive_sink {
+    void *ctx;
+    lds_status (*begin)(void *ctx, const char *path, lds_error *err);
+    lds_status (*write)(void *ctx, const void *data, size_t size, lds_error *err);
+    lds_status (*end)(void *ctx, int ok, lds_error *err);
+} lds_archive_sink;
+
+/* One model of the deposit with its sidecars (files in its directory or below that the model may
+ * refer to: .mtl, .bin, textures) and its metadata (from the manifest, else defaults). */
+typedef struct lds_archive_item {
+    char *file;       /* the model member (owned) */
+    char **sidecars;  /* owned */
+    size_t sidecar_count;
+    lds_manifest_entry meta; /* meta.file == file; title defaults to the file name without extension */
+    int in_manifest;
+} lds_archive_item;
+
+typedef struct lds_archive_result {
+    lds_archive_item *items; /* sorted by file */
+    size_t item_count;
+    char **warnings; /* "scans/x.ply: not in the manifest; default metadata", ... (owned) */
+    size_t warning_count;
+    uint64_t member_count, expanded_bytes;
+} lds_archive_result;
+
+/* Walks the archive at path (name in errors: its base name) under limits (NULL: defaults), giving
+ * each accepted member to sink (may be NULL: only check and list), and fills *result (the caller
+ * calls lds_archive_result_cleanup, also after a failure). */
+lds_status lds_archive_walk(const char *path, const lds_limits *limits, const lds_archive_sink *sink,
+                            lds_archive_result *result, lds_error *err);
+/* Same from memory; name is used in errors. */
+lds_status lds_archive_walk_memory(const char *name, const void *data, size_t size, const lds_limits *limits,
+                                   const lds_archive_sink *sink, lds_archive_result *result, lds_error *err);
+void lds_archive_result_cleanup(lds_archive_result *result);
+
+/* A sink writing members under an existing directory: subdirectories created as needed, never
+ * following a symlink, never overwriting a file. */
+typedef struct lds_archive_dir_sink {
+    int root_fd, dir_fd, file_fd;
+    char name[256];
+} lds_archive_dir_sink;
+lds_status lds_archive_dir_sink_init(lds_archive_dir_sink *ds, const char *dir, lds_error *err);
+lds_archive_sink lds_archive_dir_sink_get(lds_archive_dir_sink *ds);
+void lds_archive_dir_sink_cleanup(lds_archive_dir_sink *ds);
+
+/* ==== Service (issue 4): asset records, the job queue, workers, the notary service,
+ * reprocessing. ingest/assets.c, queue.c, worker.c, notary_service.c, reprocess.c.
+ *
+ * Redis keys (DESIGN.md 6.5; the queue's keys share the hash tag {q}, the notary's {n}):
+ *   lds:asset:<id>            hash: the asset record (fields below)
+ *   lds:assets                zset: every asset id, scored by acceptance time (ms)
+ *   lds:{q}:jobs:high / :low  streams of Job messages (proto/jobs.proto), consumer group "workers";
+ *                             uploads go high, reprocessing low; workers read high first
+ *   lds:{q}:delayed           zset: jobs waiting for a retry, scored by due time (ms)
+ *   lds:{q}:dead              stream: jobs out of attempts, with their last error
+ *   lds:{q}:stats             hash: counters (enqueued, completed, retried, dead, failed, reclaimed)
+ *   lds:{n}:requests          stream of certificate requests, group "notary"
+ *   lds:{n}:reply:<request>   list: the notary's reply (BLPOP by the waiting worker)
+ *   lds:{n}:lease, lds:{n}:fence   the notary's lease and fencing counter
+ *
+ * Threading: every call takes an lds_redis connection, which is not thread-safe: use one per
+ * thread (an HTTP server: one per handler thread, or a pool). Nothing here keeps a pointer to its
+ * arguments past the call. Returned json_t objects belong to the caller (json_decref). */
+
+#define LDS_ID_MAX 48 /* asset and job ids: 32 hex digits and a prefix, NUL included */
+
+/* A fresh random id: prefix ("a_" assets, "j_" jobs) and 32 hex digits. Thread-safe. */
+void lds_ingest_new_id(const char *prefix, char *out, size_t out_size);
+
+/* ---- asset records ---- */
+
+/* One original file of an upload, already in the blob store (lds_blob_put_*, compressed). */
+typedef struct lds_asset_file {
+    const char *name;    /* base name as uploaded, e.g. "bust.obj" (no '/', not "." or "..") */
+    const char *blob_id; /* sha256 hex */
+    uint64_t bytes;      /* uncompressed size */
+} lds_asset_file;
+
+typedef struct lds_asset_submission {
+    const lds_asset_file *files; /* files[0] is the model, the rest its sidecars (.mtl, .bin, textures) */
+    size_t file_count;
+    /* Optional string members: title, owner, license, category, description, tags ("a;b"),
+     * source_kind ("upload" default, or "deposit"), accession, capture_method. Borrowed. */
+    json_t *metadata;
+    const char *owner_key; /* who uploaded (API key id, or NULL); modelers see their own assets */
+} lds_asset_submission;
+
+/* Accepts an upload: writes the record (status "queued") and enqueues its job at high priority.
+ * Durable on return (the blobs must have been stored already; the record and the job are in a
+ * Redis with AOF). Fills asset_id and job_id (LDS_ID_MAX bytes each). */
+lds_status lds_assets_submit(lds_redis *redis, const lds_asset_submission *submission, char *asset_id,
+                             char *job_id, lds_error *err);
+/* Convenience for the CLI and tests: stores the files (compressed) in the blob store at blob_root
+ * (NULL: home/blobs), then lds_assets_submit. */
+lds_status lds_assets_submit_paths(lds_redis *redis, const char *blob_root, const char *const *paths, size_t count,
+                                   json_t *metadata, const char *owner_key, char *asset_id, char *job_id,
+                                   lds_error *err);
+
+/* Reads the record as JSON: {"id", "status": "queued|processing|ready|failed", "progress": {"stage",
+ * "fraction"}, "manifest": {...}|null, "error": {"code", "message"}|null, "metadata", "files":
+ * [{"name", "sha256", "bytes"}], "owner_key", "accepted", "updated", "job", "version",
+ * "outputs": {"lod0.glb": "<blob id>", ...}, "certificate": {"blob", "log_index"}|null,
+ * "reprocess": {"status", "job", "error"}|absent}. LDS_ENOENT when there is no such asset. */
+lds_status lds_assets_get(lds_redis *redis, const char *asset_id, json_t **record, lds_error *err);
+/* The blob id of one output file of a ready asset ("lod0.draco.glb", "certificate.json", as named
+ * in the manifest); LDS_ENOENT when the asset or the file does not exist. Serve it with
+ * lds_blob_locate (outputs are stored uncompressed). */
+lds_status lds_assets_output(lds_redis *redis, const char *asset_id, const char *name, char blob_id[LDS_SHA256_HEX],
+                             lds_error *err);
+/* Record updates used by the worker. error may be NULL. */
+lds_status lds_assets_set_status(lds_redis *redis, const char *asset_id, const char *status, const lds_error *error,
+                                 lds_error *err);
+lds_status lds_assets_set_progress(lds_redis *redis, const char *asset_id, const char *stage, double fraction,
+                                   lds_error *err);
+/* Publishes a finished job in one atomic record update: manifest, outputs (name -> blob id),
+ * certificate, status "ready", done job id. The previous outputs' blobs stay in the store. */
+lds_status lds_assets_publish(lds_redis *redis, const char *asset_id, const char *job_id, json_t *manifest,
+                              json_t *outputs, lds_error *err);
+
+/* ---- the job queue ---- */
+
+typedef enum lds_job_kind { LDS_JOB_UPLOAD = 0, LDS_JOB_REPROCESS = 1 } lds_job_kind;
+typedef enum lds_queue_priority { LDS_QUEUE_HIGH = 0, LDS_QUEUE_LOW = 1 } lds_queue_priority;
+
+typedef struct lds_job {
+    char id[LDS_ID_MAX];
+    char asset_id[LDS_ID_MAX];
+    lds_job_kind kind;
+    lds_queue_priority priority;
+    unsigned attempt;    /* 0 on the first run */
+    int64_t enqueued_ms; /* wall clock */
+    char time[40];       /* RFC 3339 certificate time, the same on every re-run */
+    char last_error_code[24];
+    char last_error[LDS_ERROR_MESSAGE_MAX];
+} lds_job;
+
+typedef struct lds_queue_config {
+    int64_t visibility_ms;  /* a claimed job silent this long is reclaimed (default 60000) */
+    unsigned max_attempts;  /* runs before the dead-letter stream (default 5) */
+    int64_t backoff_ms;     /* delay before the first retry, doubling each time (default 2000) */
+    int64_t backoff_max_ms; /* (default 300000) */
+} lds_queue_config;
+
+/* Defaults, overridden by LODESTONE_VISIBILITY_MS, LODESTONE_MAX_ATTEMPTS, LODESTONE_BACKOFF_MS. */
+void lds_queue_config_init(lds_queue_config *config);
+
+typedef struct lds_job_claim {
+    lds_job job;
+    char stream_id[48];  /* the entry in its stream */
+    char consumer[128];  /* who holds it */
+    unsigned deliveries; /* times delivered (>1 after a reclaim) */
+    int reclaimed;       /* taken over from a consumer that went silent */
+} lds_job_claim;
+
+/* Creates the streams and consumer groups (idempotent; the other calls do it when needed). */
+lds_status lds_queue_setup(lds_redis *redis, lds_error *err);
+/* Adds job to its priority's stream. An empty job->id gets a fresh one, enqueued_ms is set. */
+lds_status lds_queue_enqueue(lds_redis *redis, lds_job *job, lds_error *err);
+/* Takes the next job for consumer: first one whose holder went silent for visibility_ms
+ * (XAUTOCLAIM), then new ones, high priority first, blocking up to block_ms (0: do not block).
+ * *claimed is 0 when there was none. Jobs delivered more than max_attempts times without an
+ * answer (they crash their workers) go to the dead-letter stream instead. */
+lds_status lds_queue_claim(lds_redis *redis, const lds_queue_config *config, const char *consumer, int block_ms,
+                           lds_job_claim *claim, int *claimed, lds_error *err);
+/* Resets the job's idle time so that it is not reclaimed; *owned (may be NULL) is 0 when another
+ * consumer has taken it over meanwhile (the caller may finish, the results are idempotent). */
+lds_status lds_queue_heartbeat(lds_redis *redis, const lds_job_claim *claim, int *owned, lds_error *err);
+/* Done: acknowledges and deletes the entry. */
+lds_status lds_queue_ack(lds_redis *redis, const lds_job_claim *claim, lds_error *err);
+/* Failed: schedules a retry after the backoff (*retry_ms, may be NULL) or, after the last attempt
+ * or with permanent set, moves it to the dead-letter stream with the error (*dead). */
+lds_status lds_queue_fail(lds_redis *redis, const lds_queue_config *config, const lds_job_claim *claim,
+                          const lds_error *error, int permanent, int *dead, int64_t *retry_ms, lds_error *err);
+/* Hands the job back for another worker at once (SIGTERM), without counting an attempt. */
+lds_status lds_queue_release(lds_redis *redis, const lds_job_claim *claim, lds_error *err);
+/* Moves due jobs from the delayed set to their streams (any worker runs this). */
+lds_status lds_queue_promote(lds_redis *redis, size_t *moved, lds_error *err);
+/* {"streams": {"high": {"depth", "in_flight"}, "low": {...}}, "delayed", "dead", "consumers",
+ *  "counters": {...}, "in_flight": [{"id", "job", "asset", "consumer", "idle_ms", "deliveries"}]} */
+lds_status lds_queue_stats(lds_redis *redis, json_t **stats, lds_error *err);
+/* Dead letters, oldest first: [{"id", "job", "asset", "kind", "attempts", "code", "message", "failed_at"}]. */
+lds_status lds_queue_dead_list(lds_redis *redis, size_t limit, json_t **list, lds_error *err);
+/* Re-enqueues (attempt 0) or deletes the dead letter whose entry id or job id is id, or all of
+ * them when id is NULL; *count (may be NULL) receives how many. LDS_ENOENT when id matches none. */
+lds_status lds_queue_dead_retry(lds_redis *redis, const char *id, size_t *count, lds_error *err);
+lds_status lds_queue_dead_drop(lds_redis *redis, const char *id, size_t *count, lds_error *err);
+
+/* ---- the notary service: the single writer of the transparency log ---- */
+
+typedef struct lds_notary_service_options {
+    const char *redis_url; /* NULL: lds_redis_connect's default */
+    const char *home;      /* data directory for lds_notary_open (NULL: lds_home_dir()) */
+    int64_t lease_ms;      /* lease length (default 10000); renewed at a third of it */
+    /* Certifies one statement; NULL: lds_notary_open(home) + lds_notary_certify. */
+    lds_pipeline_certify_fn certify;
+    void *certify_ctx;
+} lds_notary_service_options;
+
+void lds_notary_service_options_init(lds_notary_service_options *options);
+/* Runs the notary until *stop: waits for the lease (SET NX PX), then serves lds:{n}:requests,
+ * checking its fencing token against the lease before each append. Blocks. */
+lds_status lds_notary_service_run(const lds_notary_service_options *options, volatile sig_atomic_t *stop,
+                                  lds_error *err);
+/* Client side: asks the notary to certify and waits up to timeout_ms for the bundle (caller frees
+ * *bundle_json). Matches lds_pipeline_certify_fn when wrapped (ctx = the connection). */
+lds_status lds_notary_request(lds_redis *redis, const char *statement_json, size_t statement_size, int timeout_ms,
+                              char **bundle_json, uint64_t *log_index, lds_error *err);
+
+/* ---- workers ---- */
+
+typedef struct lds_worker_options {
+    const char *redis_url;   /* NULL: lds_redis_connect's default */
+    const char *blob_root;   /* NULL: home/blobs */
+    const char *scratch_dir; /* NULL: home/tmp */
+    const char *name;        /* consumer name prefix (NULL: hostname); pid is appended */
+    lds_queue_config queue;
+    int notary_timeout_ms;  /* default 120000 */
+    int grace_ms;           /* after *stop, hand the current job back after this long (default 30000) */
+    size_t max_jobs;        /* return after this many jobs (0: until *stop) */
+    const lds_pipeline_options *pipeline; /* LODs, formats, limits (NULL: defaults) */
+    /* The pipeline to run (NULL: lds_pipeline_run); same contract. Lets tests run the service
+     * around a small deterministic stand-in. */
+    lds_status (*pipeline_run)(const lds_pipeline_options *options, const char *const *files, size_t file_count,
+                               const char *out_dir, json_t **manifest, lds_error *err);
+} lds_worker_options;
+
+void lds_worker_options_init(lds_worker_options *options);
+/* The worker loop in this thread until *stop (or max_jobs): claim, run the pipeline, publish,
+ * acknowledge; promotes due retries. Returns LDS_OK when stopped. */
+lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic_t *stop, lds_error *err);
+
+/* ---- the process pool: workers and the notary (`lodestone worker`, `lodestone serve`) ---- */
+
+typedef struct lds_service_options {
+    lds_worker_options worker;
+    size_t worker_count; /* worker processes (default 2) */
+    int run_notary;      /* also run a notary process (it stands by unless it gets the lease) */
+    lds_notary_service_options notary;
+} lds_service_options;
+
+void lds_service_options_init(lds_service_options *options);
+/* Forks worker_count worker processes (and the notary), restarts any that dies, and on *stop sends
+ * them SIGTERM, waits up to worker.grace_ms + 5 s, then SIGKILLs what is left. The children install
+ * their own SIGTERM/SIGINT handlers. Blocks; call it from a single-threaded process. */
+lds_status lds_service_run(const lds_service_options *options, volatile sig_atomic_t *stop, lds_error *err);
+
+/* ---- reprocessing ---- */
+
+typedef struct lds_reprocess_selection {
+    int all;
+    const char *const *asset_ids;
+    size_t asset_count;
+    const char *older_than; /* pipeline version, e.g. "lodestone-pipeline/2": assets made by an older one */
+} lds_reprocess_selection;
+
+/* Enqueues a low-priority reprocess job for each selected asset that is ready (others are
+ * skipped); *queued receives the count, *jobs (may be NULL) [{"asset", "job"}]. */
+lds_status lds_reprocess_enqueue(lds_redis *redis, const lds_reprocess_selection *selection, size_t *queued,
+                                 json_t **jobs, lds_error *err);
 
 #ifdef __cplusplus
 }

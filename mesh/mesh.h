@@ -171,6 +171,36 @@ lds_status lds_mesh_fingerprint_shape(const lds_mesh_model *model, char out[LDS_
 /* Similarity in 0..1 of two shape fingerprints; *match is the calibrated verdict. */
 lds_status lds_mesh_shape_compare(const char *a, const char *b, double *similarity, int *match, lds_error *err);
 
+/* Shape index (see shape_index.c): locality-sensitive bucket keys so that a store (a Redis set
+ * per key, or the in-memory index below) finds an asset's matching shapes without a full scan. */
+#define LDS_MESH_SHAPE_KEY_MAX 48    /* one key, with its NUL */
+#define LDS_MESH_SHAPE_TABLES 1      /* keys a fingerprint is stored under */
+#define LDS_MESH_SHAPE_PROBES_MAX 32 /* keys a query looks up */
+/* probe = 0: the LDS_MESH_SHAPE_TABLES keys to store the fingerprint under; probe = 1: the keys
+ * to look up, whose union holds every stored fingerprint that matches (exact recall for
+ * lds_mesh_shape_compare's match). keys must hold LDS_MESH_SHAPE_PROBES_MAX entries. */
+lds_status lds_mesh_shape_bucket_keys(const char *fingerprint, int probe, char keys[][LDS_MESH_SHAPE_KEY_MAX],
+                                      size_t *count, lds_error *err);
+
+typedef struct lds_mesh_shape_index lds_mesh_shape_index;
+typedef struct lds_mesh_shape_hit {
+    const char *id;    /* points into the index, valid until it is destroyed */
+    double similarity; /* as lds_mesh_shape_compare */
+    int match;
+} lds_mesh_shape_hit;
+/* An in-memory index (tests, CLI). Not thread-safe for writes. NULL on out of memory. */
+lds_mesh_shape_index *lds_mesh_shape_index_create(void);
+void lds_mesh_shape_index_destroy(lds_mesh_shape_index *index);
+size_t lds_mesh_shape_index_size(const lds_mesh_shape_index *index);
+/* Adds an entry (id copied). */
+lds_status lds_mesh_shape_index_add(lds_mesh_shape_index *index, const char *id, const char *fingerprint,
+                                    lds_error *err);
+/* The entries sharing a probe bucket with fingerprint, most similar first, at most max_hits into
+ * hits; *candidates (may be NULL) receives how many entries were compared. */
+lds_status lds_mesh_shape_index_query(const lds_mesh_shape_index *index, const char *fingerprint,
+                                      lds_mesh_shape_hit *hits, size_t max_hits, size_t *hit_count,
+                                      size_t *candidates, lds_error *err);
+
 /* ------------------------------------------------------------------------------------------------
  * LOD chain
  * --------------------------------------------------------------------------------------------- */

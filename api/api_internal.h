@@ -1,0 +1,119 @@
+/* api_internal.h: what the files of api/ share (not a public header). */
+#ifndef LDS_API_INTERNAL_H
+#define LDS_API_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "api.h"
+#include "common.h"
+
+/* Routes, also the label of the requests counter in /metrics. */
+#define API_ROUTES(XX)                                   \
+    XX(NOT_FOUND, "not_found")                           \
+    XX(HEALTHZ, "healthz")                               \
+    XX(METRICS, "metrics")                               \
+    XX(ASSETS_POST, "assets_post")                       \
+    XX(ASSET_GET, "asset_get")                           \
+    XX(ASSET_LOD, "asset_lod")                           \
+    XX(ASSET_CERT, "asset_certificate")                  \
+    XX(ASSET_VALUATION, "asset_valuation")               \
+    XX(ASSET_SIMILAR, "asset_similar")                   \
+    XX(LOG_CHECKPOINT, "log_checkpoint")                 \
+    XX(LOG_KEY, "log_key")                               \
+    XX(LOG_PROOF, "log_proof")                           \
+    XX(LOG_CONSISTENCY, "log_consistency")               \
+    XX(DEPOSITS_POST, "deposits_post")                   \
+    XX(DEPOSIT_GET, "deposit_get")                       \
+    XX(EVENTS_POST, "events_post")                       \
+    XX(OPS_QUEUES, "ops_queues")                         \
+    XX(OPS_REPROCESS, "ops_reprocess")
+
+typedef enum api_route {
+#define API_XX_ENUM(name, label) API_ROUTE_##name,
+    API_ROUTES(API_XX_ENUM)
+#undef API_XX_ENUM
+        API_ROUTE_COUNT
+} api_route;
+
+typedef struct api_principal {
+    int authenticated;
+    char role[16]; /* modeler, studio, partner, ops */
+    char name[128];
+    char key_id[17]; /* first 16 hex of the key hash, names the key in records */
+} api_principal;
+
+/* One request: routing, the principal, and the body streamed to a temp file or a capped buffer. */
+typedef struct api_request {
+    api_route route;
+    char id[128];     /* {id} path segment */
+    char sub[128];    /* {level} or {index} */
+    double start_ms;
+    unsigned status;  /* the status sent, for metrics */
+    int responded;    /* a response was queued early (error before the body) */
+    api_principal who;
+    /* body */
+    int body_fd;      /* temp file for uploads, -1 otherwise */
+    char body_path[PATH_MAX];
+    uint64_t body_bytes;
+    int body_too_large;
+    lds_buf body;     /* small bodies (JSON), capped */
+    struct MHD_PostProcessor *post; /* multipart uploads */
+    void *multipart;  /* multipart state (routes.c) */
+} api_request;
+
+struct lds_api {
+    struct MHD_Daemon *daemon;
+    char home[PATH_MAX];
+    char blobs[PATH_MAX];
+    char tmp[PATH_MAX];
+    char redis_url[PATH_MAX];
+    uint64_t max_upload_bytes;
+    unsigned port;
+    pthread_key_t redis_key;
+    pthread_mutex_t log_lock;   /* guards notary: a read-only user of the log */
+    struct lds_notary *notary; /* opened on first use */
+    pthread_mutex_t metrics_lock;
+    uint64_t requests_by_status[API_ROUTE_COUNT][500]; /* index status - 100 */
+};
+
+/* Responses (server.c). body is stolen. They record the status for metrics. */
+enum MHD_Result api_respond_json(struct MHD_Connection *c, api_request *req, unsigned status, json_t *body);
+enum MHD_Result api_respond_error(struct MHD_Connection *c, api_request *req, unsigned status, const char *code,
+                                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+enum MHD_Result api_respond_text(struct MHD_Connection *c, api_request *req, unsigned status, const char *type,
+                                 const char *text, size_t size);
+/* Serves a file with a strong ETag (the content's sha256), If-None-Match (304) and Range (206). */
+enum MHD_Result api_respond_file(struct MHD_Connection *c, api_request *req, const char *path, const char *sha256,
+                                 const char *type);
+/* Maps an lds_status from a lower layer to an HTTP error response. */
+enum MHD_Result api_respond_status(struct MHD_Connection *c, api_request *req, const lds_error *err);
+
+/* The Redis connection of the calling server thread (connected lazily); NULL with err set. */
+struct lds_redis *api_redis(lds_api *api, lds_error *err);
+
+/* Auth (auth.c): fills req->who from the Authorization header; 0 when absent or unknown. */
+int api_authenticate(lds_api *api, struct MHD_Connection *c, api_principal *who);
+
+/* Route handlers (routes.c). Called once the body is complete. */
+enum MHD_Result api_dispatch(lds_api *api, struct MHD_Connection *c, api_request *req, const char *method);
+/* Called at the first call of a request with a body: may respond early (413, 415, 401...). */
+enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_request *req);
+/* Streams a chunk of the body. */
+enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_request *req, const char *data,
+                               size_t size);
+/* Frees route-specific request state. */
+void api_request_cleanup(api_request *req);
+
+/* The log routes (log_routes.c): checkpoint, key, proof, consistency. */
+enum MHD_Result api_log_route(lds_api *api, struct MHD_Connection *c, api_request *req);
+void api_log_close(lds_api *api);
+
+/* Metrics text (metrics in server.c, queue figures from Redis in routes.c). */
+void api_metrics_render(lds_api *api, lds_buf *out);
+
+#endif

@@ -1,0 +1,582 @@
+/*
+ * routes.c: the handlers of API v1 (DESIGN.md 6.6, proto/openapi.yaml).
+ *
+ * Uploads are streamed to temp files under home/tmp (raw body, or each file part of a
+ * multipart/form-data body), capped by max_upload_bytes (413 up front from Content-Length, or as
+ * soon as the cap is crossed), then moved into the blob store (fsynced) and submitted: the 202
+ * goes out only after the blobs and the record are durable.
+ *
+ * Access: ops see everything; modelers and partners see their own assets (owner_key = their
+ * key); studios see ready assets.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "api_internal.h"
+#include "ingest.h"
+#include "proto.h"
+
+#define MAX_PARTS 64
+#define MAX_METADATA_BYTES (64u << 10)
+
+/* Model formats we accept: the native readers and what Assimp 5.2 imports. Sidecars (.mtl,
+ * .bin, images) ride along in multipart uploads. */
+static const char *const model_extensions[] = {
+    "ply", "stl", "obj", "glb", "gltf", "fbx", "off", "dae", "3ds", "ase", "ifc", "xgl", "zgl", "lwo", "lws", "lxo",
+    "ac", "ac3d", "acc", "ms3d", "cob", "scn", "x", "md2", "md3", "md5mesh", "mdl", "hmp", "nff", "raw", "smd",
+    "ter", "irrmesh", "irr", "q3o", "q3s", "b3d", "3d", "uc", "blend", "mesh.xml", "ogex", "3mf", "amf", "x3d",
+    "x3db", "wrl", "sib", "m3d", "iqm", "csm", "bvh", "mdc", "dxf", "pk3", "bsp", "ndo", "vta", "nfg"};
+
+static int model_extension(const char *name)
+{
+    char ext[16];
+    lds_path_extension(name, ext, sizeof(ext));
+    for (size_t i = 0; i < sizeof(model_extensions) / sizeof(model_extensions[0]); i++)
+        if (strcmp(ext, model_extensions[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* A file name from a client: a base name of printable characters, not "." or "..". */
+static int name_ok(const char *name)
+{
+    if (name == NULL || *name == 0 || strlen(name) > 255 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == '/' || *p == '\\' || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* ---- multipart state ---- */
+
+typedef struct part {
+    char name[256];
+    char path[PATH_MAX];
+    int fd;
+    uint64_t bytes;
+} part;
+
+typedef struct multipart {
+    part parts[MAX_PARTS];
+    size_t count;
+    lds_buf metadata;
+    char error[256]; /* first problem, answered when the body is complete */
+    unsigned error_status;
+} multipart;
+
+static void multipart_fail(multipart *m, unsigned status, const char *message)
+{
+    if (m->error_status == 0) {
+        m->error_status = status;
+        snprintf(m->error, sizeof(m->error), "%s", message);
+    }
+}
+
+static int open_temp(lds_api *api, char *path, size_t size)
+{
+    if (snprintf(path, size, "%s/upload.XXXXXX", api->tmp) >= (int)size)
+        return -1;
+    return mkstemp(path);
+}
+
+static int write_all(int fd, const char *data, size_t size)
+{
+    while (size > 0) {
+        ssize_t n = write(fd, data, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        data += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+typedef struct post_ctx {
+    lds_api *api;
+    api_request *req;
+} post_ctx;
+
+static enum MHD_Result post_iterate(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                                    const char *content_type, const char *transfer_encoding, const char *data,
+                                    uint64_t off, size_t size)
+{
+    api_request *req = cls;
+    multipart *m = req->multipart;
+    lds_api *api = ((post_ctx *)((char *)m + sizeof(multipart)))->api;
+    if (m->error_status)
+        return MHD_YES;
+    if (filename == NULL) { /* a plain field: only "metadata" is read */
+        if (key && strcmp(key, "metadata") == 0 && size > 0 && lds_buf_append(&m->metadata, data, size) != LDS_OK)
+            multipart_fail(m, 413, "the metadata part is over 64 KiB");
+        return MHD_YES;
+    }
+    const char *base = strrchr(filename, '/');
+    base = base ? base + 1 : filename;
+    if (off == 0 || m->count == 0 || strcmp(m->parts[m->count - 1].name, base) != 0) {
+        if (!name_ok(base)) {
+            multipart_fail(m, 400, "a file part has an unacceptable file name");
+            return MHD_YES;
+        }
+        if (m->count == MAX_PARTS) {
+            multipart_fail(m, 413, "more than 64 files in one upload");
+            return MHD_YES;
+        }
+        part *p = &m->parts[m->count];
+        snprintf(p->name, sizeof(p->name), "%s", base);
+        p->fd = open_temp(api, p->path, sizeof(p->path));
+        p->bytes = 0;
+        if (p->fd < 0) {
+            multipart_fail(m, 503, "cannot store the upload");
+            return MHD_YES;
+        }
+        m->count++;
+    }
+    part *p = &m->parts[m->count - 1];
+    if (size > 0 && write_all(p->fd, data, size) != 0)
+        multipart_fail(m, 503, "cannot store the upload");
+    p->bytes += size;
+    return MHD_YES;
+}
+
+void api_request_cleanup(api_request *req)
+{
+    if (req->post)
+        MHD_destroy_post_processor(req->post);
+    req->post = NULL;
+    multipart *m = req->multipart;
+    if (m) {
+        for (size_t i = 0; i < m->count; i++) {
+            if (m->parts[i].fd >= 0)
+                close(m->parts[i].fd);
+            unlink(m->parts[i].path);
+        }
+        lds_buf_cleanup(&m->metadata);
+        free(m);
+        req->multipart = NULL;
+    }
+}
+
+/* ---- access ---- */
+
+static int is_role(const api_request *req, const char *role)
+{
+    return strcmp(req->who.role, role) == 0;
+}
+
+/* 0 when the principal may see the record; otherwise the response was queued into *ret. */
+static int deny_record(struct MHD_Connection *c, api_request *req, json_t *record, enum MHD_Result *ret)
+{
+    if (is_role(req, "ops"))
+        return 0;
+    const char *owner = json_string_value(json_object_get(record, "owner_key"));
+    const char *status = json_string_value(json_object_get(record, "status"));
+    if ((is_role(req, "modeler") || is_role(req, "partner")) && owner && strcmp(owner, req->who.key_id) == 0)
+        return 0;
+    if (is_role(req, "studio") && status && strcmp(status, "ready") == 0)
+        return 0;
+    *ret = api_respond_error(c, req, 403, "forbidden", "asset %s: not visible to this key", req->id);
+    return 1;
+}
+
+/* ---- body handling ---- */
+
+enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_request *req)
+{
+    if (req->route == API_ROUTE_NOT_FOUND)
+        return api_respond_error(c, req, 404, "not_found", "no such route");
+    if (req->route != API_ROUTE_ASSETS_POST && req->route != API_ROUTE_OPS_REPROCESS &&
+        req->route != API_ROUTE_DEPOSITS_POST && req->route != API_ROUTE_EVENTS_POST)
+        return MHD_YES;
+    if (!req->who.authenticated)
+        return api_respond_error(c, req, 401, "unauthorized", "a valid API key is required (Authorization: Bearer)");
+    if (req->route == API_ROUTE_ASSETS_POST && is_role(req, "studio"))
+        return api_respond_error(c, req, 403, "forbidden", "studio keys cannot upload");
+    if (req->route == API_ROUTE_OPS_REPROCESS && !is_role(req, "ops"))
+        return api_respond_error(c, req, 403, "forbidden", "reprocessing needs an ops key");
+    if (req->route != API_ROUTE_ASSETS_POST)
+        return MHD_YES; /* small JSON bodies go to req->body (capped at 1 MiB) */
+
+    const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (length && strtoull(length, NULL, 10) > api->max_upload_bytes)
+        return api_respond_error(c, req, 413, "too_large", "upload of %s bytes is over the limit of %llu bytes", length,
+                                 (unsigned long long)api->max_upload_bytes);
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (type && strncasecmp(type, "multipart/form-data", 19) == 0) {
+        req->multipart = calloc(1, sizeof(multipart) + sizeof(post_ctx));
+        if (req->multipart == NULL)
+            return MHD_NO;
+        multipart *m = req->multipart;
+        lds_buf_init(&m->metadata, MAX_METADATA_BYTES);
+        post_ctx *ctx = (post_ctx *)((char *)m + sizeof(multipart));
+        ctx->api = api;
+        ctx->req = req;
+        req->post = MHD_create_post_processor(c, 64 * 1024, post_iterate, req);
+        if (req->post == NULL)
+            return api_respond_error(c, req, 400, "bad_request", "malformed multipart/form-data body");
+        return MHD_YES;
+    }
+    const char *filename = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filename");
+    if (filename == NULL || !name_ok(filename))
+        return api_respond_error(c, req, 400, "bad_request",
+                                 "a raw upload needs ?filename=NAME (a file name without '/')");
+    if (!model_extension(filename))
+        return api_respond_error(c, req, 415, "unsupported_media_type", "%s: not a model format lodestone reads",
+                                 filename);
+    req->body_fd = open_temp(api, req->body_path, sizeof(req->body_path));
+    if (req->body_fd < 0)
+        return api_respond_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
+    return MHD_YES;
+}
+
+enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_request *req, const char *data, size_t size)
+{
+    req->body_bytes += size;
+    if (req->body_bytes > api->max_upload_bytes) {
+        /* Crossed the cap mid-stream (no or a false Content-Length): stop storing, answer 413. */
+        api_request_cleanup(req);
+        if (req->body_fd >= 0) {
+            close(req->body_fd);
+            req->body_fd = -1;
+        }
+        return api_respond_error(c, req, 413, "too_large", "upload is over the limit of %llu bytes",
+                                 (unsigned long long)api->max_upload_bytes);
+    }
+    if (req->post)
+        return MHD_post_process(req->post, data, size);
+    if (req->body_fd >= 0) {
+        if (write_all(req->body_fd, data, size) != 0)
+            return api_respond_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
+        return MHD_YES;
+    }
+    if (lds_buf_append(&req->body, data, size) != LDS_OK)
+        return api_respond_error(c, req, 413, "too_large", "request body over 1 MiB");
+    return MHD_YES;
+}
+
+/* ---- handlers ---- */
+
+static json_t *metadata_from_query(struct MHD_Connection *c)
+{
+    static const char *const keys[] = {"title", "owner", "license", "category", "tags", "description",
+                                       "accession", "capture_method"};
+    json_t *meta = json_object();
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, keys[i]);
+        if (v && *v)
+            json_object_set_new(meta, keys[i], json_string(v));
+    }
+    return meta;
+}
+
+static enum MHD_Result post_asset(lds_api *api, struct MHD_Connection *c, api_request *req)
+{
+    lds_error err;
+    lds_error_clear(&err);
+    lds_asset_file files[MAX_PARTS];
+    char ids[MAX_PARTS][LDS_SHA256_HEX];
+    const char *paths[MAX_PARTS];
+    size_t count = 0;
+    json_t *meta = metadata_from_query(c);
+    multipart *m = req->multipart;
+    enum MHD_Result ret;
+
+    if (m) {
+        if (req->post)
+            MHD_post_process(req->post, NULL, 0);
+        if (m->error_status) {
+            json_decref(meta);
+            return api_respond_error(c, req, m->error_status, m->error_status == 413 ? "too_large" : "bad_request",
+                                     "%s", m->error);
+        }
+        if (m->metadata.size > 0) {
+            json_error_t jerr;
+            json_t *extra = json_loadb((const char *)m->metadata.data, m->metadata.size, 0, &jerr);
+            if (!json_is_object(extra)) {
+                json_decref(extra);
+                json_decref(meta);
+                return api_respond_error(c, req, 400, "bad_request", "metadata part: not a JSON object (%s)", jerr.text);
+            }
+            json_object_update(meta, extra);
+            json_decref(extra);
+        }
+        /* the model first: the first part with a model extension */
+        size_t model = m->count;
+        for (size_t i = 0; i < m->count && model == m->count; i++)
+            if (model_extension(m->parts[i].name))
+                model = i;
+        if (m->count == 0 || model == m->count) {
+            json_decref(meta);
+            return api_respond_error(c, req, m->count ? 415 : 400, m->count ? "unsupported_media_type" : "bad_request",
+                                     m->count ? "no file part is a model format lodestone reads"
+                                              : "multipart upload without a file part");
+        }
+        paths[count] = m->parts[model].path;
+        files[count++] = (lds_asset_file){m->parts[model].name, NULL, m->parts[model].bytes};
+        for (size_t i = 0; i < m->count; i++)
+            if (i != model) {
+                paths[count] = m->parts[i].path;
+                files[count++] = (lds_asset_file){m->parts[i].name, NULL, m->parts[i].bytes};
+            }
+    } else {
+        paths[count] = req->body_path;
+        files[count++] = (lds_asset_file){MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filename"), NULL,
+                                          req->body_bytes};
+        if (req->body_bytes == 0) {
+            json_decref(meta);
+            return api_respond_error(c, req, 400, "bad_request", "%s: empty upload", files[0].name);
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        uint64_t size = 0;
+        if (lds_blob_put_file(api->blobs, paths[i], LDS_BLOB_COMPRESS, ids[i], &size, &err) != LDS_OK) {
+            json_decref(meta);
+            return api_respond_status(c, req, &err);
+        }
+        files[i].blob_id = ids[i];
+        files[i].bytes = size;
+    }
+    lds_redis *redis = api_redis(api, &err);
+    char asset_id[LDS_ID_MAX], job_id[LDS_ID_MAX];
+    lds_asset_submission sub = {files, count, meta, req->who.key_id};
+    if (redis == NULL || lds_assets_submit(redis, &sub, asset_id, job_id, &err) != LDS_OK) {
+        json_decref(meta);
+        return api_respond_status(c, req, &err);
+    }
+    json_decref(meta);
+    ret = api_respond_json(c, req, 202,
+                           json_pack("{s:{s:s,s:s},s:{s:s}}", "asset", "id", asset_id, "status", "queued", "job", "id",
+                                     job_id));
+    return ret;
+}
+
+static enum MHD_Result load_record(lds_api *api, struct MHD_Connection *c, api_request *req, json_t **record,
+                                   enum MHD_Result *ret)
+{
+    lds_error err;
+    lds_error_clear(&err);
+    *record = NULL;
+    if (!req->who.authenticated) {
+        *ret = api_respond_error(c, req, 401, "unauthorized", "a valid API key is required (Authorization: Bearer)");
+        return MHD_NO;
+    }
+    lds_redis *redis = api_redis(api, &err);
+    if (redis == NULL || lds_assets_get(redis, req->id, record, &err) != LDS_OK) {
+        if (err.code == LDS_ENOENT)
+            *ret = api_respond_error(c, req, 404, "not_found", "no asset %s", req->id);
+        else
+            *ret = api_respond_status(c, req, &err);
+        return MHD_NO;
+    }
+    if (deny_record(c, req, *record, ret)) {
+        json_decref(*record);
+        *record = NULL;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result get_asset(lds_api *api, struct MHD_Connection *c, api_request *req)
+{
+    json_t *record;
+    enum MHD_Result ret;
+    if (load_record(api, c, req, &record, &ret) != MHD_YES)
+        return ret;
+    json_t *out = json_object();
+    const char *keys[] = {"id", "status", "progress", "manifest", "error", "metadata", "accepted", "updated"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        json_t *v = json_object_get(record, keys[i]);
+        json_object_set(out, keys[i], v ? v : json_null());
+    }
+    json_decref(record);
+    return api_respond_json(c, req, 200, out);
+}
+
+/* Serves one output file of a ready asset. */
+static enum MHD_Result get_output(lds_api *api, struct MHD_Connection *c, api_request *req, const char *name,
+                                  const char *type)
+{
+    json_t *record;
+    enum MHD_Result ret;
+    if (load_record(api, c, req, &record, &ret) != MHD_YES)
+        return ret;
+    const char *status = json_string_value(json_object_get(record, "status"));
+    const char *blob = json_string_value(json_object_get(json_object_get(record, "outputs"), name));
+    if (blob == NULL) {
+        int ready = status && strcmp(status, "ready") == 0;
+        ret = ready ? api_respond_error(c, req, 404, "not_found", "asset %s has no %s", req->id, name)
+                    : api_respond_error(c, req, 409, "not_ready", "asset %s is %s, not ready", req->id,
+                                        status ? status : "unknown");
+        json_decref(record);
+        return ret;
+    }
+    char path[PATH_MAX], etag[LDS_SHA256_HEX];
+    int compressed = 0;
+    uint64_t size;
+    lds_error err;
+    lds_error_clear(&err);
+    snprintf(etag, sizeof(etag), "%s", blob);
+    json_decref(record);
+    if (lds_blob_locate(api->blobs, etag, path, sizeof(path), &compressed, &size, &err) != LDS_OK || compressed)
+        return api_respond_error(c, req, 404, "not_found", "%s of asset %s is missing from the blob store", name,
+                                 req->id);
+    return api_respond_file(c, req, path, etag, type);
+}
+
+static enum MHD_Result get_lod(lds_api *api, struct MHD_Connection *c, api_request *req)
+{
+    char *end;
+    long level = strtol(req->sub, &end, 10);
+    if (*req->sub == 0 || *end || level < 0 || level > 64)
+        return api_respond_error(c, req, 400, "bad_request", "LOD level '%s' is not a number", req->sub);
+    const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    const char *suffix;
+    if (format == NULL || strcmp(format, "glb") == 0)
+        suffix = ".glb";
+    else if (strcmp(format, "draco") == 0)
+        suffix = ".draco.glb";
+    else if (strcmp(format, "meshopt") == 0)
+        suffix = ".meshopt.glb";
+    else
+        return api_respond_error(c, req, 400, "bad_request", "format '%s': expected glb, draco or meshopt", format);
+    char name[64];
+    snprintf(name, sizeof(name), "lod%ld%s", level, suffix);
+    return get_output(api, c, req, name, "model/gltf-binary");
+}
+
+static enum MHD_Result get_queues(lds_api *api, struct MHD_Connection *c, api_request *req)
+{
+    if (!req->who.authenticated)
+        return api_respond_error(c, req, 401, "unauthorized", "a valid API key is required (Authorization: Bearer)");
+    if (!is_role(req, "ops"))
+        return api_respond_error(c, req, 403, "forbidden", "queue figures need an ops key");
+    lds_error err;
+    lds_error_clear(&err);
+    json_t *stats = NULL;
+    lds_redis *redis = api_redis(api, &err);
+    if (redis == NULL || lds_queue_stats(redis, &stats, &err) != LDS_OK)
+        return api_respond_status(c, req, &err);
+    return api_respond_json(c, req, 200, stats);
+}
+
+static enum MHD_Result post_reprocess(lds_api *api, struct MHD_Connection *c, api_request *req)
+{
+    json_error_t jerr;
+    json_t *body = req->body.size ? json_loadb((const char *)req->body.data, req->body.size, 0, &jerr) : json_object();
+    if (!json_is_object(body)) {
+        json_decref(body);
+        return api_respond_error(c, req, 400, "bad_request", "body: expected a JSON object");
+    }
+    const char *ids[1024];
+    lds_reprocess_selection sel = {0};
+    sel.all = json_is_true(json_object_get(body, "all"));
+    sel.older_than = json_string_value(json_object_get(body, "older_than"));
+    json_t *assets = json_object_get(body, "assets");
+    size_t i;
+    json_t *v;
+    json_array_foreach(assets, i, v)
+    {
+        if (!json_is_string(v) || sel.asset_count == 1024)
+            break;
+        ids[sel.asset_count++] = json_string_value(v);
+    }
+    sel.asset_ids = ids;
+    if (!sel.all && sel.asset_count == 0 && sel.older_than == NULL) {
+        json_decref(body);
+        return api_respond_error(c, req, 400, "bad_request",
+                                 "body: give {\"all\": true}, {\"assets\": [ids]} or {\"older_than\": VERSION}");
+    }
+    lds_error err;
+    lds_error_clear(&err);
+    size_t queued = 0;
+    json_t *jobs = NULL;
+    lds_redis *redis = api_redis(api, &err);
+    lds_status st = redis ? lds_reprocess_enqueue(redis, &sel, &queued, &jobs, &err) : err.code;
+    json_decref(body);
+    if (st != LDS_OK)
+        return api_respond_status(c, req, &err);
+    return api_respond_json(c, req, 202, json_pack("{s:I,s:o}", "queued", (json_int_t)queued, "jobs", jobs));
+}
+
+static enum MHD_Result get_health(lds_api *api, struct MHD_Connection *c, api_request *req)
+{
+    lds_error err;
+    lds_error_clear(&err);
+    lds_redis *redis = api_redis(api, &err);
+    if (redis == NULL || lds_redis_command(redis, NULL, &err, "PING") != LDS_OK)
+        return api_respond_json(c, req, 503,
+                                json_pack("{s:s,s:s,s:{s:s,s:s}}", "status", "unavailable", "redis", "down", "error",
+                                          "code", "unavailable", "message", err.message));
+    return api_respond_json(c, req, 200, json_pack("{s:s,s:s}", "status", "ok", "redis", "ok"));
+}
+
+static void metrics_queue(lds_api *api, lds_buf *out)
+{
+    lds_error err;
+    lds_error_clear(&err);
+    json_t *stats = NULL;
+    lds_redis *redis = api_redis(api, &err);
+    if (redis == NULL || lds_queue_stats(redis, &stats, &err) != LDS_OK) {
+        lds_buf_printf(out, "lodestone_redis_up 0\n");
+        return;
+    }
+    lds_buf_printf(out, "lodestone_redis_up 1\n# TYPE lodestone_queue_depth gauge\n");
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(stats, "streams"), name, v)
+    {
+        lds_buf_printf(out, "lodestone_queue_depth{priority=\"%s\"} %lld\n", name,
+                       (long long)json_integer_value(json_object_get(v, "depth")));
+        lds_buf_printf(out, "lodestone_queue_in_flight{priority=\"%s\"} %lld\n", name,
+                       (long long)json_integer_value(json_object_get(v, "in_flight")));
+    }
+    lds_buf_printf(out, "# TYPE lodestone_queue_delayed gauge\nlodestone_queue_delayed %lld\n",
+                   (long long)json_integer_value(json_object_get(stats, "delayed")));
+    lds_buf_printf(out, "# TYPE lodestone_dead_letters gauge\nlodestone_dead_letters %lld\n",
+                   (long long)json_integer_value(json_object_get(stats, "dead")));
+    json_object_foreach(json_object_get(stats, "counters"), name, v)
+    {
+        if (json_is_integer(v))
+            lds_buf_printf(out, "lodestone_jobs_total{event=\"%s\"} %lld\n", name, (long long)json_integer_value(v));
+        else if (json_is_string(v))
+            lds_buf_printf(out, "lodestone_jobs_total{event=\"%s\"} %s\n", name, json_string_value(v));
+    }
+    json_decref(stats);
+}
+
+static enum MHD_Result get_metrics(lds_api *api, struct MHD_Connection *c, api_request *req)
+{
+    lds_buf out;
+    lds_buf_init(&out, 4 << 20);
+    api_metrics_render(api, &out);
+    metrics_queue(api, &out);
+    enum MHD_Result ret = api_respond_text(c, req, 200, "text/plain; version=0.0.4", out.data ? (char *)out.data : "",
+                                           out.size);
+    lds_buf_cleanup(&out);
+    return ret;
+}
+
+enum MHD_Result api_dispatch(lds_api *api, struct MHD_Connection *c, api_request *req, const char *method)
+{
+    switch (req->route) {
+    case API_ROUTE_HEALTHZ: return get_health(api, c, req);
+    case API_ROUTE_METRICS: return get_metrics(api, c, req);
+    case API_ROUTE_ASSETS_POST: return post_asset(api, c, req);
+    case API_ROUTE_ASSET_GET: return get_asset(api, c, req);
+    case API_ROUTE_ASSET_LOD: return get_lod(api, c, req);
+    case API_ROUTE_ASSET_CERT: return get_output(api, c, req, "certificate.json", "application/json");
+    case API_ROUTE_OPS_QUEUES: return get_queues(api, c, req);
+    case API_ROUTE_OPS_REPROCESS: return post_reprocess(api, c, req);
+    case API_ROUTE_LOG_CHECKPOINT:
+    case API_ROUTE_LOG_KEY:
+    case API_ROUTE_LOG_PROOF:
+    case API_ROUTE_LOG_CONSISTENCY: return api_log_route(api, c, req);
+    default: return api_respond_error(c, req, 404, "not_found", "no route for %s %s", method, "this path");
+    }
+}

@@ -1,0 +1,504 @@
+/*
+ * server.c: the libmicrohttpd glue: a thread pool on epoll, routing of the URL to a route, the
+ * request lifecycle (bodies streamed to a temp file with a cap, never whole in memory), JSON
+ * errors, file responses with strong ETags and byte ranges (RFC 9110 sections 8.8.3, 13.1.2,
+ * 14), and request counters for /metrics.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api_internal.h"
+
+static const char *const route_labels[API_ROUTE_COUNT] = {
+#define API_XX_LABEL(name, label) label,
+    API_ROUTES(API_XX_LABEL)
+#undef API_XX_LABEL
+};
+
+/* ---- responses ---- */
+
+static enum MHD_Result queue(struct MHD_Connection *c, api_request *req, unsigned status, struct MHD_Response *r)
+{
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, "Server", "lodestone/" LDS_VERSION);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    req->status = status;
+    req->responded = 1;
+    return ret;
+}
+
+enum MHD_Result api_respond_text(struct MHD_Connection *c, api_request *req, unsigned status, const char *type,
+                                 const char *text, size_t size)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(size, (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (r && type)
+        MHD_add_response_header(r, "Content-Type", type);
+    return queue(c, req, status, r);
+}
+
+enum MHD_Result api_respond_json(struct MHD_Connection *c, api_request *req, unsigned status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    if (text == NULL)
+        return MHD_NO;
+    size_t size = strlen(text);
+    struct MHD_Response *r = MHD_create_response_from_buffer(size, text, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    return queue(c, req, status, r);
+}
+
+enum MHD_Result api_respond_error(struct MHD_Connection *c, api_request *req, unsigned status, const char *code,
+                                  const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+    if (status == 401) {
+        char *text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        if (text == NULL)
+            return MHD_NO;
+        struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        if (r == NULL) {
+            free(text);
+            return MHD_NO;
+        }
+        MHD_add_response_header(r, "Content-Type", "application/json");
+        MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"lodestone\"");
+        return queue(c, req, status, r);
+    }
+    return api_respond_json(c, req, status, body);
+}
+
+enum MHD_Result api_respond_status(struct MHD_Connection *c, api_request *req, const lds_error *err)
+{
+    unsigned status = 500;
+    const char *code = "internal";
+    switch (err->code) {
+    case LDS_ENOENT: status = 404, code = "not_found"; break;
+    case LDS_EINVAL: status = 400, code = "bad_request"; break;
+    case LDS_EFORMAT: case LDS_ETRUNC: case LDS_ENOGEOM: status = 422, code = "unprocessable"; break;
+    case LDS_ELIMIT: status = 413, code = "too_large"; break;
+    case LDS_EPERM: status = 403, code = "forbidden"; break;
+    case LDS_EEXIST: status = 409, code = "conflict"; break;
+    case LDS_EREDIS: case LDS_EUNAVAIL: case LDS_ETIMEOUT: status = 503, code = "unavailable"; break;
+    default: break;
+    }
+    if (status >= 500)
+        lds_log_warn("api: %s", err->message);
+    return api_respond_error(c, req, status, code, "%s", err->message[0] ? err->message : lds_status_message(err->code));
+}
+
+/* Parses a single "bytes=a-b" range against size. Returns 1 with [*first, *last] when it is
+ * satisfiable, 0 to ignore the header (absent, several ranges, or not bytes), -1 when
+ * unsatisfiable (416). */
+static int parse_range(const char *header, uint64_t size, uint64_t *first, uint64_t *last)
+{
+    if (header == NULL || strncmp(header, "bytes=", 6) != 0 || strchr(header, ',') != NULL)
+        return 0;
+    const char *p = header + 6;
+    char *end;
+    errno = 0;
+    if (*p == '-') { /* suffix: the last n bytes */
+        unsigned long long n = strtoull(p + 1, &end, 10);
+        if (end == p + 1 || *end || errno)
+            return 0;
+        if (n == 0 || size == 0)
+            return -1;
+        *first = n >= size ? 0 : size - n;
+        *last = size - 1;
+        return 1;
+    }
+    unsigned long long a = strtoull(p, &end, 10);
+    if (end == p || *end != '-' || errno)
+        return 0;
+    p = end + 1;
+    unsigned long long b = size ? size - 1 : 0;
+    if (*p) {
+        b = strtoull(p, &end, 10);
+        if (end == p || *end || errno)
+            return 0;
+        if (b < a)
+            return 0;
+    }
+    if (a >= size)
+        return -1;
+    *first = a;
+    *last = b >= size ? size - 1 : b;
+    return 1;
+}
+
+/* True when an If-None-Match list contains the tag (or is "*"). */
+static int etag_matches(const char *header, const char *etag)
+{
+    if (header == NULL)
+        return 0;
+    if (strcmp(header, "*") == 0)
+        return 1;
+    size_t n = strlen(etag);
+    for (const char *p = header; (p = strstr(p, etag)) != NULL; p += n) {
+        char before = p == header ? ',' : p[-1];
+        char after = p[n];
+        /* weak comparison is what If-None-Match uses: W/"x" matches "x" */
+        if ((before == ',' || before == ' ' || before == '/') && (after == 0 || after == ',' || after == ' '))
+            return 1;
+    }
+    return 0;
+}
+
+enum MHD_Result api_respond_file(struct MHD_Connection *c, api_request *req, const char *path, const char *sha256,
+                                 const char *type)
+{
+    char etag[LDS_SHA256_HEX + 2];
+    snprintf(etag, sizeof(etag), "\"%s\"", sha256);
+    if (etag_matches(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match"), etag)) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (r)
+            MHD_add_response_header(r, "ETag", etag);
+        return queue(c, req, 304, r);
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return api_respond_error(c, req, 404, "not_found", "file is not in the blob store");
+    }
+    uint64_t size = (uint64_t)st.st_size, first = 0, last = size ? size - 1 : 0;
+    unsigned status = 200;
+    const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
+    const char *if_range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Range");
+    if (if_range && strcmp(if_range, etag) != 0)
+        range = NULL; /* the representation changed: send it whole */
+    int ranged = parse_range(range, size, &first, &last);
+    if (ranged < 0) {
+        close(fd);
+        char value[64];
+        snprintf(value, sizeof(value), "bytes */%llu", (unsigned long long)size);
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (r)
+            MHD_add_response_header(r, "Content-Range", value);
+        return queue(c, req, 416, r);
+    }
+    if (ranged > 0)
+        status = 206;
+    uint64_t length = size ? last - first + 1 : 0;
+    /* from_fd uses sendfile where it can; MHD closes fd with the response */
+    struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(length, fd, (uint64_t)first);
+    if (r == NULL) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "ETag", etag);
+    MHD_add_response_header(r, "Accept-Ranges", "bytes");
+    MHD_add_response_header(r, "Cache-Control", "private, max-age=31536000, immutable");
+    if (status == 206) {
+        char value[96];
+        snprintf(value, sizeof(value), "bytes %llu-%llu/%llu", (unsigned long long)first, (unsigned long long)last,
+                 (unsigned long long)size);
+        MHD_add_response_header(r, "Content-Range", value);
+    }
+    return queue(c, req, status, r);
+}
+
+/* ---- routing ---- */
+
+/* Splits url into at most max segments (copied into storage). Returns the count, -1 if too many
+ * or too long. */
+static int split_path(const char *url, char segments[][128], int max)
+{
+    int n = 0;
+    const char *p = url;
+    while (*p == '/')
+        p++;
+    while (*p) {
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (n == max || len >= 128)
+            return -1;
+        memcpy(segments[n], p, len);
+        segments[n][len] = 0;
+        n++;
+        p += len;
+        while (*p == '/')
+            p++;
+    }
+    return n;
+}
+
+static api_route route_of(const char *method, const char *url, api_request *req)
+{
+    char s[6][128];
+    int n = split_path(url, s, 6);
+    int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    int post = strcmp(method, "POST") == 0;
+    if (n == 1 && get && strcmp(s[0], "healthz") == 0)
+        return API_ROUTE_HEALTHZ;
+    if (n == 1 && get && strcmp(s[0], "metrics") == 0)
+        return API_ROUTE_METRICS;
+    if (n < 2 || strcmp(s[0], "v1") != 0)
+        return API_ROUTE_NOT_FOUND;
+    if (strcmp(s[1], "assets") == 0) {
+        if (n == 2 && post)
+            return API_ROUTE_ASSETS_POST;
+        if (n >= 3)
+            snprintf(req->id, sizeof(req->id), "%s", s[2]);
+        if (n == 3 && get)
+            return API_ROUTE_ASSET_GET;
+        if (n == 5 && get && strcmp(s[3], "lods") == 0) {
+            snprintf(req->sub, sizeof(req->sub), "%s", s[4]);
+            return API_ROUTE_ASSET_LOD;
+        }
+        if (n == 4 && get && strcmp(s[3], "certificate") == 0)
+            return API_ROUTE_ASSET_CERT;
+        if (n == 4 && get && strcmp(s[3], "valuation") == 0)
+            return API_ROUTE_ASSET_VALUATION;
+        if (n == 4 && get && strcmp(s[3], "similar") == 0)
+            return API_ROUTE_ASSET_SIMILAR;
+        return API_ROUTE_NOT_FOUND;
+    }
+    if (strcmp(s[1], "log") == 0 && get) {
+        if (n == 3 && strcmp(s[2], "checkpoint") == 0)
+            return API_ROUTE_LOG_CHECKPOINT;
+        if (n == 3 && strcmp(s[2], "key") == 0)
+            return API_ROUTE_LOG_KEY;
+        if (n == 3 && strcmp(s[2], "consistency") == 0)
+            return API_ROUTE_LOG_CONSISTENCY;
+        if (n == 4 && strcmp(s[2], "proof") == 0) {
+            snprintf(req->sub, sizeof(req->sub), "%s", s[3]);
+            return API_ROUTE_LOG_PROOF;
+        }
+        return API_ROUTE_NOT_FOUND;
+    }
+    if (strcmp(s[1], "deposits") == 0) {
+        if (n == 2 && post)
+            return API_ROUTE_DEPOSITS_POST;
+        if (n == 3 && get) {
+            snprintf(req->id, sizeof(req->id), "%s", s[2]);
+            return API_ROUTE_DEPOSIT_GET;
+        }
+        return API_ROUTE_NOT_FOUND;
+    }
+    if (n == 2 && post && strcmp(s[1], "events") == 0)
+        return API_ROUTE_EVENTS_POST;
+    if (n == 3 && strcmp(s[1], "ops") == 0) {
+        if (get && strcmp(s[2], "queues") == 0)
+            return API_ROUTE_OPS_QUEUES;
+        if (post && strcmp(s[2], "reprocess") == 0)
+            return API_ROUTE_OPS_REPROCESS;
+    }
+    return API_ROUTE_NOT_FOUND;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    lds_api *api = cls;
+    api_request *req = *con_cls;
+    if (req == NULL) {
+        req = calloc(1, sizeof(*req));
+        if (req == NULL)
+            return MHD_NO;
+        *con_cls = req;
+        req->start_ms = lds_time_ms();
+        req->body_fd = -1;
+        lds_buf_init(&req->body, 1 << 20);
+        req->route = route_of(method, url, req);
+        api_authenticate(api, c, &req->who);
+        if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
+            return api_body_begin(api, c, req);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t size = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->responded)
+            return MHD_YES; /* an early error response is queued: drain */
+        return api_body_chunk(api, c, req, upload_data, size);
+    }
+    if (req->responded)
+        return MHD_YES;
+    return api_dispatch(api, c, req, method);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    lds_api *api = cls;
+    api_request *req = *con_cls;
+    if (req == NULL)
+        return;
+    unsigned status = req->status ? req->status : 500;
+    if (status >= 100 && status < 600) {
+        pthread_mutex_lock(&api->metrics_lock);
+        api->requests_by_status[req->route][status - 100]++;
+        pthread_mutex_unlock(&api->metrics_lock);
+    }
+    api_request_cleanup(req);
+    if (req->body_fd >= 0)
+        close(req->body_fd);
+    if (req->body_path[0])
+        unlink(req->body_path);
+    lds_buf_cleanup(&req->body);
+    free(req);
+    *con_cls = NULL;
+}
+
+void api_metrics_render(lds_api *api, lds_buf *out)
+{
+    lds_buf_printf(out, "# HELP lodestone_http_requests_total HTTP requests by route and status.\n"
+                        "# TYPE lodestone_http_requests_total counter\n");
+    pthread_mutex_lock(&api->metrics_lock);
+    for (int r = 0; r < API_ROUTE_COUNT; r++)
+        for (int s = 0; s < 500; s++)
+            if (api->requests_by_status[r][s])
+                lds_buf_printf(out, "lodestone_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                               route_labels[r], s + 100, (unsigned long long)api->requests_by_status[r][s]);
+    pthread_mutex_unlock(&api->metrics_lock);
+}
+
+/* ---- lifecycle ---- */
+
+static lds_status parse_listen(const char *listen, struct sockaddr_in *addr, lds_error *err)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (colon == NULL || (size_t)(colon - listen) >= sizeof(host))
+        return lds_error_set(err, LDS_EINVAL, "listen address '%s': expected HOST:PORT", listen);
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535)
+        return lds_error_set(err, LDS_EINVAL, "listen address '%s': bad port", listen);
+    memset(addr, 0, sizeof(*addr));
+    addr->sin_family = AF_INET;
+    addr->sin_port = htons((uint16_t)port);
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof(host), "127.0.0.1");
+    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1)
+        return lds_error_set(err, LDS_EINVAL, "listen address '%s': host must be an IPv4 address", listen);
+    return LDS_OK;
+}
+
+static void redis_destroy(void *p)
+{
+    lds_redis_close(p);
+}
+
+struct lds_redis *api_redis(lds_api *api, lds_error *err)
+{
+    lds_redis *redis = pthread_getspecific(api->redis_key);
+    if (redis)
+        return redis;
+    if (lds_redis_connect(api->redis_url[0] ? api->redis_url : NULL, &redis, err) != LDS_OK)
+        return NULL;
+    pthread_setspecific(api->redis_key, redis);
+    return redis;
+}
+
+lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error *err)
+{
+    lds_api *api = calloc(1, sizeof(*api));
+    if (api == NULL)
+        return lds_error_set(err, LDS_ENOMEM, "api: out of memory");
+    const char *listen = config->listen ? config->listen : getenv("LODESTONE_LISTEN");
+    if (listen == NULL || *listen == 0)
+        listen = "127.0.0.1:8080";
+    snprintf(api->home, sizeof(api->home), "%s", config->home ? config->home : lds_home_dir());
+    if (snprintf(api->blobs, sizeof(api->blobs), "%s/blobs", api->home) >= (int)sizeof(api->blobs) ||
+        snprintf(api->tmp, sizeof(api->tmp), "%s/tmp", api->home) >= (int)sizeof(api->tmp)) {
+        free(api);
+        return lds_error_set(err, LDS_EINVAL, "api: data directory path too long");
+    }
+    if (config->redis_url)
+        snprintf(api->redis_url, sizeof(api->redis_url), "%s", config->redis_url);
+    api->max_upload_bytes = config->max_upload_bytes;
+    if (api->max_upload_bytes == 0) {
+        const char *env = getenv("LODESTONE_MAX_UPLOAD_BYTES");
+        api->max_upload_bytes = env ? strtoull(env, NULL, 10) : 0;
+        if (api->max_upload_bytes == 0)
+            api->max_upload_bytes = 2ull << 30;
+    }
+    pthread_mutex_init(&api->metrics_lock, NULL);
+    pthread_mutex_init(&api->log_lock, NULL);
+    pthread_key_create(&api->redis_key, redis_destroy);
+    struct sockaddr_in addr;
+    lds_status st;
+    if ((st = parse_listen(listen, &addr, err)) != LDS_OK || (st = lds_dir_create(api->tmp, 0700, err)) != LDS_OK) {
+        lds_api_stop(api);
+        return st;
+    }
+    unsigned threads = config->threads ? config->threads : 4;
+    api->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL,
+                                   handle, api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                   MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, completed, api,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+                                   (unsigned)1000, MHD_OPTION_END);
+    if (api->daemon == NULL) {
+        lds_api_stop(api);
+        return lds_error_set(err, LDS_EIO, "api: cannot listen on %s (in use, or not permitted)", listen);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    api->port = info ? info->port : ntohs(addr.sin_port);
+    *out = api;
+    return LDS_OK;
+}
+
+lds_status lds_api_run(volatile sig_atomic_t *stop, lds_error *err)
+{
+    lds_api_config config = {0};
+    lds_api *api = NULL;
+    lds_status st = lds_api_start(&config, &api, err);
+    if (st != LDS_OK)
+        return st;
+    const char *listen = getenv("LODESTONE_LISTEN");
+    char host[64] = "127.0.0.1";
+    if (listen && strchr(listen, ':') && (size_t)(strrchr(listen, ':') - listen) < sizeof(host))
+        snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen, ':') - listen), listen);
+    fprintf(stderr, "lodestone serve: listening on http://%s:%u\n", host, api->port);
+    while (!*stop) {
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    lds_api_stop(api);
+    return LDS_OK;
+}
+
+unsigned lds_api_port(const lds_api *api)
+{
+    return api->port;
+}
+
+void lds_api_stop(lds_api *api)
+{
+    if (api == NULL)
+        return;
+    if (api->daemon)
+        MHD_stop_daemon(api->daemon);
+    pthread_key_delete(api->redis_key);
+    api_log_close(api);
+    pthread_mutex_destroy(&api->log_lock);
+    pthread_mutex_destroy(&api->metrics_lock);
+    free(api);
+}

@@ -1,0 +1,592 @@
+/*
+ * pipeline.c: the pipeline of one model, DESIGN.md section 4: parse (sandboxed), clean and report,
+ * fingerprint, LOD chain, encode every level three ways, certify, write the manifest.
+ *
+ * Concurrency: the calling thread builds the LOD chain level by level (each level is simplified
+ * from the previous one), and encoder threads pick up (level, format) tasks as soon as a level is
+ * published, so encoding level k overlaps simplifying level k+1. Each encoder task writes its file
+ * and hashes it, so at most one encoded buffer per thread is alive. Output bytes do not depend on
+ * scheduling.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "proto.h"
+
+#define FORMAT_COUNT 3
+static const char *const format_names[FORMAT_COUNT] = {"glb", "draco", "meshopt"};
+static const char *const format_suffix[FORMAT_COUNT] = {".glb", ".draco.glb", ".meshopt.glb"};
+static const lds_mesh_encoding format_encoding[FORMAT_COUNT] = {LDS_MESH_ENCODING_PLAIN, LDS_MESH_ENCODING_DRACO,
+                                                                LDS_MESH_ENCODING_MESHOPT};
+
+#define MAX_PARENT_BYTES (4u << 20)
+
+void lds_pipeline_options_init(lds_pipeline_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    static const double defaults[] = {0.5, 0.25, 0.125, 0.0625};
+    o->lod_count = sizeof(defaults) / sizeof(defaults[0]);
+    memcpy(o->lod_fractions, defaults, sizeof(defaults));
+    o->draco = 1;
+    o->meshopt = 1;
+    o->quantization = (lds_mesh_quantization)LDS_MESH_QUANTIZATION_DEFAULT;
+    o->use_sandbox = 1;
+    o->source_kind = "upload";
+}
+
+lds_status lds_pipeline_parse_lods(lds_pipeline_options *o, const char *text, lds_error *err)
+{
+    size_t count = 0;
+    const char *p = text;
+    double previous = 1.0;
+    if (strcmp(text, "none") == 0 || *text == 0) {
+        o->lod_count = 0;
+        return LDS_OK;
+    }
+    while (*p) {
+        char *end = NULL;
+        errno = 0;
+        double f = strtod(p, &end);
+        if (end == p || errno != 0 || !(f > 0.0 && f < 1.0))
+            return lds_error_set(err, LDS_EINVAL, "--lods: '%s': each fraction must be a number between 0 and 1", text);
+        if (f >= previous)
+            return lds_error_set(err, LDS_EINVAL, "--lods: '%s': fractions must fall along the chain", text);
+        if (count == LDS_PIPELINE_MAX_LODS)
+            return lds_error_set(err, LDS_EINVAL, "--lods: at most %d levels", LDS_PIPELINE_MAX_LODS);
+        o->lod_fractions[count++] = f;
+        previous = f;
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return lds_error_set(err, LDS_EINVAL, "--lods: '%s': expected a comma-separated list", text);
+    }
+    o->lod_count = count;
+    return LDS_OK;
+}
+
+/* ---- encoder tasks ---- */
+
+typedef struct level_output {
+    lds_mesh_model *model; /* owned; freed once all its formats are encoded */
+    int pending;           /* references left: formats to encode, plus the simplifier */
+    size_t triangles, vertices;
+    double error;
+    struct {
+        int wanted;
+        char name[64];
+        uint64_t bytes;
+        char sha256[LDS_SHA256_HEX];
+    } files[FORMAT_COUNT];
+} level_output;
+
+typedef struct encoder {
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    const lds_pipeline_options *options;
+    const char *out_dir;
+    level_output *levels;
+    size_t level_count;
+    size_t published; /* levels whose model is ready */
+    int closed;       /* no more levels will be published */
+    size_t next_task; /* next (level * FORMAT_COUNT + format) to hand out */
+    lds_error err;    /* first failure of any task */
+    double encode_ms; /* summed encoder time */
+} encoder;
+
+/* Takes the next task; returns 0 when none is left. Called with the lock held. */
+static int encoder_take(encoder *e, size_t *level, int *format)
+{
+    for (;;) {
+        while (e->next_task < e->published * FORMAT_COUNT) {
+            size_t t = e->next_task++;
+            size_t l = t / FORMAT_COUNT;
+            int f = (int)(t % FORMAT_COUNT);
+            if (e->levels[l].files[f].wanted) {
+                *level = l;
+                *format = f;
+                return 1;
+            }
+        }
+        if (e->closed || e->err.code != LDS_OK)
+            return 0;
+        pthread_cond_wait(&e->ready, &e->lock);
+    }
+}
+
+static lds_status encode_one(encoder *e, level_output *lv, int format, lds_error *err)
+{
+    char path[PATH_MAX];
+    lds_buf glb;
+    lds_buf_init(&glb, 0);
+    lds_status st = lds_mesh_write_glb(lv->model, format_encoding[format], &e->options->quantization,
+                                       "lodestone " LDS_VERSION, &glb, err);
+    if (st == LDS_OK) {
+        unsigned char digest[LDS_SHA256_BYTES];
+        lds_sha256_buffer(glb.data, glb.size, digest);
+        lds_hex_encode(digest, sizeof(digest), lv->files[format].sha256);
+        lv->files[format].bytes = glb.size;
+        snprintf(path, sizeof(path), "%s/%s", e->out_dir, lv->files[format].name);
+        st = lds_file_write(path, glb.data, glb.size, err);
+    }
+    lds_buf_cleanup(&glb);
+    return st;
+}
+
+/* Drops one reference to a level's model (one per format to encode, one for the simplifier that
+ * derives the next level from it); the last one frees it. LOD0 belongs to the caller. */
+static void level_release_locked(level_output *lv, size_t level)
+{
+    if (--lv->pending == 0 && level > 0) {
+        lds_mesh_model_destroy(lv->model);
+        lv->model = NULL;
+    }
+}
+
+static void encoder_release(encoder *e, size_t level)
+{
+    pthread_mutex_lock(&e->lock);
+    level_release_locked(&e->levels[level], level);
+    pthread_mutex_unlock(&e->lock);
+}
+
+static void encoder_work(encoder *e)
+{
+    size_t level;
+    int format;
+    pthread_mutex_lock(&e->lock);
+    while (encoder_take(e, &level, &format)) {
+        level_output *lv = &e->levels[level];
+        pthread_mutex_unlock(&e->lock);
+        lds_error err;
+        lds_error_clear(&err);
+        double start = lds_time_ms();
+        lds_status st = encode_one(e, lv, format, &err);
+        double ms = lds_time_ms() - start;
+        pthread_mutex_lock(&e->lock);
+        e->encode_ms += ms;
+        if (st != LDS_OK && e->err.code == LDS_OK)
+            e->err = err;
+        level_release_locked(lv, level);
+        pthread_cond_broadcast(&e->ready);
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+static void *encoder_thread(void *arg)
+{
+    encoder_work(arg);
+    return NULL;
+}
+
+static void encoder_publish(encoder *e, size_t level, lds_mesh_model *model, double error)
+{
+    level_output *lv = &e->levels[level];
+    pthread_mutex_lock(&e->lock);
+    lv->model = model;
+    lv->triangles = lds_mesh_triangle_count(model);
+    lv->vertices = model->vertex_count;
+    lv->error = error;
+    e->published = level + 1;
+    pthread_cond_broadcast(&e->ready);
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* ---- JSON helpers ---- */
+
+static json_t *vec3_json(const float v[3])
+{
+    return json_pack("[f,f,f]", (double)v[0], (double)v[1], (double)v[2]);
+}
+
+static json_t *report_json(const lds_mesh_report *r)
+{
+    json_t *textures = json_array();
+    for (size_t i = 0; i < r->texture_count; i++)
+        json_array_append_new(textures, json_pack("{s:s?,s:i,s:i,s:I,s:b}", "name", r->textures[i].name, "width",
+                                                  r->textures[i].width, "height", r->textures[i].height, "bytes",
+                                                  (json_int_t)r->textures[i].bytes, "missing", r->textures[i].missing));
+    json_t *issues = json_array();
+    for (size_t i = 0; i < r->issue_count; i++)
+        json_array_append_new(issues, json_pack("{s:s,s:s,s:s?}", "code", r->issues[i].code, "severity",
+                                                r->issues[i].severity, "message", r->issues[i].message));
+    json_t *j = json_object();
+    json_object_set_new(j, "triangles", json_integer((json_int_t)r->triangles));
+    json_object_set_new(j, "vertices", json_integer((json_int_t)r->vertices));
+    json_object_set_new(j, "points", json_integer((json_int_t)r->points));
+    json_object_set_new(j, "meshes", json_integer((json_int_t)r->meshes));
+    json_object_set_new(j, "materials", json_integer((json_int_t)r->materials));
+    json_object_set_new(j, "bbox", json_pack("{s:o,s:o}", "min", vec3_json(r->bbox_min), "max", vec3_json(r->bbox_max)));
+    json_object_set_new(j, "diagonal", json_real(r->diagonal));
+    json_object_set_new(j, "surface_area", json_real(r->surface_area));
+    json_object_set_new(j, "volume", r->has_volume ? json_real(r->volume) : json_null());
+    json_object_set_new(j, "components", json_integer((json_int_t)r->components));
+    json_object_set_new(j, "boundary_edges", json_integer((json_int_t)r->boundary_edges));
+    json_object_set_new(j, "non_manifold_edges", json_integer((json_int_t)r->non_manifold_edges));
+    json_object_set_new(j, "degenerate_triangles", json_integer((json_int_t)r->degenerate_triangles));
+    json_object_set_new(j, "duplicate_triangles", json_integer((json_int_t)r->duplicate_triangles));
+    json_object_set_new(j, "has_normals", json_boolean(r->has_normals));
+    json_object_set_new(j, "has_uvs", json_boolean(r->has_uvs));
+    json_object_set_new(j, "has_colors", json_boolean(r->has_colors));
+    json_object_set_new(j, "textures", textures);
+    json_object_set_new(j, "issues", issues);
+    return j;
+}
+
+static const char *source_format(const char *path)
+{
+    static __thread char ext[16];
+    lds_path_extension(path, ext, sizeof(ext));
+    return ext;
+}
+
+static void progress(const lds_pipeline_options *o, const char *stage, double fraction)
+{
+    if (o->progress)
+        o->progress(o->progress_ctx, stage, fraction);
+}
+
+/* Splits "a;b, c" into trimmed tags (pointers into a copy the caller frees). */
+static size_t split_tags(const char *text, char **copy, const char **tags, size_t max)
+{
+    *copy = NULL;
+    if (text == NULL || *text == 0)
+        return 0;
+    *copy = strdup(text);
+    if (*copy == NULL)
+        return 0;
+    size_t n = 0;
+    for (char *save = NULL, *t = strtok_r(*copy, ";,", &save); t && n < max; t = strtok_r(NULL, ";,", &save)) {
+        while (*t == ' ')
+            t++;
+        char *end = t + strlen(t);
+        while (end > t && end[-1] == ' ')
+            *--end = 0;
+        if (*t)
+            tags[n++] = t;
+    }
+    return n;
+}
+
+typedef struct source_file {
+    const char *path;
+    uint64_t bytes;
+    char sha256[LDS_SHA256_HEX];
+} source_file;
+
+static lds_status certify(const lds_pipeline_options *o, const source_file *sources, size_t source_count,
+                          const char *geometry, const char *shape, const level_output *levels, size_t level_count,
+                          const char *out_dir, json_t *manifest, lds_error *err)
+{
+    lds_status st = LDS_OK;
+    lds_cert_digest src[64];
+    lds_cert_digest lods[LDS_PIPELINE_MAX_LODS * FORMAT_COUNT + FORMAT_COUNT];
+    char *parents[16] = {0};
+    char *tag_copy = NULL, *statement = NULL, *bundle = NULL, *previous = NULL;
+    const char *tags[64];
+    size_t lod_count = 0, n;
+    uint64_t index = 0;
+    char when[32], path[PATH_MAX];
+
+    if (source_count > 64 || o->parent_count > 16)
+        return lds_error_set(err, LDS_ELIMIT, "certificate: too many source files or parents");
+    for (size_t i = 0; i < source_count; i++)
+        src[i] = (lds_cert_digest){lds_path_basename(sources[i].path), sources[i].sha256};
+    for (size_t l = 0; l < level_count; l++)
+        for (int f = 0; f < FORMAT_COUNT; f++)
+            if (levels[l].files[f].wanted)
+                lods[lod_count++] = (lds_cert_digest){levels[l].files[f].name, levels[l].files[f].sha256};
+    for (size_t i = 0; i < o->parent_count; i++) {
+        size_t size;
+        if ((st = lds_file_read(o->parent_paths[i], MAX_PARENT_BYTES, (unsigned char **)&parents[i], &size, err)) !=
+            LDS_OK)
+            goto out;
+    }
+    if (o->previous_certificate_path) {
+        size_t size;
+        if ((st = lds_file_read(o->previous_certificate_path, MAX_PARENT_BYTES, (unsigned char **)&previous, &size,
+                                err)) != LDS_OK)
+            goto out;
+    }
+    n = split_tags(o->tags, &tag_copy, tags, 64);
+    if (o->time == NULL)
+        lds_time_rfc3339(when, sizeof(when));
+    lds_cert_fields fields = {
+        .sources = src,
+        .source_count = source_count,
+        .geometry_fingerprint = geometry,
+        .shape_fingerprint = shape,
+        .owner = o->owner,
+        .license = o->license,
+        .title = o->title,
+        .description = o->description,
+        .category = o->category,
+        .tags = tags,
+        .tag_count = n,
+        .source_kind = o->source_kind ? o->source_kind : "upload",
+        .accession = o->accession,
+        .capture_method = o->capture_method,
+        .parent_bundles = (const char *const *)parents,
+        .parent_count = o->parent_count,
+        .lods = lods,
+        .lod_count = lod_count,
+        .pipeline_version = LDS_PIPELINE_VERSION,
+        .time = o->time ? o->time : when,
+        .previous_certificate = previous,
+    };
+    if ((st = lds_cert_statement_build(&fields, &statement, err)) != LDS_OK)
+        goto out;
+    if ((st = o->certify(o->certify_ctx, statement, strlen(statement), &bundle, &index, err)) != LDS_OK)
+        goto out;
+    snprintf(path, sizeof(path), "%s/certificate.json", out_dir);
+    if ((st = lds_file_write(path, bundle, strlen(bundle), err)) != LDS_OK)
+        goto out;
+    json_object_set_new(manifest, "certificate",
+                        json_pack("{s:s,s:I}", "path", "certificate.json", "log_index", (json_int_t)index));
+out:
+    for (size_t i = 0; i < 16; i++)
+        free(parents[i]);
+    free(previous);
+    free(tag_copy);
+    free(statement);
+    free(bundle);
+    return st;
+}
+
+static json_t *lods_json(const level_output *levels, size_t level_count)
+{
+    json_t *lods = json_array();
+    for (size_t l = 0; l < level_count; l++) {
+        const level_output *lv = &levels[l];
+        json_t *files = json_object();
+        for (int f = 0; f < FORMAT_COUNT; f++)
+            if (lv->files[f].wanted)
+                json_object_set_new(files, format_names[f],
+                                    json_pack("{s:s,s:I,s:s}", "path", lv->files[f].name, "bytes",
+                                              (json_int_t)lv->files[f].bytes, "sha256", lv->files[f].sha256));
+        json_array_append_new(lods, json_pack("{s:i,s:I,s:I,s:f,s:o}", "level", (int)l, "triangles",
+                                              (json_int_t)lv->triangles, "vertices", (json_int_t)lv->vertices, "error",
+                                              lv->error, "files", files));
+    }
+    return lods;
+}
+
+static int cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (n > 16 ? 16 : (int)n);
+}
+
+lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *files, size_t file_count,
+                            const char *out_dir, json_t **manifest_out, lds_error *err)
+{
+    lds_status st = LDS_OK;
+    lds_mesh_model *model = NULL;
+    lds_mesh_report report;
+    encoder enc;
+    pthread_t threads[16];
+    int thread_count = 0;
+    json_t *manifest = NULL;
+    source_file sources[64];
+    char geometry[LDS_MESH_GEOMETRY_FP_MAX] = "", shape[LDS_MESH_SHAPE_FP_MAX] = "";
+    char path[PATH_MAX];
+    double t0 = lds_time_ms(), t;
+    double ms_import, ms_report, ms_fingerprint, ms_lods = 0;
+    const char *name;
+
+    memset(&report, 0, sizeof(report));
+    memset(&enc, 0, sizeof(enc));
+    pthread_mutex_init(&enc.lock, NULL);
+    pthread_cond_init(&enc.ready, NULL);
+    if (manifest_out)
+        *manifest_out = NULL;
+    if (file_count == 0)
+        return lds_error_set(err, LDS_EINVAL, "no input file");
+    if (file_count > 64)
+        return lds_error_set(err, LDS_ELIMIT, "%zu files: at most 64 per model", file_count);
+    name = lds_path_basename(files[0]);
+
+    /* 1. stage: digests of the originals (also proves they are readable) */
+    progress(o, "stage", 0.0);
+    for (size_t i = 0; i < file_count; i++) {
+        sources[i].path = files[i];
+        unsigned char digest[LDS_SHA256_BYTES];
+        if ((st = lds_sha256_file(files[i], digest, &sources[i].bytes, err)) != LDS_OK)
+            goto out;
+        lds_hex_encode(digest, sizeof(digest), sources[i].sha256);
+    }
+    if ((st = lds_dir_create(out_dir, 0755, err)) != LDS_OK)
+        goto out;
+
+    /* 2. parse, sandboxed */
+    progress(o, "import", 0.02);
+    t = lds_time_ms();
+    if ((st = lds_sandbox_import_file(files[0], &o->limits, o->use_sandbox, &model, err)) != LDS_OK)
+        goto out;
+    ms_import = lds_time_ms() - t;
+
+    /* 3. clean and report */
+    progress(o, "report", 0.2);
+    t = lds_time_ms();
+    if ((st = lds_mesh_clean(model, &report, err)) != LDS_OK ||
+        (st = lds_mesh_report_compute(model, &report, err)) != LDS_OK)
+        goto out;
+    if (model->vertex_count == 0) {
+        st = lds_error_set(err, LDS_ENOGEOM, "%s: no geometry left after cleanup", name);
+        goto out;
+    }
+    ms_report = lds_time_ms() - t;
+
+    /* 4. fingerprints */
+    progress(o, "fingerprint", 0.3);
+    t = lds_time_ms();
+    if ((st = lds_mesh_fingerprint_geometry(model, geometry, err)) != LDS_OK ||
+        (st = lds_mesh_fingerprint_shape(model, shape, err)) != LDS_OK)
+        goto out;
+    ms_fingerprint = lds_time_ms() - t;
+
+    /* 5 and 6. LOD chain, encoded as levels become ready */
+    progress(o, "lods", 0.35);
+    t = lds_time_ms();
+    if ((st = lds_mesh_optimize(model, err)) != LDS_OK)
+        goto out;
+    enc.options = o;
+    enc.out_dir = out_dir;
+    enc.level_count = 1 + o->lod_count;
+    enc.levels = calloc(enc.level_count, sizeof(level_output));
+    if (enc.levels == NULL) {
+        st = lds_error_set(err, LDS_ENOMEM, "%s: out of memory", name);
+        goto out;
+    }
+    for (size_t l = 0; l < enc.level_count; l++) {
+        enc.levels[l].pending = 1; /* the simplifier's reference */
+        int wanted[FORMAT_COUNT] = {1, o->draco, o->meshopt};
+        for (int f = 0; f < FORMAT_COUNT; f++) {
+            enc.levels[l].files[f].wanted = wanted[f];
+            enc.levels[l].pending += wanted[f];
+            snprintf(enc.levels[l].files[f].name, sizeof(enc.levels[l].files[f].name), "lod%zu%s", l,
+                     format_suffix[f]);
+        }
+    }
+    thread_count = cpu_count() - 1;
+    if (thread_count < 1)
+        thread_count = 1;
+    for (int i = 0; i < thread_count; i++)
+        if (pthread_create(&threads[i], NULL, encoder_thread, &enc) != 0) {
+            thread_count = i;
+            break;
+        }
+    encoder_publish(&enc, 0, model, 0.0);
+    {
+        size_t base = lds_mesh_triangle_count(model);
+        if (base == 0) /* a point cloud: targets count points */
+            base = model->vertex_count;
+        const lds_mesh_model *previous = model;
+        double error_from_lod0 = 0.0;
+        for (size_t l = 1; l < enc.level_count && st == LDS_OK; l++) {
+            size_t target = (size_t)((double)base * o->lod_fractions[l - 1] + 0.5);
+            lds_mesh_model *lod = NULL;
+            double step_error = 0.0;
+            progress(o, "lods", 0.35 + 0.5 * (double)l / (double)enc.level_count);
+            st = lds_mesh_simplify(previous, target ? target : 1, &lod, &step_error, err);
+            encoder_release(&enc, l - 1); /* the simplifier is done with the previous level */
+            if (st != LDS_OK)
+                break;
+            /* Each step's error is relative to the previous level's diagonal, which simplification
+             * keeps to within that error; the sum bounds the deviation from LOD0 (triangle
+             * inequality). */
+            error_from_lod0 += step_error;
+            encoder_publish(&enc, l, lod, error_from_lod0);
+            previous = lod; /* alive until released above on the next turn */
+        }
+        if (st == LDS_OK)
+            encoder_release(&enc, enc.level_count - 1);
+    }
+    pthread_mutex_lock(&enc.lock);
+    enc.closed = 1;
+    pthread_cond_broadcast(&enc.ready);
+    pthread_mutex_unlock(&enc.lock);
+    ms_lods = lds_time_ms() - t;
+    progress(o, "encode", 0.85);
+    encoder_work(&enc); /* the calling thread helps with what is left */
+    for (int i = 0; i < thread_count; i++)
+        pthread_join(threads[i], NULL);
+    if (st == LDS_OK && enc.err.code != LDS_OK) {
+        lds_error_set(err, enc.err.code, "%s", enc.err.message);
+        st = enc.err.code;
+    }
+    if (st != LDS_OK)
+        goto out;
+
+    /* 7. manifest and certificate */
+    progress(o, "certify", 0.95);
+    manifest = json_object();
+    json_object_set_new(manifest, "manifest", json_integer(1));
+    {
+        json_t *srcs = json_array();
+        for (size_t i = 0; i < file_count; i++)
+            json_array_append_new(srcs, json_pack("{s:s,s:I,s:s}", "name", lds_path_basename(files[i]), "bytes",
+                                                  (json_int_t)sources[i].bytes, "sha256", sources[i].sha256));
+        json_object_set_new(manifest, "source", json_pack("{s:o,s:s}", "files", srcs, "format", source_format(files[0])));
+    }
+    json_object_set_new(manifest, "report", report_json(&report));
+    json_object_set_new(manifest, "fingerprint", json_pack("{s:s,s:s}", "geometry", geometry, "shape", shape));
+    json_object_set_new(manifest, "lods", lods_json(enc.levels, enc.level_count));
+    json_object_set_new(manifest, "encoding",
+                        json_pack("{s:i,s:i,s:i}", "position_bits", o->quantization.position_bits, "normal_bits",
+                                  o->quantization.normal_bits, "uv_bits", o->quantization.uv_bits));
+    {
+        json_t *meta = json_object();
+        const char *keys[] = {"title", "owner", "license", "category", "description", "tags"};
+        const char *values[] = {o->title, o->owner, o->license, o->category, o->description, o->tags};
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+            if (values[i])
+                json_object_set_new(meta, keys[i], json_string(values[i]));
+        json_object_set_new(manifest, "metadata", meta);
+    }
+    if (o->certify) {
+        if ((st = certify(o, sources, file_count, geometry, shape, enc.levels, enc.level_count, out_dir, manifest,
+                          err)) != LDS_OK)
+            goto out;
+    } else {
+        json_object_set_new(manifest, "certificate", json_null());
+    }
+    json_object_set_new(manifest, "timings_ms",
+                        json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "import", ms_import, "report", ms_report, "fingerprint",
+                                  ms_fingerprint, "lods", ms_lods, "encode", enc.encode_ms, "total", lds_time_ms() - t0));
+    {
+        char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text == NULL) {
+            st = lds_error_set(err, LDS_ENOMEM, "%s: out of memory", name);
+            goto out;
+        }
+        snprintf(path, sizeof(path), "%s/manifest.json", out_dir);
+        st = lds_file_write_atomic(path, text, strlen(text), err);
+        free(text);
+        if (st != LDS_OK)
+            goto out;
+    }
+    progress(o, "done", 1.0);
+    if (manifest_out) {
+        *manifest_out = manifest;
+        manifest = NULL;
+    }
+out:
+    json_decref(manifest);
+    if (enc.levels) {
+        for (size_t l = 1; l < enc.level_count; l++)
+            lds_mesh_model_destroy(enc.levels[l].model);
+        free(enc.levels);
+    }
+    lds_mesh_model_destroy(model);
+    lds_mesh_report_cleanup(&report);
+    pthread_mutex_destroy(&enc.lock);
+    pthread_cond_destroy(&enc.ready);
+    return st;
+}

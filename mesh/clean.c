@@ -1,0 +1,324 @@
+/*
+ * clean.c: lds_mesh_clean, the cleanup every model gets before its report, fingerprint and LODs.
+ *
+ * Within each submesh: vertices whose attributes are all bit-identical are welded (-0.0 is first
+ * rewritten as +0.0 in every attribute so that bit-identical means equal; one hash pass over all
+ * attributes; meshopt_generateVertexRemapMulti would do but asserts on vertex counts that are not a
+ * multiple of 3 when given no index buffer); then triangles are dropped when
+ *  - degenerate: two corners are the same welded vertex, or the triangle has zero area, tested
+ *    exactly as fingerprint.c does (corners rotated so the smallest position in (x, y, z)-bits
+ *    order comes first, cross product (b - a) x (c - a) in double exactly zero), so that the
+ *    geometry fingerprint is the same before and after cleaning;
+ *  - an exact duplicate: the same three welded vertices in the same cyclic order as a triangle
+ *    kept before it (a reverse-wound twin is different geometry and is kept);
+ * and vertices no kept triangle uses are removed. Point-cloud submeshes (no indices) are welded.
+ * Vertices and triangles keep their relative order. A submesh left with no triangles is removed.
+ * The result is written to fresh arrays (submesh ranges may come in any order) and swapped in.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mesh.h"
+
+static uint32_t float_key(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof(u));
+    return u;
+}
+
+static void normalise_zero(float *values, size_t count)
+{
+    if (values == NULL)
+        return;
+    for (size_t i = 0; i < count; i++)
+        if (values[i] == 0.0f)
+            values[i] = 0.0f;
+}
+
+/* -1, 0, 1 comparing two positions in (x bits, y bits, z bits) order, as fingerprint.c orders them. */
+static int position_compare(const float *a, const float *b)
+{
+    for (int i = 0; i < 3; i++) {
+        uint32_t x = float_key(a[i]), y = float_key(b[i]);
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+
+/* Zero area, tested on the canonical rotation (see the top of the file and fingerprint.c). */
+static int triangle_is_flat(const float *a, const float *b, const float *c)
+{
+    if (position_compare(b, a) < 0 && position_compare(b, c) < 0) {
+        const float *t = a;
+        a = b, b = c, c = t;
+    } else if (position_compare(c, a) < 0 && position_compare(c, b) < 0) {
+        const float *t = c;
+        c = b, b = a, a = t;
+    }
+    double ux = (double)b[0] - a[0], uy = (double)b[1] - a[1], uz = (double)b[2] - a[2];
+    double vx = (double)c[0] - a[0], vy = (double)c[1] - a[1], vz = (double)c[2] - a[2];
+    return uy * vz - uz * vy == 0.0 && uz * vx - ux * vz == 0.0 && ux * vy - uy * vx == 0.0;
+}
+
+/* The cyclic rotation of t that starts at its smallest index (winding kept). */
+static void rotate_to_min(const uint32_t *t, uint32_t *out)
+{
+    int start = (t[1] < t[0] && t[1] < t[2]) ? 1 : (t[2] < t[0] && t[2] < t[1]) ? 2 : 0;
+    out[0] = t[start];
+    out[1] = t[(start + 1) % 3];
+    out[2] = t[(start + 2) % 3];
+}
+
+static size_t triangle_hash(const uint32_t *t)
+{
+    uint64_t h = ((uint64_t)t[0] | ((uint64_t)t[1] << 32)) * 0x9E3779B97F4A7C15ull;
+    h ^= (uint64_t)t[2] * 0xC2B2AE3D27D4EB4Full;
+    h ^= h >> 31;
+    h *= 0xD6E8FEB86659FD93ull;
+    return (size_t)(h ^ (h >> 32));
+}
+
+static int same_vertex(const lds_mesh_model *m, size_t a, size_t b)
+{
+    return memcmp(m->positions + a * 3, m->positions + b * 3, 3 * sizeof(float)) == 0 &&
+           (!m->normals || memcmp(m->normals + a * 3, m->normals + b * 3, 3 * sizeof(float)) == 0) &&
+           (!m->uvs || memcmp(m->uvs + a * 2, m->uvs + b * 2, 2 * sizeof(float)) == 0) &&
+           (!m->colors || memcmp(m->colors + a * 4, m->colors + b * 4, 4 * sizeof(float)) == 0);
+}
+
+static uint64_t mix_floats(uint64_t h, const float *values, int count)
+{
+    for (int i = 0; i < count; i++) {
+        h = (h ^ float_key(values[i])) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+/*
+ * Welds the vertices [vo, vo + vc) whose attributes are all bit-identical: remap[v - vo] receives
+ * the unique id (numbered in order of first appearance) and first[id] its first vertex. table has
+ * table_size >= 2 * vc slots. Returns the number of unique vertices.
+ */
+static size_t weld_vertices(const lds_mesh_model *m, uint32_t vo, uint32_t vc, uint32_t *table, size_t table_size,
+                            uint32_t *remap, uint32_t *first)
+{
+    size_t size = 16;
+    while (size < (size_t)vc * 2)
+        size <<= 1;
+    (void)table_size;
+    memset(table, 0xff, size * sizeof(uint32_t));
+    size_t unique = 0, mask = size - 1;
+    for (uint32_t i = 0; i < vc; i++) {
+        size_t v = (size_t)vo + i;
+        uint64_t h = mix_floats(0x2545F4914F6CDD1Dull, m->positions + v * 3, 3);
+        if (m->normals)
+            h = mix_floats(h, m->normals + v * 3, 3);
+        if (m->uvs)
+            h = mix_floats(h, m->uvs + v * 2, 2);
+        if (m->colors)
+            h = mix_floats(h, m->colors + v * 4, 4);
+        size_t slot = (size_t)(h ^ (h >> 32)) & mask;
+        for (;;) {
+            uint32_t id = table[slot];
+            if (id == UINT32_MAX) {
+                table[slot] = (uint32_t)unique;
+                first[unique] = (uint32_t)v;
+                remap[i] = (uint32_t)unique++;
+                break;
+            }
+            if (same_vertex(m, first[id], v)) {
+                remap[i] = id;
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    return unique;
+}
+
+static void copy_vertex(const lds_mesh_model *m, size_t from, float *positions, float *normals, float *uvs,
+                        float *colors, size_t to)
+{
+    memcpy(positions + to * 3, m->positions + from * 3, 3 * sizeof(float));
+    if (normals)
+        memcpy(normals + to * 3, m->normals + from * 3, 3 * sizeof(float));
+    if (uvs)
+        memcpy(uvs + to * 2, m->uvs + from * 2, 2 * sizeof(float));
+    if (colors)
+        memcpy(colors + to * 4, m->colors + from * 4, 4 * sizeof(float));
+}
+
+lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error *err)
+{
+    lds_status st = LDS_OK;
+    uint32_t *remap = NULL, *first = NULL, *final = NULL, *table = NULL, *indices = NULL;
+    float *positions = NULL, *normals = NULL, *uvs = NULL, *colors = NULL;
+    lds_mesh_submesh *submeshes = NULL;
+    uint64_t degenerate = 0, duplicate = 0, input_triangles = 0;
+
+    size_t max_vertices = 1, max_triangles = 1;
+    for (size_t s = 0; s < m->submesh_count; s++) {
+        const lds_mesh_submesh *sm = &m->submeshes[s];
+        if ((uint64_t)sm->vertex_offset + sm->vertex_count > m->vertex_count ||
+            (uint64_t)sm->index_offset + sm->index_count > m->index_count || sm->index_count % 3 != 0)
+            return lds_error_set(err, LDS_EINVAL, "clean: submesh %zu is out of range", s);
+        const uint32_t *idx = sm->index_count ? m->indices + sm->index_offset : NULL;
+        for (uint32_t i = 0; i < sm->index_count; i++)
+            if (idx[i] < sm->vertex_offset || idx[i] - sm->vertex_offset >= sm->vertex_count)
+                return lds_error_set(err, LDS_EINVAL, "clean: index %u uses vertex %u outside submesh %zu",
+                                     sm->index_offset + i, idx[i], s);
+        if (sm->vertex_count > max_vertices)
+            max_vertices = sm->vertex_count;
+        if (sm->index_count / 3 > max_triangles)
+            max_triangles = sm->index_count / 3;
+        input_triangles += sm->index_count / 3;
+    }
+    normalise_zero(m->positions, m->vertex_count * 3);
+    normalise_zero(m->normals, m->vertex_count * 3);
+    normalise_zero(m->uvs, m->vertex_count * 2);
+    normalise_zero(m->colors, m->vertex_count * 4);
+
+    size_t table_size = 16;
+    while (table_size < max_triangles * 2 || table_size < max_vertices * 2)
+        table_size <<= 1;
+    size_t nv = m->vertex_count ? m->vertex_count : 1;
+    remap = malloc(max_vertices * sizeof(uint32_t));
+    first = malloc(max_vertices * sizeof(uint32_t));
+    final = malloc(max_vertices * sizeof(uint32_t));
+    table = malloc(table_size * sizeof(uint32_t));
+    indices = malloc((m->index_count ? m->index_count : 1) * sizeof(uint32_t));
+    positions = malloc(nv * 3 * sizeof(float));
+    normals = m->normals ? malloc(nv * 3 * sizeof(float)) : NULL;
+    uvs = m->uvs ? malloc(nv * 2 * sizeof(float)) : NULL;
+    colors = m->colors ? malloc(nv * 4 * sizeof(float)) : NULL;
+    submeshes = malloc((m->submesh_count ? m->submesh_count : 1) * sizeof(lds_mesh_submesh));
+    if (!remap || !first || !final || !table || !indices || !positions || (m->normals && !normals) ||
+        (m->uvs && !uvs) || (m->colors && !colors) || !submeshes) {
+        st = lds_error_set(err, LDS_ENOMEM, "clean: out of memory for %zu vertices", m->vertex_count);
+        goto out;
+    }
+
+    size_t out_vertices = 0, out_indices = 0, out_submeshes = 0;
+    for (size_t s = 0; s < m->submesh_count; s++) {
+        const lds_mesh_submesh *sm = &m->submeshes[s];
+        uint32_t vo = sm->vertex_offset, vc = sm->vertex_count;
+        if (vc == 0)
+            continue;
+        size_t unique = weld_vertices(m, vo, vc, table, table_size, remap, first);
+
+        /* Triangles, written as welded ids (relative to the submesh) into indices at out_indices. */
+        uint32_t *tri_out = indices + out_indices;
+        size_t kept = 0, mask = 0;
+        size_t triangle_count = sm->index_count / 3;
+        if (triangle_count) {
+            size_t size = 16;
+            while (size < triangle_count * 2)
+                size <<= 1;
+            mask = size - 1;
+            memset(table, 0xff, size * sizeof(uint32_t));
+        }
+        const uint32_t *idx = triangle_count ? m->indices + sm->index_offset : NULL;
+        for (size_t t = 0; t < triangle_count; t++) {
+            uint32_t a = remap[idx[t * 3] - vo], b = remap[idx[t * 3 + 1] - vo], c = remap[idx[t * 3 + 2] - vo];
+            if (a == b || b == c || a == c ||
+                triangle_is_flat(m->positions + (size_t)first[a] * 3, m->positions + (size_t)first[b] * 3,
+                                 m->positions + (size_t)first[c] * 3)) {
+                degenerate++;
+                continue;
+            }
+            uint32_t tri[3] = {a, b, c}, key[3];
+            rotate_to_min(tri, key);
+            size_t slot = triangle_hash(key) & mask;
+            int dup = 0;
+            while (table[slot] != UINT32_MAX) {
+                uint32_t o[3];
+                rotate_to_min(tri_out + (size_t)table[slot] * 3, o);
+                if (o[0] == key[0] && o[1] == key[1] && o[2] == key[2]) {
+                    dup = 1;
+                    break;
+                }
+                slot = (slot + 1) & mask;
+            }
+            if (dup) {
+                duplicate++;
+                continue;
+            }
+            table[slot] = (uint32_t)kept;
+            tri_out[kept * 3] = a;
+            tri_out[kept * 3 + 1] = b;
+            tri_out[kept * 3 + 2] = c;
+            kept++;
+        }
+        if (triangle_count && kept == 0)
+            continue; /* every triangle dropped: the submesh goes */
+
+        /* Vertices: the used ones in order of first appearance, renumbered from out_vertices. */
+        uint32_t used = 0;
+        if (triangle_count) {
+            memset(final, 0xff, unique * sizeof(uint32_t));
+            for (size_t i = 0; i < kept * 3; i++)
+                final[tri_out[i]] = 0;
+            for (size_t u = 0; u < unique; u++)
+                if (final[u] == 0)
+                    final[u] = used++;
+        } else {
+            for (size_t u = 0; u < unique; u++)
+                final[u] = used++;
+        }
+        for (size_t u = 0; u < unique; u++)
+            if (final[u] != UINT32_MAX)
+                copy_vertex(m, first[u], positions, normals, uvs, colors, out_vertices + final[u]);
+        for (size_t i = 0; i < kept * 3; i++)
+            tri_out[i] = (uint32_t)out_vertices + final[tri_out[i]];
+
+        lds_mesh_submesh *o = &submeshes[out_submeshes++];
+        o->vertex_offset = (uint32_t)out_vertices;
+        o->vertex_count = used;
+        o->index_offset = (uint32_t)out_indices;
+        o->index_count = (uint32_t)(kept * 3);
+        o->material = sm->material;
+        out_vertices += used;
+        out_indices += kept * 3;
+    }
+
+    free(m->positions);
+    free(m->normals);
+    free(m->uvs);
+    free(m->colors);
+    free(m->indices);
+    free(m->submeshes);
+    m->positions = positions;
+    m->normals = normals;
+    m->uvs = uvs;
+    m->colors = colors;
+    m->indices = indices;
+    m->submeshes = submeshes;
+    m->vertex_count = out_vertices;
+    m->index_count = out_indices;
+    m->submesh_count = out_submeshes;
+    positions = normals = uvs = colors = NULL;
+    indices = NULL;
+    submeshes = NULL;
+    if (report) {
+        report->degenerate_triangles += degenerate;
+        report->duplicate_triangles += duplicate;
+    }
+    if (out_submeshes == 0)
+        st = lds_error_set(err, LDS_ENOGEOM, "clean: no geometry left: all %llu triangles are degenerate",
+                           (unsigned long long)input_triangles);
+out:
+    free(remap);
+    free(first);
+    free(final);
+    free(table);
+    free(indices);
+    free(positions);
+    free(normals);
+    free(uvs);
+    free(colors);
+    free(submeshes);
+    return st;
+}

@@ -1,0 +1,762 @@
+/*
+ * glb_write.c: lds_mesh_write_glb, the model as one binary glTF 2.0 file (glTF 2.0 spec, "GLB File
+ * Format Specification") in three encodings:
+ *   plain   float attributes, uint16 indices when a primitive has at most 65535 vertices (65535
+ *           itself is the primitive-restart value) else uint32;
+ *   draco   KHR_draco_mesh_compression: each triangle primitive compressed by mesh/draco.cpp, its
+ *           accessors without bufferView and counted from what Draco encoded. The extension allows
+ *           only TRIANGLES and TRIANGLE_STRIP, so point primitives stay plain in these files;
+ *   meshopt EXT_meshopt_compression + KHR_mesh_quantization (mesh/meshopt_encode.c): compressed
+ *           views in the GLB binary chunk (buffer 0), their uncompressed layout in a data-less
+ *           fallback buffer 1, as the extension's "Fallback buffers" section describes.
+ *
+ * One mesh, one primitive per submesh, each with its own slice of every vertex attribute (the
+ * submesh's vertex range) so indices are local and Draco gets per-primitive data. Materials are
+ * metallic-roughness with metallic 0; referenced textures with a PNG or JPEG signature are
+ * embedded as images in the binary chunk, others are skipped and the factor remains.
+ *
+ * Determinism: JSON objects keep insertion order (JSON_PRESERVE_ORDER), numbers print with
+ * jansson's fixed "%.17g", no time or address reaches the output.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "draco_shim.h"
+#include "mesh.h"
+#include "meshopt_encode.h"
+
+#define GLB_MAX_BYTES ((size_t)UINT32_MAX - 64) /* GLB lengths are uint32 */
+
+/* Draco speed: 0 smallest/slowest .. 10 fastest. 3 is draco_encoder's default (-cl 7): the same bytes
+ * on the scans; 5 is ~15% larger and barely faster (edgebreaker valence coding stops at 5). */
+#define DRACO_ENCODE_SPEED 3
+#define DRACO_DECODE_SPEED 3
+
+enum { CT_BYTE = 5120, CT_UNSIGNED_BYTE = 5121, CT_UNSIGNED_SHORT = 5123, CT_UNSIGNED_INT = 5125, CT_FLOAT = 5126 };
+enum { TARGET_ARRAY_BUFFER = 34962, TARGET_ELEMENT_ARRAY_BUFFER = 34963 };
+
+typedef struct writer {
+    const lds_mesh_model *model;
+    lds_mesh_encoding encoding;
+    int position_bits, normal_bits, uv_bits;
+    json_t *buffer_views, *accessors, *primitives, *materials, *textures, *images;
+    lds_buf bin;          /* buffer 0: the GLB binary chunk */
+    size_t fallback_size; /* meshopt: byteLength of the data-less fallback buffer 1 */
+    int *texture_map;     /* model texture -> glTF texture, -1 unused/skipped, -2 not yet seen */
+    float pos_origin[3], pos_step;     /* meshopt position dequantisation (the node transform) */
+    float uv_origin[2], uv_extent[2];  /* meshopt texture-coordinate range */
+    uint32_t *local;      /* scratch: one primitive's indices made relative to its vertex range */
+    unsigned char *scratch;
+    size_t scratch_size;
+    int used_draco, used_meshopt, used_texture_transform;
+    int oom;           /* a jansson call failed: out of memory */
+    lds_status failed; /* first failure of a helper that returns an index */
+    lds_error *err;
+} writer;
+
+/* ---- small JSON helpers: failures only set w->oom, checked once at the end ---- */
+
+static void set(writer *w, json_t *object, const char *key, json_t *value)
+{
+    if (json_object_set_new(object, key, value) != 0)
+        w->oom = 1;
+}
+
+static int append(writer *w, json_t *array, json_t *value)
+{
+    if (json_array_append_new(array, value) != 0) {
+        w->oom = 1;
+        return -1;
+    }
+    return (int)json_array_size(array) - 1;
+}
+
+static json_t *float_array(writer *w, const double *values, int count)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < count; i++)
+        append(w, a, json_real(values[i]));
+    return a;
+}
+
+static void *scratch(writer *w, size_t size)
+{
+    if (size > w->scratch_size) {
+        unsigned char *p = realloc(w->scratch, size);
+        if (p == NULL) {
+            lds_error_set(w->err, LDS_ENOMEM, "glb: out of memory for %zu bytes", size);
+            w->failed = LDS_ENOMEM;
+            return NULL;
+        }
+        w->scratch = p;
+        w->scratch_size = size;
+    }
+    return w->scratch;
+}
+
+/* ---- buffer views and accessors ---- */
+
+static int fail(writer *w, lds_status status, size_t size)
+{
+    if (w->failed == LDS_OK)
+        w->failed = status;
+    lds_error_set(w->err, status, "glb: binary chunk of %zu bytes over its cap (%zu) or out of memory", size,
+                  w->bin.max);
+    return -1;
+}
+
+/* Appends data to the binary chunk (4-byte aligned) as a new bufferView; returns its index or -1. */
+static int add_view(writer *w, const void *data, size_t size, int target, int stride)
+{
+    unsigned char *pad;
+    lds_status s = lds_buf_grow(&w->bin, (4 - w->bin.size % 4) % 4, &pad);
+    size_t offset = w->bin.size;
+    if (s != LDS_OK || (s = lds_buf_append(&w->bin, data, size)) != LDS_OK)
+        return fail(w, s, offset + size);
+    json_t *v = json_object();
+    set(w, v, "buffer", json_integer(0));
+    set(w, v, "byteOffset", json_integer((json_int_t)offset));
+    set(w, v, "byteLength", json_integer((json_int_t)size));
+    if (stride)
+        set(w, v, "byteStride", json_integer(stride));
+    if (target)
+        set(w, v, "target", json_integer(target));
+    return append(w, w->buffer_views, v);
+}
+
+/* A view whose data is meshopt-compressed in buffer 0 [offset, offset + length) and whose
+ * uncompressed layout (count elements of stride bytes) lives in the fallback buffer 1. */
+static int add_meshopt_view(writer *w, size_t offset, size_t length, size_t count, int stride, const char *mode,
+                            const char *filter, int target)
+{
+    size_t fallback_offset = (w->fallback_size + 3) & ~(size_t)3;
+    w->fallback_size = fallback_offset + count * (size_t)stride;
+    json_t *ext = json_object();
+    set(w, ext, "buffer", json_integer(0));
+    set(w, ext, "byteOffset", json_integer((json_int_t)offset));
+    set(w, ext, "byteLength", json_integer((json_int_t)length));
+    set(w, ext, "byteStride", json_integer(stride));
+    set(w, ext, "mode", json_string(mode));
+    set(w, ext, "count", json_integer((json_int_t)count));
+    if (filter)
+        set(w, ext, "filter", json_string(filter));
+    json_t *exts = json_object();
+    set(w, exts, "EXT_meshopt_compression", ext);
+    json_t *v = json_object();
+    set(w, v, "buffer", json_integer(1));
+    set(w, v, "byteOffset", json_integer((json_int_t)fallback_offset));
+    set(w, v, "byteLength", json_integer((json_int_t)(count * (size_t)stride)));
+    if (target == TARGET_ARRAY_BUFFER)
+        set(w, v, "byteStride", json_integer(stride)); /* index views must not have a stride */
+    set(w, v, "target", json_integer(target));
+    set(w, v, "extensions", exts);
+    w->used_meshopt = 1;
+    return append(w, w->buffer_views, v);
+}
+
+typedef struct bounds {
+    int count; /* components, 0 for no min/max */
+    int integer;
+    double min[4], max[4];
+} bounds;
+
+/* view -1 leaves bufferView out (Draco accessors). */
+static int add_accessor(writer *w, int view, int component_type, size_t count, const char *type, int normalized,
+                        const bounds *b)
+{
+    json_t *a = json_object();
+    if (view >= 0)
+        set(w, a, "bufferView", json_integer(view));
+    set(w, a, "componentType", json_integer(component_type));
+    if (normalized)
+        set(w, a, "normalized", json_true());
+    set(w, a, "count", json_integer((json_int_t)count));
+    set(w, a, "type", json_string(type));
+    if (b && b->count) {
+        json_t *mn = json_array(), *mx = json_array();
+        for (int i = 0; i < b->count; i++) {
+            append(w, mn, b->integer ? json_integer((json_int_t)b->min[i]) : json_real(b->min[i]));
+            append(w, mx, b->integer ? json_integer((json_int_t)b->max[i]) : json_real(b->max[i]));
+        }
+        set(w, a, "min", mn);
+        set(w, a, "max", mx);
+    }
+    return append(w, w->accessors, a);
+}
+
+static void float_bounds(const float *values, size_t count, int components, bounds *b)
+{
+    b->count = components;
+    b->integer = 0;
+    for (int c = 0; c < components; c++) {
+        float mn = values[c], mx = values[c];
+        for (size_t i = 1; i < count; i++) {
+            float v = values[(size_t)components * i + c];
+            mn = v < mn ? v : mn;
+            mx = v > mx ? v : mx;
+        }
+        b->min[c] = mn;
+        b->max[c] = mx;
+    }
+}
+
+/* ---- textures and materials ---- */
+
+static const char *sniff_mime(const lds_mesh_texture *t)
+{
+    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (t->data == NULL)
+        return NULL;
+    if (t->size >= 8 && memcmp(t->data, png, 8) == 0)
+        return "image/png";
+    if (t->size >= 3 && t->data[0] == 0xff && t->data[1] == 0xd8 && t->data[2] == 0xff)
+        return "image/jpeg";
+    return NULL;
+}
+
+/* glTF texture index for model texture t, embedding it on first use; -1 when it can't be. */
+static int texture_for(writer *w, int t)
+{
+    const lds_mesh_model *m = w->model;
+    if (t < 0 || (size_t)t >= m->texture_count)
+        return -1;
+    if (w->texture_map[t] != -2)
+        return w->texture_map[t];
+    w->texture_map[t] = -1;
+    const lds_mesh_texture *tex = &m->textures[t];
+    const char *mime = sniff_mime(tex);
+    /* The data must be what the declared type says (the validator checks the signature). */
+    if (mime == NULL || (tex->mime[0] && strcmp(tex->mime, mime) != 0))
+        return -1;
+    int view = add_view(w, tex->data, tex->size, 0, 0);
+    if (view < 0)
+        return -1;
+    json_t *image = json_object();
+    json_t *name = tex->name ? json_string(tex->name) : NULL; /* NULL also for invalid UTF-8 */
+    if (name)
+        set(w, image, "name", name);
+    set(w, image, "bufferView", json_integer(view));
+    set(w, image, "mimeType", json_string(mime));
+    int image_index = append(w, w->images, image);
+    json_t *texture = json_object();
+    set(w, texture, "source", json_integer(image_index));
+    w->texture_map[t] = append(w, w->textures, texture);
+    return w->texture_map[t];
+}
+
+static double unit_clamp(float v, double fallback)
+{
+    if (!(v >= 0.0f && v <= 1.0f))
+        return v > 1.0f ? 1.0 : v < 0.0f ? 0.0 : fallback;
+    return v;
+}
+
+static void write_materials(writer *w)
+{
+    const lds_mesh_model *m = w->model;
+    for (size_t i = 0; i < m->material_count; i++) {
+        const lds_mesh_material *mat = &m->materials[i];
+        json_t *jm = json_object();
+        json_t *name = mat->name ? json_string(mat->name) : NULL;
+        if (name)
+            set(w, jm, "name", name);
+        json_t *pbr = json_object();
+        double factor[4];
+        int all_one = 1;
+        for (int c = 0; c < 4; c++) {
+            factor[c] = unit_clamp(mat->base_color[c], 1.0);
+            all_one &= factor[c] == 1.0;
+        }
+        if (!all_one)
+            set(w, pbr, "baseColorFactor", float_array(w, factor, 4));
+        int texture = texture_for(w, mat->texture);
+        if (texture >= 0) {
+            json_t *info = json_object();
+            set(w, info, "index", json_integer(texture));
+            if (w->encoding == LDS_MESH_ENCODING_MESHOPT && m->uvs) {
+                double offset[2] = {w->uv_origin[0], w->uv_origin[1]};
+                double scale[2] = {lds_meshopt_uv_scale(w->uv_extent[0], w->uv_bits),
+                                   lds_meshopt_uv_scale(w->uv_extent[1], w->uv_bits)};
+                json_t *tt = json_object();
+                set(w, tt, "offset", float_array(w, offset, 2));
+                set(w, tt, "scale", float_array(w, scale, 2));
+                json_t *exts = json_object();
+                set(w, exts, "KHR_texture_transform", tt);
+                set(w, info, "extensions", exts);
+                w->used_texture_transform = 1;
+            }
+            set(w, pbr, "baseColorTexture", info);
+        }
+        set(w, pbr, "metallicFactor", json_real(0.0));
+        set(w, pbr, "roughnessFactor", json_real(1.0));
+        set(w, jm, "pbrMetallicRoughness", pbr);
+        if (factor[3] < 1.0)
+            set(w, jm, "alphaMode", json_string("BLEND"));
+        if (mat->double_sided)
+            set(w, jm, "doubleSided", json_true());
+        append(w, w->materials, jm);
+    }
+}
+
+/* ---- one primitive per submesh ---- */
+
+typedef struct slice {
+    size_t vertex_count, index_count;
+    const float *positions, *normals, *uvs, *colors;
+    const uint32_t *indices; /* local, NULL for points */
+} slice;
+
+static lds_status write_plain(writer *w, const slice *s, json_t *attributes, int *indices)
+{
+    bounds b;
+    int view, acc;
+    size_t n = s->vertex_count;
+    float_bounds(s->positions, n, 3, &b);
+    if ((view = add_view(w, s->positions, n * 12, TARGET_ARRAY_BUFFER, 0)) < 0)
+        return w->failed;
+    acc = add_accessor(w, view, CT_FLOAT, n, "VEC3", 0, &b);
+    set(w, attributes, "POSITION", json_integer(acc));
+    if (s->normals) {
+        if ((view = add_view(w, s->normals, n * 12, TARGET_ARRAY_BUFFER, 0)) < 0)
+            return w->failed;
+        set(w, attributes, "NORMAL", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC3", 0, NULL)));
+    }
+    if (s->uvs) {
+        if ((view = add_view(w, s->uvs, n * 8, TARGET_ARRAY_BUFFER, 0)) < 0)
+            return w->failed;
+        set(w, attributes, "TEXCOORD_0", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC2", 0, NULL)));
+    }
+    if (s->colors) {
+        if ((view = add_view(w, s->colors, n * 16, TARGET_ARRAY_BUFFER, 0)) < 0)
+            return w->failed;
+        set(w, attributes, "COLOR_0", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC4", 0, NULL)));
+    }
+    *indices = -1;
+    if (s->indices) {
+        if (n <= 65535) {
+            uint16_t *short_indices = scratch(w, s->index_count * sizeof(uint16_t));
+            if (short_indices == NULL)
+                return LDS_ENOMEM;
+            for (size_t i = 0; i < s->index_count; i++)
+                short_indices[i] = (uint16_t)s->indices[i];
+            view = add_view(w, short_indices, s->index_count * 2, TARGET_ELEMENT_ARRAY_BUFFER, 0);
+        } else {
+            view = add_view(w, s->indices, s->index_count * 4, TARGET_ELEMENT_ARRAY_BUFFER, 0);
+        }
+        if (view < 0)
+            return w->failed;
+        *indices = add_accessor(w, view, n <= 65535 ? CT_UNSIGNED_SHORT : CT_UNSIGNED_INT, s->index_count, "SCALAR",
+                                0, NULL);
+    }
+    return LDS_OK;
+}
+
+static lds_status write_draco(writer *w, const slice *s, json_t *attributes, int *indices, json_t *primitive)
+{
+    lds_draco_input in = {
+        .vertex_count = s->vertex_count,
+        .positions = s->positions,
+        .normals = s->normals,
+        .uvs = s->uvs,
+        .colors = s->colors,
+        .index_count = s->index_count,
+        .indices = s->indices,
+        .position_bits = w->position_bits,
+        .normal_bits = w->normal_bits,
+        .uv_bits = w->uv_bits,
+        .encode_speed = DRACO_ENCODE_SPEED,
+        .decode_speed = DRACO_DECODE_SPEED,
+    };
+    lds_draco_output out;
+    lds_status st = lds_draco_encode(&in, &out, w->err);
+    if (st != LDS_OK)
+        return st;
+    int view = add_view(w, out.data, out.size, 0, 0);
+    free(out.data);
+    if (view < 0)
+        return w->failed;
+    bounds b;
+    float_bounds(s->positions, s->vertex_count, 3, &b);
+    json_t *ids = json_object();
+    set(w, attributes, "POSITION", json_integer(add_accessor(w, -1, CT_FLOAT, out.point_count, "VEC3", 0, &b)));
+    set(w, ids, "POSITION", json_integer(out.position_id));
+    if (s->normals) {
+        set(w, attributes, "NORMAL", json_integer(add_accessor(w, -1, CT_FLOAT, out.point_count, "VEC3", 0, NULL)));
+        set(w, ids, "NORMAL", json_integer(out.normal_id));
+    }
+    if (s->uvs) {
+        set(w, attributes, "TEXCOORD_0",
+            json_integer(add_accessor(w, -1, CT_FLOAT, out.point_count, "VEC2", 0, NULL)));
+        set(w, ids, "TEXCOORD_0", json_integer(out.uv_id));
+    }
+    if (s->colors) {
+        set(w, attributes, "COLOR_0",
+            json_integer(add_accessor(w, -1, CT_UNSIGNED_BYTE, out.point_count, "VEC4", 1, NULL)));
+        set(w, ids, "COLOR_0", json_integer(out.color_id));
+    }
+    *indices = add_accessor(w, -1, out.point_count <= 65535 ? CT_UNSIGNED_SHORT : CT_UNSIGNED_INT,
+                            out.face_count * 3, "SCALAR", 0, NULL);
+    json_t *ext = json_object();
+    set(w, ext, "bufferView", json_integer(view));
+    set(w, ext, "attributes", ids);
+    json_t *exts = json_object();
+    set(w, exts, "KHR_draco_mesh_compression", ext);
+    set(w, primitive, "extensions", exts);
+    w->used_draco = 1;
+    return LDS_OK;
+}
+
+static lds_status write_meshopt(writer *w, const slice *s, json_t *attributes, int *indices)
+{
+    size_t n = s->vertex_count, offset, length;
+    lds_status st;
+    /* Positions: uint16 x4 (stride 8: vertex elements are 4-byte aligned). */
+    uint16_t *q = scratch(w, n * 8 + 8);
+    if (q == NULL)
+        return LDS_ENOMEM;
+    uint16_t qmin[3], qmax[3];
+    lds_meshopt_quantize_positions(s->positions, n, w->pos_origin, w->pos_step, q, qmin, qmax);
+    if ((st = lds_meshopt_compress_attributes(q, n, 8, &w->bin, &offset, &length, w->err)) != LDS_OK)
+        return st;
+    bounds b = {.count = 3, .integer = 1};
+    for (int c = 0; c < 3; c++) {
+        b.min[c] = qmin[c];
+        b.max[c] = qmax[c];
+    }
+    int view = add_meshopt_view(w, offset, length, n, 8, "ATTRIBUTES", NULL, TARGET_ARRAY_BUFFER);
+    set(w, attributes, "POSITION", json_integer(add_accessor(w, view, CT_UNSIGNED_SHORT, n, "VEC3", 0, &b)));
+    if (s->normals) {
+        int8_t *oct = scratch(w, n * 4 + 4);
+        if (oct == NULL)
+            return LDS_ENOMEM;
+        int bits = w->normal_bits > 8 ? 8 : w->normal_bits;
+        if ((st = lds_meshopt_encode_normals(s->normals, n, bits, oct, w->err)) != LDS_OK)
+            return st;
+        if ((st = lds_meshopt_compress_attributes(oct, n, 4, &w->bin, &offset, &length, w->err)) != LDS_OK)
+            return st;
+        view = add_meshopt_view(w, offset, length, n, 4, "ATTRIBUTES", "OCTAHEDRAL", TARGET_ARRAY_BUFFER);
+        set(w, attributes, "NORMAL", json_integer(add_accessor(w, view, CT_BYTE, n, "VEC3", 1, NULL)));
+    }
+    if (s->uvs) {
+        uint16_t *uv = scratch(w, n * 4 + 4);
+        if (uv == NULL)
+            return LDS_ENOMEM;
+        lds_meshopt_quantize_uvs(s->uvs, n, w->uv_origin, w->uv_extent, w->uv_bits, uv);
+        if ((st = lds_meshopt_compress_attributes(uv, n, 4, &w->bin, &offset, &length, w->err)) != LDS_OK)
+            return st;
+        view = add_meshopt_view(w, offset, length, n, 4, "ATTRIBUTES", NULL, TARGET_ARRAY_BUFFER);
+        set(w, attributes, "TEXCOORD_0",
+            json_integer(add_accessor(w, view, CT_UNSIGNED_SHORT, n, "VEC2", 1, NULL)));
+    }
+    if (s->colors) {
+        uint8_t *rgba = scratch(w, n * 4 + 4);
+        if (rgba == NULL)
+            return LDS_ENOMEM;
+        lds_meshopt_quantize_colors(s->colors, n, rgba);
+        if ((st = lds_meshopt_compress_attributes(rgba, n, 4, &w->bin, &offset, &length, w->err)) != LDS_OK)
+            return st;
+        view = add_meshopt_view(w, offset, length, n, 4, "ATTRIBUTES", NULL, TARGET_ARRAY_BUFFER);
+        set(w, attributes, "COLOR_0", json_integer(add_accessor(w, view, CT_UNSIGNED_BYTE, n, "VEC4", 1, NULL)));
+    }
+    *indices = -1;
+    if (s->indices) {
+        if ((st = lds_meshopt_compress_triangles(s->indices, s->index_count, n, &w->bin, &offset, &length,
+                                                 w->err)) != LDS_OK)
+            return st;
+        int stride = n <= 65535 ? 2 : 4;
+        view = add_meshopt_view(w, offset, length, s->index_count, stride, "TRIANGLES", NULL,
+                                TARGET_ELEMENT_ARRAY_BUFFER);
+        *indices = add_accessor(w, view, stride == 2 ? CT_UNSIGNED_SHORT : CT_UNSIGNED_INT, s->index_count, "SCALAR",
+                                0, NULL);
+    }
+    return LDS_OK;
+}
+
+static lds_status write_submesh(writer *w, size_t index, const lds_mesh_submesh *sm)
+{
+    const lds_mesh_model *m = w->model;
+    if ((uint64_t)sm->vertex_offset + sm->vertex_count > m->vertex_count ||
+        (uint64_t)sm->index_offset + sm->index_count > m->index_count || sm->index_count % 3 != 0)
+        return lds_error_set(w->err, LDS_EINVAL, "glb: submesh %zu has ranges outside the model", index);
+    if (m->material_count > 0 && sm->material >= m->material_count)
+        return lds_error_set(w->err, LDS_EINVAL, "glb: submesh %zu uses material %u of %zu", index, sm->material,
+                             m->material_count);
+    size_t n = sm->vertex_count, vo = sm->vertex_offset;
+    slice s = {
+        .vertex_count = n,
+        .index_count = sm->index_count,
+        .positions = m->positions + 3 * vo,
+        .normals = m->normals ? m->normals + 3 * vo : NULL,
+        .uvs = m->uvs ? m->uvs + 2 * vo : NULL,
+        .colors = m->colors ? m->colors + 4 * vo : NULL,
+    };
+    if (sm->index_count > 0) {
+        uint32_t *local = realloc(w->local, sm->index_count * sizeof(uint32_t));
+        if (local == NULL)
+            return lds_error_set(w->err, LDS_ENOMEM, "glb: out of memory for %u indices", sm->index_count);
+        w->local = local;
+        const uint32_t *src = m->indices + sm->index_offset;
+        for (size_t i = 0; i < sm->index_count; i++) {
+            uint32_t v = src[i] - (uint32_t)vo; /* wraps below vo: caught by the range check */
+            if (src[i] < vo || v >= n)
+                return lds_error_set(w->err, LDS_EINVAL, "glb: submesh %zu index %zu is vertex %u outside [%zu, %zu)",
+                                     index, i, src[i], vo, vo + n);
+            local[i] = v;
+        }
+        s.indices = local;
+    }
+
+    json_t *primitive = json_object(), *attributes = json_object();
+    int indices = -1;
+    lds_status st;
+    if (w->encoding == LDS_MESH_ENCODING_MESHOPT)
+        st = write_meshopt(w, &s, attributes, &indices);
+    else if (w->encoding == LDS_MESH_ENCODING_DRACO && s.indices)
+        st = write_draco(w, &s, attributes, &indices, primitive);
+    else
+        st = write_plain(w, &s, attributes, &indices);
+    /* attributes go first in the object: insertion order is output order */
+    json_t *ordered = json_object();
+    set(w, ordered, "attributes", attributes);
+    if (indices >= 0)
+        set(w, ordered, "indices", json_integer(indices));
+    if (m->material_count > 0)
+        set(w, ordered, "material", json_integer(sm->material));
+    if (!s.indices)
+        set(w, ordered, "mode", json_integer(0)); /* POINTS */
+    json_t *exts = json_object_get(primitive, "extensions");
+    if (exts)
+        set(w, ordered, "extensions", json_incref(exts));
+    json_decref(primitive);
+    append(w, w->primitives, ordered);
+    return st;
+}
+
+/* ---- meshopt quantisation grids shared by all primitives ---- */
+
+static void meshopt_grids(writer *w)
+{
+    const lds_mesh_model *m = w->model;
+    float mn[3], mx[3];
+    for (int c = 0; c < 3; c++)
+        mn[c] = mx[c] = m->positions[c];
+    for (size_t i = 1; i < m->vertex_count; i++)
+        for (int c = 0; c < 3; c++) {
+            float v = m->positions[3 * i + c];
+            mn[c] = v < mn[c] ? v : mn[c];
+            mx[c] = v > mx[c] ? v : mx[c];
+        }
+    float extent = 0;
+    for (int c = 0; c < 3; c++) {
+        w->pos_origin[c] = mn[c];
+        extent = mx[c] - mn[c] > extent ? mx[c] - mn[c] : extent;
+    }
+    /* One uniform step keeps normals valid under the node's scale. */
+    w->pos_step = extent > 0 ? extent / (float)((1u << w->position_bits) - 1) : 1.0f;
+    if (m->uvs && m->vertex_count > 0) {
+        float umn[2] = {m->uvs[0], m->uvs[1]}, umx[2] = {m->uvs[0], m->uvs[1]};
+        for (size_t i = 1; i < m->vertex_count; i++)
+            for (int c = 0; c < 2; c++) {
+                float v = m->uvs[2 * i + c];
+                umn[c] = v < umn[c] ? v : umn[c];
+                umx[c] = v > umx[c] ? v : umx[c];
+            }
+        for (int c = 0; c < 2; c++) {
+            w->uv_origin[c] = umn[c];
+            w->uv_extent[c] = umx[c] - umn[c];
+        }
+    }
+}
+
+static int clamp_bits(int bits, int fallback, int max)
+{
+    if (bits <= 0)
+        return fallback;
+    return bits > max ? max : bits;
+}
+
+static json_t *string_array(writer *w, const char *const *names, size_t count)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < count; i++)
+        append(w, a, json_string(names[i]));
+    return a;
+}
+
+/* Assembles the JSON document and appends header, JSON chunk and BIN chunk to out. */
+static lds_status finish(writer *w, const char *generator, lds_buf *out)
+{
+    json_t *root = json_object();
+    json_t *asset = json_object();
+    set(w, asset, "version", json_string("2.0"));
+    json_t *gen = json_string(generator && generator[0] ? generator : "lodestone");
+    set(w, asset, "generator", gen ? gen : json_string("lodestone"));
+    set(w, root, "asset", asset);
+
+    const char *used[4], *required[4];
+    size_t used_count = 0, required_count = 0;
+    if (w->used_draco)
+        used[used_count++] = required[required_count++] = "KHR_draco_mesh_compression";
+    if (w->used_meshopt) {
+        used[used_count++] = required[required_count++] = "EXT_meshopt_compression";
+        used[used_count++] = required[required_count++] = "KHR_mesh_quantization";
+    }
+    if (w->used_texture_transform)
+        used[used_count++] = "KHR_texture_transform";
+    if (used_count)
+        set(w, root, "extensionsUsed", string_array(w, used, used_count));
+    if (required_count)
+        set(w, root, "extensionsRequired", string_array(w, required, required_count));
+
+    set(w, root, "scene", json_integer(0));
+    json_t *scene = json_object(), *scenes = json_array(), *nodes = json_array(), *node = json_object();
+    json_t *scene_nodes = json_array();
+    append(w, scene_nodes, json_integer(0));
+    set(w, scene, "nodes", scene_nodes);
+    append(w, scenes, scene);
+    set(w, root, "scenes", scenes);
+    set(w, node, "mesh", json_integer(0));
+    if (w->used_meshopt) {
+        double translation[3] = {w->pos_origin[0], w->pos_origin[1], w->pos_origin[2]};
+        double scale[3] = {w->pos_step, w->pos_step, w->pos_step};
+        set(w, node, "translation", float_array(w, translation, 3));
+        set(w, node, "scale", float_array(w, scale, 3));
+    }
+    append(w, nodes, node);
+    set(w, root, "nodes", nodes);
+    json_t *mesh = json_object(), *meshes = json_array();
+    set(w, mesh, "primitives", json_incref(w->primitives));
+    append(w, meshes, mesh);
+    set(w, root, "meshes", meshes);
+    if (json_array_size(w->materials))
+        set(w, root, "materials", json_incref(w->materials));
+    if (json_array_size(w->textures))
+        set(w, root, "textures", json_incref(w->textures));
+    if (json_array_size(w->images))
+        set(w, root, "images", json_incref(w->images));
+    set(w, root, "accessors", json_incref(w->accessors));
+    if (json_array_size(w->buffer_views))
+        set(w, root, "bufferViews", json_incref(w->buffer_views));
+    json_t *buffers = json_array();
+    if (w->bin.size) {
+        json_t *b0 = json_object();
+        set(w, b0, "byteLength", json_integer((json_int_t)w->bin.size));
+        append(w, buffers, b0);
+    }
+    if (w->used_meshopt) {
+        json_t *b1 = json_object(), *ext = json_object(), *exts = json_object();
+        set(w, b1, "byteLength", json_integer((json_int_t)w->fallback_size));
+        set(w, ext, "fallback", json_true());
+        set(w, exts, "EXT_meshopt_compression", ext);
+        set(w, b1, "extensions", exts);
+        append(w, buffers, b1);
+    }
+    set(w, root, "buffers", buffers);
+
+    lds_status st = LDS_OK;
+    char *text = w->oom ? NULL : json_dumps(root, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    json_decref(root);
+    if (text == NULL)
+        return lds_error_set(w->err, LDS_ENOMEM, "glb: out of memory building the JSON chunk");
+    size_t json_size = strlen(text), json_padded = (json_size + 3) & ~(size_t)3;
+    size_t bin_padded = (w->bin.size + 3) & ~(size_t)3;
+    size_t total = 12 + 8 + json_padded + (w->bin.size ? 8 + bin_padded : 0);
+    if (total > GLB_MAX_BYTES) {
+        free(text);
+        return lds_error_set(w->err, LDS_ELIMIT, "glb: %zu bytes, over the 4 GiB GLB limit", total);
+    }
+    unsigned char *p;
+    if ((st = lds_buf_grow(out, total, &p)) != LDS_OK) {
+        free(text);
+        return lds_error_set(w->err, st, "glb: %zu bytes do not fit the output buffer", total);
+    }
+    uint32_t header[5] = {0x46546C67u /* glTF */, 2, (uint32_t)total, (uint32_t)json_padded, 0x4E4F534Au /* JSON */};
+    memcpy(p, header, sizeof(header)); /* GLB is little-endian, as are our targets */
+    memcpy(p + 20, text, json_size);
+    memset(p + 20 + json_size, ' ', json_padded - json_size);
+    free(text);
+    if (w->bin.size) {
+        uint32_t chunk[2] = {(uint32_t)bin_padded, 0x004E4942u /* BIN */};
+        unsigned char *q = p + 20 + json_padded;
+        memcpy(q, chunk, sizeof(chunk));
+        memcpy(q + 8, w->bin.data, w->bin.size); /* padding bytes are already zero */
+    }
+    return LDS_OK;
+}
+
+lds_status lds_mesh_write_glb(const lds_mesh_model *model, lds_mesh_encoding encoding,
+                              const lds_mesh_quantization *quantization, const char *generator, lds_buf *out,
+                              lds_error *err)
+{
+    if (model->vertex_count == 0 || model->positions == NULL)
+        return lds_error_set(err, LDS_ENOGEOM, "glb: the model has no vertices");
+    if (encoding != LDS_MESH_ENCODING_PLAIN && encoding != LDS_MESH_ENCODING_DRACO &&
+        encoding != LDS_MESH_ENCODING_MESHOPT)
+        return lds_error_set(err, LDS_EINVAL, "glb: unknown encoding %d", (int)encoding);
+    lds_mesh_quantization defaults = LDS_MESH_QUANTIZATION_DEFAULT;
+    const lds_mesh_quantization *qz = quantization ? quantization : &defaults;
+    /* meshopt stores positions and UVs in uint16, Draco accepts up to 30 bits */
+    int max_bits = encoding == LDS_MESH_ENCODING_MESHOPT ? 16 : 30;
+    writer w = {
+        .model = model,
+        .encoding = encoding,
+        .position_bits = clamp_bits(qz->position_bits, defaults.position_bits, max_bits),
+        .normal_bits = clamp_bits(qz->normal_bits, defaults.normal_bits, max_bits),
+        .uv_bits = clamp_bits(qz->uv_bits, defaults.uv_bits, max_bits),
+        .buffer_views = json_array(),
+        .accessors = json_array(),
+        .primitives = json_array(),
+        .materials = json_array(),
+        .textures = json_array(),
+        .images = json_array(),
+        .err = err,
+    };
+    lds_buf_init(&w.bin, out->max ? out->max : GLB_MAX_BYTES);
+    lds_status st = LDS_OK;
+    w.texture_map = malloc((model->texture_count + 1) * sizeof(int));
+    if (w.texture_map == NULL || !w.buffer_views || !w.accessors || !w.primitives || !w.materials || !w.textures ||
+        !w.images) {
+        st = lds_error_set(err, LDS_ENOMEM, "glb: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < model->texture_count; i++)
+        w.texture_map[i] = -2;
+    if (encoding == LDS_MESH_ENCODING_MESHOPT)
+        meshopt_grids(&w);
+    write_materials(&w);
+    if (w.failed != LDS_OK) {
+        st = w.failed;
+        goto out;
+    }
+    if (model->submesh_count == 0) {
+        /* No submeshes: the whole model is one primitive (a point cloud when it has no indices). */
+        lds_mesh_submesh all = {0, (uint32_t)model->vertex_count, 0, (uint32_t)model->index_count, 0};
+        if (model->vertex_count > UINT32_MAX || model->index_count > UINT32_MAX)
+            st = lds_error_set(err, LDS_ELIMIT, "glb: %zu vertices over the limit", model->vertex_count);
+        else
+            st = write_submesh(&w, 0, &all);
+    } else {
+        for (size_t i = 0; i < model->submesh_count && st == LDS_OK; i++)
+            if (model->submeshes[i].vertex_count > 0)
+                st = write_submesh(&w, i, &model->submeshes[i]);
+    }
+    if (st == LDS_OK && json_array_size(w.primitives) == 0)
+        st = lds_error_set(err, LDS_ENOGEOM, "glb: no submesh has vertices");
+    if (st == LDS_OK)
+        st = finish(&w, generator, out);
+out:
+    json_decref(w.buffer_views);
+    json_decref(w.accessors);
+    json_decref(w.primitives);
+    json_decref(w.materials);
+    json_decref(w.textures);
+    json_decref(w.images);
+    free(w.texture_map);
+    free(w.local);
+    free(w.scratch);
+    lds_buf_cleanup(&w.bin);
+    return st;
+}

@@ -1,0 +1,272 @@
+/* model_wire.c: the flat model the sandboxed child sends to its parent.
+ *
+ * Format (native byte order: both ends are the same binary on the same machine):
+ *   "LDSMODL1"
+ *   u64 vertex_count, u64 index_count, u64 submesh_count, u64 material_count, u64 texture_count,
+ *   u64 warning_count, u32 attribute flags (1 normals, 2 uvs, 4 colours)
+ *   f32 positions[3V], normals[3V], uvs[2V], colours[4V] (those present), u32 indices[I]
+ *   submeshes: 5 x u32 (vertex_offset, vertex_count, index_offset, index_count, material)
+ *   materials: string name, f32 base_color[4], i32 texture, u32 double_sided
+ *   textures: string name, string mime, blob data, i32 width, i32 height
+ *   warnings: string
+ *   string = u32 length (0xffffffff for NULL) + bytes; blob = u64 length (all ones for NULL) + bytes
+ *
+ * The decoder is the parent's first line of defence against a compromised child: every count is
+ * checked against the bytes that remain before anything is allocated, so memory stays bounded by
+ * the message, and the result still goes through lds_mesh_model_validate. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sandbox.h"
+
+static const char magic[8] = {'L', 'D', 'S', 'M', 'O', 'D', 'L', '1'};
+
+enum { FLAG_NORMALS = 1, FLAG_UVS = 2, FLAG_COLORS = 4 };
+#define NAME_MAX_BYTES (64u * 1024)
+#define NULL_STRING 0xffffffffu
+#define NULL_BLOB UINT64_MAX
+
+static lds_status put(lds_buf *out, const void *data, size_t size)
+{
+    return size ? lds_buf_append(out, data, size) : LDS_OK;
+}
+
+static lds_status put_u32(lds_buf *out, uint32_t v)
+{
+    return put(out, &v, sizeof(v));
+}
+
+static lds_status put_u64(lds_buf *out, uint64_t v)
+{
+    return put(out, &v, sizeof(v));
+}
+
+static lds_status put_string(lds_buf *out, const char *s)
+{
+    if (s == NULL)
+        return put_u32(out, NULL_STRING);
+    size_t n = strlen(s);
+    if (n > NAME_MAX_BYTES)
+        n = NAME_MAX_BYTES; /* names and warnings this long are truncated, never refused */
+    lds_status st = put_u32(out, (uint32_t)n);
+    return st != LDS_OK ? st : put(out, s, n);
+}
+
+lds_status lds_sandbox_encode_model(const lds_mesh_model *m, lds_buf *out)
+{
+    lds_status st = LDS_OK;
+    uint32_t flags = (m->normals ? FLAG_NORMALS : 0) | (m->uvs ? FLAG_UVS : 0) | (m->colors ? FLAG_COLORS : 0);
+    size_t nv = m->vertex_count;
+#define TRY(call)              \
+    if ((st = (call)) != LDS_OK) \
+        return st;
+    TRY(put(out, magic, sizeof(magic)));
+    TRY(put_u64(out, nv));
+    TRY(put_u64(out, m->index_count));
+    TRY(put_u64(out, m->submesh_count));
+    TRY(put_u64(out, m->material_count));
+    TRY(put_u64(out, m->texture_count));
+    TRY(put_u64(out, m->warning_count));
+    TRY(put_u32(out, flags));
+    TRY(put(out, m->positions, nv * 3 * sizeof(float)));
+    if (m->normals)
+        TRY(put(out, m->normals, nv * 3 * sizeof(float)));
+    if (m->uvs)
+        TRY(put(out, m->uvs, nv * 2 * sizeof(float)));
+    if (m->colors)
+        TRY(put(out, m->colors, nv * 4 * sizeof(float)));
+    TRY(put(out, m->indices, m->index_count * sizeof(uint32_t)));
+    for (size_t i = 0; i < m->submesh_count; i++) {
+        const lds_mesh_submesh *s = &m->submeshes[i];
+        uint32_t v[5] = {s->vertex_offset, s->vertex_count, s->index_offset, s->index_count, s->material};
+        TRY(put(out, v, sizeof(v)));
+    }
+    for (size_t i = 0; i < m->material_count; i++) {
+        const lds_mesh_material *mat = &m->materials[i];
+        int32_t texture = mat->texture;
+        uint32_t double_sided = mat->double_sided != 0;
+        TRY(put_string(out, mat->name));
+        TRY(put(out, mat->base_color, sizeof(mat->base_color)));
+        TRY(put(out, &texture, sizeof(texture)));
+        TRY(put_u32(out, double_sided));
+    }
+    for (size_t i = 0; i < m->texture_count; i++) {
+        const lds_mesh_texture *t = &m->textures[i];
+        int32_t wh[2] = {t->width, t->height};
+        TRY(put_string(out, t->name));
+        TRY(put_string(out, t->mime));
+        TRY(put_u64(out, t->data ? (uint64_t)t->size : NULL_BLOB));
+        if (t->data)
+            TRY(put(out, t->data, t->size));
+        TRY(put(out, wh, sizeof(wh)));
+    }
+    for (size_t i = 0; i < m->warning_count; i++)
+        TRY(put_string(out, m->warnings[i]));
+#undef TRY
+    return LDS_OK;
+}
+
+/* ---- decoding ---- */
+
+typedef struct reader {
+    const unsigned char *p;
+    size_t left;
+} reader;
+
+static int take(reader *r, void *dst, size_t size)
+{
+    if (size > r->left)
+        return -1;
+    if (size)
+        memcpy(dst, r->p, size);
+    r->p += size;
+    r->left -= size;
+    return 0;
+}
+
+/* Allocates and fills count*elem bytes, only if the input holds them. */
+static int take_array(reader *r, uint64_t count, size_t elem, void **out)
+{
+    *out = NULL;
+    if (count == 0)
+        return 0;
+    if (count > r->left / elem)
+        return -1;
+    size_t bytes = (size_t)count * elem;
+    void *p = malloc(bytes);
+    if (p == NULL || take(r, p, bytes) != 0) {
+        free(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+static int take_string(reader *r, char **out)
+{
+    uint32_t n;
+    *out = NULL;
+    if (take(r, &n, sizeof(n)) != 0)
+        return -1;
+    if (n == NULL_STRING)
+        return 0;
+    if (n > NAME_MAX_BYTES || n > r->left || memchr(r->p, '\0', n) != NULL)
+        return -1;
+    char *s = malloc((size_t)n + 1);
+    if (s == NULL)
+        return -1;
+    memcpy(s, r->p, n);
+    s[n] = '\0';
+    r->p += n;
+    r->left -= n;
+    *out = s;
+    return 0;
+}
+
+lds_status lds_sandbox_decode_model(const char *name, const unsigned char *data, size_t size, lds_mesh_model **out,
+                                    lds_error *err)
+{
+    *out = NULL;
+    reader r = {data, size};
+    char head[8];
+    uint64_t nv, ni, ns, nm, nt, nw;
+    uint32_t flags;
+    if (take(&r, head, sizeof(head)) != 0 || memcmp(head, magic, sizeof(magic)) != 0)
+        return lds_error_set(err, LDS_EFORMAT, "%s: the parser returned a malformed model (bad header)", name);
+    if (take(&r, &nv, 8) || take(&r, &ni, 8) || take(&r, &ns, 8) || take(&r, &nm, 8) || take(&r, &nt, 8) ||
+        take(&r, &nw, 8) || take(&r, &flags, 4) || (flags & ~7u) != 0)
+        return lds_error_set(err, LDS_EFORMAT, "%s: the parser returned a malformed model (bad counts)", name);
+    /* Every element costs at least one byte on the wire, so these bounds keep the calloc's below
+     * proportional to the message. */
+    if (nv > r.left / 12 || ni > r.left / 4 || ns > r.left / 20 || nm > r.left / 28 || nt > r.left / 24 ||
+        nw > r.left / 4)
+        return lds_error_set(err, LDS_EFORMAT, "%s: the parser returned a malformed model (counts beyond its size)",
+                             name);
+    lds_mesh_model *m = lds_mesh_model_create();
+    if (m == NULL)
+        return lds_error_set(err, LDS_ENOMEM, "%s: out of memory reading the parsed model", name);
+    int bad = 0;
+    m->vertex_count = (size_t)nv;
+    m->index_count = (size_t)ni;
+    bad |= take_array(&r, nv, 3 * sizeof(float), (void **)&m->positions);
+    if (!bad && (flags & FLAG_NORMALS))
+        bad |= take_array(&r, nv, 3 * sizeof(float), (void **)&m->normals);
+    if (!bad && (flags & FLAG_UVS))
+        bad |= take_array(&r, nv, 2 * sizeof(float), (void **)&m->uvs);
+    if (!bad && (flags & FLAG_COLORS))
+        bad |= take_array(&r, nv, 4 * sizeof(float), (void **)&m->colors);
+    if (!bad)
+        bad |= take_array(&r, ni, sizeof(uint32_t), (void **)&m->indices);
+    if (!bad && ns) {
+        m->submeshes = calloc((size_t)ns, sizeof(lds_mesh_submesh));
+        bad |= m->submeshes == NULL;
+        for (uint64_t i = 0; !bad && i < ns; i++) {
+            uint32_t v[5];
+            bad |= take(&r, v, sizeof(v));
+            lds_mesh_submesh *s = &m->submeshes[i];
+            s->vertex_offset = v[0], s->vertex_count = v[1], s->index_offset = v[2], s->index_count = v[3];
+            s->material = v[4];
+            m->submesh_count = (size_t)i + 1;
+        }
+    }
+    if (!bad && nm) {
+        m->materials = calloc((size_t)nm, sizeof(lds_mesh_material));
+        bad |= m->materials == NULL;
+        for (uint64_t i = 0; !bad && i < nm; i++) {
+            lds_mesh_material *mat = &m->materials[i];
+            int32_t texture = -1;
+            uint32_t double_sided = 0;
+            m->material_count = (size_t)i + 1;
+            bad |= take_string(&r, &mat->name) || take(&r, mat->base_color, sizeof(mat->base_color)) ||
+                   take(&r, &texture, 4) || take(&r, &double_sided, 4);
+            mat->texture = texture;
+            mat->double_sided = double_sided != 0;
+        }
+    }
+    if (!bad && nt) {
+        m->textures = calloc((size_t)nt, sizeof(lds_mesh_texture));
+        bad |= m->textures == NULL;
+        for (uint64_t i = 0; !bad && i < nt; i++) {
+            lds_mesh_texture *t = &m->textures[i];
+            char *mime = NULL;
+            uint64_t blob = NULL_BLOB;
+            int32_t wh[2] = {0, 0};
+            m->texture_count = (size_t)i + 1;
+            bad |= take_string(&r, &t->name) || take_string(&r, &mime) || take(&r, &blob, 8);
+            if (!bad && mime) {
+                if (strlen(mime) >= sizeof(t->mime))
+                    bad = 1;
+                else
+                    strcpy(t->mime, mime);
+            }
+            free(mime);
+            if (!bad && blob != NULL_BLOB) {
+                if (blob > r.left) {
+                    bad = 1;
+                } else {
+                    t->data = malloc(blob ? (size_t)blob : 1);
+                    bad |= t->data == NULL || take(&r, t->data, (size_t)blob);
+                    t->size = (size_t)blob;
+                }
+            }
+            bad |= take(&r, wh, sizeof(wh));
+            t->width = wh[0], t->height = wh[1];
+        }
+    }
+    if (!bad && nw) {
+        m->warnings = calloc((size_t)nw, sizeof(char *));
+        bad |= m->warnings == NULL;
+        for (uint64_t i = 0; !bad && i < nw; i++) {
+            m->warning_count = (size_t)i + 1;
+            bad |= take_string(&r, &m->warnings[i]) || m->warnings[i] == NULL;
+        }
+    }
+    if (!bad && r.left != 0)
+        bad = 1;
+    if (bad) {
+        lds_mesh_model_destroy(m);
+        return lds_error_set(err, LDS_EFORMAT, "%s: the parser returned a malformed model", name);
+    }
+    *out = m;
+    return LDS_OK;
+}
