@@ -561,6 +561,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "lodestone bench: %s: cannot create the work directory\n", o.work);
         return 1;
     }
+    /* lodestone process certifies: keep its key and log in the work directory, not in the caller's */
+    char home[PATH_MAX + 64];
+    snprintf(home, sizeof(home), "%s/lodestone-home", o.work);
+    setenv("LODESTONE_HOME", home, 1);
     int rc = 0;
     if (o.quick)
         rc |= bench_input(&o, 1);
