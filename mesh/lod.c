@@ -421,8 +421,16 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
         goto out;
     t_built = lds_time_ms();
     if (model->vertex_count == 0) {
-        st = lds_error_set(err, LDS_ENOGEOM, "simplify: nothing left at %zu triangles", target_triangles);
-        goto out;
+        /* A model this small collapses to nothing at the target: it cannot get simpler, keep it. */
+        parts_free(parts, src->submesh_count);
+        parts = NULL;
+        lds_mesh_model_destroy(model);
+        model = lds_mesh_model_create();
+        if (model == NULL || (st = identity_parts(src, &parts)) != LDS_OK ||
+            (st = build_geometry(src, parts, model)) != LDS_OK || (st = copy_materials(model, src)) != LDS_OK) {
+            st = st == LDS_OK ? LDS_ENOMEM : st;
+            goto out;
+        }
     }
     if (error) {
         double mean;

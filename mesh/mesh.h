@@ -213,7 +213,7 @@ lds_status lds_mesh_optimize(lds_mesh_model *model, lds_error *err);
  * meshopt_simplifyPoints for point clouds, where the target counts points). *error receives the
  * deviation of the result from src relative to src's bbox diagonal (lds_mesh_deviation's max);
  * error may be NULL to skip that measurement. *out is a new optimised model sharing no memory with
- * src. */
+ * src; a model too small to be simplified to the target without vanishing comes back whole. */
 lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles, lds_mesh_model **out,
                              double *error, lds_error *err);
 

@@ -506,6 +506,16 @@ static void test_bad_input(void)
     LDS_CHECK(out == NULL);
     LDS_CHECK(strstr(err.message, "simplify") != NULL);
     lds_mesh_model_destroy(empty);
+
+    /* a model too small for the target comes back whole rather than empty */
+    lds_mesh_model *tiny = make_sphere(0, 0), *lod = NULL; /* an icosahedron, 20 triangles */
+    LDS_CHECK_OK(lds_mesh_simplify(tiny, 1, &lod, NULL, &err), &err);
+    if (lod) {
+        check_valid(lod, "icosahedron lod");
+        LDS_CHECK(lds_mesh_triangle_count(lod) > 0);
+    }
+    lds_mesh_model_destroy(lod);
+    lds_mesh_model_destroy(tiny);
 }
 
 int main(void)
