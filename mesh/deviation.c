@@ -424,10 +424,10 @@ static void point_distances(const float *points, size_t count, const surface *t,
     }
 }
 
-static size_t sample_count(size_t elements)
+static size_t sample_count(size_t elements, size_t cap)
 {
     size_t n = elements * 2;
-    return n < SAMPLES_MIN ? SAMPLES_MIN : n > SAMPLES_MAX ? SAMPLES_MAX : n;
+    return n < SAMPLES_MIN ? SAMPLES_MIN : n > cap ? cap : n;
 }
 
 /* A cell of about 1.5 mean edges of the grid's surface, but no smaller than half the coarser
@@ -471,6 +471,7 @@ struct lds_mesh_deviation_ref {
     int tri_grid_built, point_grid_built;
     float *tri_samples, *point_samples;
     size_t tri_sample_count, point_sample_count;
+    size_t max_samples;
 };
 
 lds_status lds_mesh_deviation_ref_create(const lds_mesh_model *a, lds_mesh_deviation_ref **out, lds_error *err)
@@ -482,6 +483,7 @@ lds_status lds_mesh_deviation_ref_create(const lds_mesh_model *a, lds_mesh_devia
     if (ref == NULL)
         return lds_error_set(err, LDS_ENOMEM, "deviation: out of memory");
     ref->model = a;
+    ref->max_samples = SAMPLES_MAX;
     make_surface(a, 1, &ref->points);
     make_surface(a, 0, &ref->tris);
     float lo[3], hi[3];
@@ -502,6 +504,14 @@ void lds_mesh_deviation_ref_destroy(lds_mesh_deviation_ref *ref)
     free(ref->tri_samples);
     free(ref->point_samples);
     free(ref);
+}
+
+void lds_mesh_deviation_ref_set_samples(lds_mesh_deviation_ref *ref, size_t max_samples)
+{
+    ref->max_samples = max_samples < SAMPLES_MIN ? SAMPLES_MIN : max_samples;
+    free(ref->tri_samples);
+    free(ref->point_samples);
+    ref->tri_samples = ref->point_samples = NULL;
 }
 
 /* The other side of a measurement: b's grid, queried with the reference's samples. */
@@ -554,7 +564,7 @@ lds_status lds_mesh_deviation_measure(lds_mesh_deviation_ref *ref, const lds_mes
 
     /* The reference's samples and grid are made once, on first use. */
     if (*a_samples == NULL) {
-        size_t count = sample_count(sa->element_count);
+        size_t count = sample_count(sa->element_count, ref->max_samples);
         if ((*a_samples = malloc(count * 3 * sizeof(float))) == NULL) {
             st = LDS_ENOMEM;
             goto out;
@@ -569,7 +579,7 @@ lds_status lds_mesh_deviation_measure(lds_mesh_deviation_ref *ref, const lds_mes
         *built = 1;
         lds_log_debug("deviation: reference grid on %zu elements %.0f ms", sa->element_count, lds_time_ms() - t0);
     }
-    size_t count = sample_count(sb.element_count);
+    size_t count = sample_count(sb.element_count, ref->max_samples);
     if ((b_samples = malloc(count * 3 * sizeof(float))) == NULL) {
         st = LDS_ENOMEM;
         goto out;
