@@ -4,8 +4,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
+#include "mesh.h"
 #include "proto.h"
+#include "sandbox.h"
+
+/* The exact geometry fingerprint of a model file, parsed in the sandbox (the file may be hostile:
+ * a suspected stolen copy), then cleaned as the pipeline cleans before fingerprinting. */
+static lds_status model_fingerprint(const char *path, char out[LDS_MESH_GEOMETRY_FP_MAX], lds_error *err)
+{
+    lds_limits limits;
+    lds_sandbox_limits sandbox_limits;
+    lds_status status = lds_limits_from_env(&limits, err);
+    if (status != LDS_OK)
+        return status;
+    lds_sandbox_limits_from(&sandbox_limits, &limits);
+    lds_mesh_model *model = NULL;
+    status = lds_sandbox_import_file(path, &sandbox_limits, 1, &model, err);
+    if (status == LDS_OK)
+        status = lds_mesh_clean(model, NULL, err);
+    if (status == LDS_OK)
+        status = lds_mesh_fingerprint_geometry(model, out, err);
+    lds_mesh_model_destroy(model);
+    return status;
+}
 
 static void usage(FILE *out)
 {
@@ -14,7 +38,8 @@ static void usage(FILE *out)
             "Verifies a certificate bundle (certificate.json): the DSSE signature over the in-toto\n"
             "statement, the inclusion of the signed bytes in the transparency log under the signed\n"
             "checkpoint, and the checkpoint's signature. Works offline.\n"
-            "  --model FILE  also check that FILE's geometry is the certified one (exact fingerprint)\n"
+            "  --model FILE  also check that FILE's geometry is the certified one (exact fingerprint,\n"
+            "                any lossless format; FILE is parsed in the sandbox)\n"
             "  --key PUB     verifier key file (default $LODESTONE_HOME/keys/notary.pub)\n"
             "  --json        print {\"valid\", \"logIndex\", \"treeSize\", \"origin\", \"geometry\"}\n"
             "Exit 0 valid, 1 invalid (the reason on stderr), 2 usage.\n");
@@ -66,17 +91,33 @@ int lds_cmd_verify(int argc, char **argv)
         goto out;
     }
     if (model != NULL) {
-        rc = lds_cli_fail("verify", "%s: --model is not available in this build yet (needs the mesh importer)",
-                          model);
-        goto out;
+        char geometry[LDS_MESH_GEOMETRY_FP_MAX];
+        if (info.geometry[0] == 0) {
+            rc = lds_cli_fail("verify", "%s: invalid: the certificate states no geometry to compare --model with", cert);
+            goto out;
+        }
+        if (model_fingerprint(model, geometry, &err) != LDS_OK) {
+            rc = lds_cli_fail("verify", "%s: cannot fingerprint --model: %s", cert, err.message);
+            goto out;
+        }
+        if (strcmp(geometry, info.geometry) != 0) {
+            rc = lds_cli_fail("verify", "%s: invalid: %s has geometry %s, the certificate states %s", cert, model,
+                              geometry, info.geometry);
+            goto out;
+        }
     }
-    if (json)
-        printf("{\"valid\":true,\"logIndex\":%llu,\"treeSize\":%llu,\"origin\":\"%s\",\"geometry\":\"%s\"}\n",
-               (unsigned long long)info.log_index, (unsigned long long)info.tree_size, info.origin, info.geometry);
-    else
-        printf("valid: %s: log %s entry %llu of %llu, geometry %s\n", cert, info.origin,
+    if (json) {
+        json_t *out = json_pack("{s:b,s:I,s:I,s:s,s:s,s:b}", "valid", 1, "logIndex", (json_int_t)info.log_index,
+                                "treeSize", (json_int_t)info.tree_size, "origin", info.origin, "geometry",
+                                info.geometry, "model", model != NULL);
+        if (out)
+            json_dumpf(out, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(out);
+    } else
+        printf("valid: %s: log %s entry %llu of %llu, geometry %s%s%s\n", cert, info.origin,
                (unsigned long long)info.log_index, (unsigned long long)info.tree_size,
-               info.geometry[0] ? info.geometry : "(none)");
+               info.geometry[0] ? info.geometry : "(none)", model ? ", matches " : "", model ? model : "");
 out:
     lds_cert_info_cleanup(&info);
     free(bundle);

@@ -1,15 +1,19 @@
-/* hash.c: SHA-256 (FIPS 180-4) through libsodium, and hex encoding. libsodium stops here. */
+/* hash.c: SHA-256 (FIPS 180-4) and hex encoding. SHA-256 is OpenSSL's: it uses the CPU's SHA
+ * extensions, about 8x faster here than libsodium's portable code, and the pipeline hashes every
+ * original and every output file. Its low-level SHA256_CTX API needs no allocation, so an
+ * lds_sha256 can be dropped on any error path. libsodium (initialised here) serves signatures. */
+#define OPENSSL_API_COMPAT 0x10101000L
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
 #include <sodium.h>
 
 #include "common.h"
 
-_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((lds_sha256 *)0)->opaque),
-               "lds_sha256 too small for libsodium's state");
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(((lds_sha256 *)0)->opaque), "lds_sha256 too small for SHA256_CTX");
 
 lds_status lds_crypto_init(void)
 {
@@ -18,22 +22,22 @@ lds_status lds_crypto_init(void)
 
 void lds_sha256_init(lds_sha256 *ctx)
 {
-    crypto_hash_sha256_init((crypto_hash_sha256_state *)ctx->opaque);
+    SHA256_Init((SHA256_CTX *)ctx->opaque);
 }
 
 void lds_sha256_update(lds_sha256 *ctx, const void *data, size_t size)
 {
-    crypto_hash_sha256_update((crypto_hash_sha256_state *)ctx->opaque, data, size);
+    SHA256_Update((SHA256_CTX *)ctx->opaque, data, size);
 }
 
 void lds_sha256_final(lds_sha256 *ctx, unsigned char out[LDS_SHA256_BYTES])
 {
-    crypto_hash_sha256_final((crypto_hash_sha256_state *)ctx->opaque, out);
+    SHA256_Final(out, (SHA256_CTX *)ctx->opaque);
 }
 
 void lds_sha256_buffer(const void *data, size_t size, unsigned char out[LDS_SHA256_BYTES])
 {
-    crypto_hash_sha256(out, data, size);
+    SHA256(data, size, out);
 }
 
 lds_status lds_sha256_file(const char *path, unsigned char out[LDS_SHA256_BYTES], uint64_t *size, lds_error *err)

@@ -158,6 +158,7 @@ void lds_archive_dir_sink_cleanup(lds_archive_dir_sink *ds);
  * Redis keys (DESIGN.md 6.5; the queue's keys share the hash tag {q}, the notary's {n}):
  *   lds:asset:<id>            hash: the asset record (fields below)
  *   lds:assets                zset: every asset id, scored by acceptance time (ms)
+ *   lds:owner:<key>           zset: the asset ids an uploader (owner_key) submitted, same scores
  *   lds:{q}:jobs:high / :low  streams of Job messages (proto/jobs.proto), consumer group "workers";
  *                             uploads go high, reprocessing low; workers read high first
  *   lds:{q}:delayed           zset: jobs waiting for a retry, scored by due time (ms)
@@ -216,6 +217,10 @@ lds_status lds_assets_get(lds_redis *redis, const char *asset_id, json_t **recor
  * lds_blob_locate (outputs are stored uncompressed). */
 lds_status lds_assets_output(lds_redis *redis, const char *asset_id, const char *name, char blob_id[LDS_SHA256_HEX],
                              lds_error *err);
+/* Asset ids, newest first: all of them (owner_key NULL) or one uploader's; *ids is a JSON array
+ * of strings, *total (may be NULL) the count before offset/limit. */
+lds_status lds_assets_list(lds_redis *redis, const char *owner_key, size_t offset, size_t limit, json_t **ids,
+                           size_t *total, lds_error *err);
 /* Record updates used by the worker. error may be NULL. */
 lds_status lds_assets_set_status(lds_redis *redis, const char *asset_id, const char *status, const lds_error *error,
                                  lds_error *err);
@@ -282,10 +287,17 @@ lds_status lds_queue_fail(lds_redis *redis, const lds_queue_config *config, cons
                           const lds_error *error, int permanent, int *dead, int64_t *retry_ms, lds_error *err);
 /* Hands the job back for another worker at once (SIGTERM), without counting an attempt. */
 lds_status lds_queue_release(lds_redis *redis, const lds_job_claim *claim, lds_error *err);
+/* Adds one finished job's stage durations (ms) to the totals that lds_queue_stats reports. */
+lds_status lds_queue_record_durations(lds_redis *redis, json_t *timings_ms, double job_ms, lds_error *err);
+/* Removes consumers of the group that hold nothing and were idle for idle_ms (dead workers). */
+lds_status lds_queue_prune_consumers(lds_redis *redis, int64_t idle_ms, size_t *removed, lds_error *err);
 /* Moves due jobs from the delayed set to their streams (any worker runs this). */
 lds_status lds_queue_promote(lds_redis *redis, size_t *moved, lds_error *err);
-/* {"streams": {"high": {"depth", "in_flight"}, "low": {...}}, "delayed", "dead", "consumers",
- *  "counters": {...}, "in_flight": [{"id", "job", "asset", "consumer", "idle_ms", "deliveries"}]} */
+/* {"streams": {"high": {"depth", "in_flight"}, "low": {...}}, "in_flight_total", "delayed", "dead",
+ *  "consumers_busy", "counters": {"enqueued", "completed", "retried", "dead", "failed", "reclaimed",
+ *  "released"}, "durations": {"<stage>": {"sum_ms", "count"}} (from the manifests' timings_ms and
+ *  "job" for the whole job), "in_flight": [{"id", "priority", "job", "asset", "attempt", "consumer",
+ *  "idle_ms", "deliveries"}]} (in_flight lists at most 100 per stream). For `queue` and /metrics. */
 lds_status lds_queue_stats(lds_redis *redis, json_t **stats, lds_error *err);
 /* Dead letters, oldest first: [{"id", "job", "asset", "kind", "attempts", "code", "message", "failed_at"}]. */
 lds_status lds_queue_dead_list(lds_redis *redis, size_t limit, json_t **list, lds_error *err);
@@ -299,7 +311,7 @@ lds_status lds_queue_dead_drop(lds_redis *redis, const char *id, size_t *count, 
 typedef struct lds_notary_service_options {
     const char *redis_url; /* NULL: lds_redis_connect's default */
     const char *home;      /* data directory for lds_notary_open (NULL: lds_home_dir()) */
-    int64_t lease_ms;      /* lease length (default 10000); renewed at a third of it */
+    int64_t lease_ms;      /* lease length (default 10000, LODESTONE_NOTARY_LEASE_MS); renewed at a third */
     /* Certifies one statement; NULL: lds_notary_open(home) + lds_notary_certify. */
     lds_pipeline_certify_fn certify;
     void *certify_ctx;

@@ -396,6 +396,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     source_file sources[64];
     char geometry[LDS_MESH_GEOMETRY_FP_MAX] = "", shape[LDS_MESH_SHAPE_FP_MAX] = "";
     char path[PATH_MAX];
+    char chain_note[256] = "";
     double t0 = lds_time_ms(), t;
     double ms_import, ms_report, ms_fingerprint, ms_lods = 0;
     const char *name;
@@ -489,24 +490,39 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
             base = model->vertex_count;
         const lds_mesh_model *previous = model;
         double error_from_lod0 = 0.0;
-        for (size_t l = 1; l < enc.level_count && st == LDS_OK; l++) {
+        size_t last = 0; /* the last level published */
+        for (size_t l = 1; l < enc.level_count; l++) {
             size_t target = (size_t)((double)base * o->lod_fractions[l - 1] + 0.5);
+            size_t previous_size = lds_mesh_triangle_count(previous) ? lds_mesh_triangle_count(previous)
+                                                                      : previous->vertex_count;
             lds_mesh_model *lod = NULL;
             double step_error = 0.0;
             progress(o, "lods", 0.35 + 0.5 * (double)l / (double)enc.level_count);
-            st = lds_mesh_simplify(previous, target ? target : 1, &lod, &step_error, err);
-            encoder_release(&enc, l - 1); /* the simplifier is done with the previous level */
+            if (target >= 1 && target < previous_size)
+                st = lds_mesh_simplify(previous, target, &lod, &step_error, err);
+            size_t size = lod ? (lds_mesh_triangle_count(lod) ? lds_mesh_triangle_count(lod) : lod->vertex_count) : 0;
+            if ((st == LDS_OK || st == LDS_ENOGEOM) && (lod == NULL || size >= previous_size || size == 0)) {
+                /* Too small to simplify further: the chain ends here, the model is fine. */
+                lds_mesh_model_destroy(lod);
+                lds_error_clear(err);
+                st = LDS_OK;
+                snprintf(chain_note, sizeof(chain_note),
+                         "the LOD chain stops at level %zu: %zu %s cannot be simplified to %zu", last,
+                         previous_size, lds_mesh_triangle_count(previous) ? "triangles" : "points", target);
+                break;
+            }
             if (st != LDS_OK)
                 break;
             /* Each step's error is relative to the previous level's diagonal, which simplification
              * keeps to within that error; the sum bounds the deviation from LOD0 (triangle
              * inequality). */
             error_from_lod0 += step_error;
+            encoder_release(&enc, l - 1); /* the simplifier is done with the previous level */
             encoder_publish(&enc, l, lod, error_from_lod0);
             previous = lod; /* alive until released above on the next turn */
+            last = l;
         }
-        if (st == LDS_OK)
-            encoder_release(&enc, enc.level_count - 1);
+        encoder_release(&enc, last);
     }
     pthread_mutex_lock(&enc.lock);
     enc.closed = 1;
@@ -536,8 +552,12 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
         json_object_set_new(manifest, "source", json_pack("{s:o,s:s}", "files", srcs, "format", source_format(files[0])));
     }
     json_object_set_new(manifest, "report", report_json(&report));
+    if (chain_note[0])
+        json_array_append_new(json_object_get(json_object_get(manifest, "report"), "issues"),
+                              json_pack("{s:s,s:s,s:s}", "code", "lod_chain_short", "severity", "info", "message",
+                                        chain_note));
     json_object_set_new(manifest, "fingerprint", json_pack("{s:s,s:s}", "geometry", geometry, "shape", shape));
-    json_object_set_new(manifest, "lods", lods_json(enc.levels, enc.level_count));
+    json_object_set_new(manifest, "lods", lods_json(enc.levels, enc.published));
     json_object_set_new(manifest, "encoding",
                         json_pack("{s:i,s:i,s:i}", "position_bits", o->quantization.position_bits, "normal_bits",
                                   o->quantization.normal_bits, "uv_bits", o->quantization.uv_bits));
@@ -551,7 +571,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
         json_object_set_new(manifest, "metadata", meta);
     }
     if (o->certify) {
-        if ((st = certify(o, sources, file_count, geometry, shape, enc.levels, enc.level_count, out_dir, manifest,
+        if ((st = certify(o, sources, file_count, geometry, shape, enc.levels, enc.published, out_dir, manifest,
                           err)) != LDS_OK)
             goto out;
     } else {

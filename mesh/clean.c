@@ -14,11 +14,16 @@
  * and vertices no kept triangle uses are removed. Point-cloud submeshes (no indices) are welded.
  * Vertices and triangles keep their relative order. A submesh left with no triangles is removed.
  * The result is written to fresh arrays (submesh ranges may come in any order) and swapped in.
+ * When nothing is left (every triangle degenerate) the model has no vertices and no submeshes and
+ * the call still succeeds: the caller, who knows the file's name, reports it (and the report says
+ * no_geometry).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "mesh.h"
+
+#define PREFETCH_AHEAD 8 /* triangles */
 
 static uint32_t float_key(float f)
 {
@@ -71,15 +76,6 @@ static void rotate_to_min(const uint32_t *t, uint32_t *out)
     out[2] = t[(start + 2) % 3];
 }
 
-static size_t triangle_hash(const uint32_t *t)
-{
-    uint64_t h = ((uint64_t)t[0] | ((uint64_t)t[1] << 32)) * 0x9E3779B97F4A7C15ull;
-    h ^= (uint64_t)t[2] * 0xC2B2AE3D27D4EB4Full;
-    h ^= h >> 31;
-    h *= 0xD6E8FEB86659FD93ull;
-    return (size_t)(h ^ (h >> 32));
-}
-
 static int same_vertex(const lds_mesh_model *m, size_t a, size_t b)
 {
     return memcmp(m->positions + a * 3, m->positions + b * 3, 3 * sizeof(float)) == 0 &&
@@ -97,43 +93,64 @@ static uint64_t mix_floats(uint64_t h, const float *values, int count)
     return h;
 }
 
-/*
- * Welds the vertices [vo, vo + vc) whose attributes are all bit-identical: remap[v - vo] receives
- * the unique id (numbered in order of first appearance) and first[id] its first vertex. table has
- * table_size >= 2 * vc slots. Returns the number of unique vertices.
- */
-static size_t weld_vertices(const lds_mesh_model *m, uint32_t vo, uint32_t vc, uint32_t *table, size_t table_size,
-                            uint32_t *remap, uint32_t *first)
+static uint64_t vertex_hash(const lds_mesh_model *m, size_t v)
 {
+    uint64_t h = mix_floats(0x2545F4914F6CDD1Dull, m->positions + v * 3, 3);
+    if (m->normals)
+        h = mix_floats(h, m->normals + v * 3, 3);
+    if (m->uvs)
+        h = mix_floats(h, m->uvs + v * 2, 2);
+    if (m->colors)
+        h = mix_floats(h, m->colors + v * 4, 4);
+    return h ^ (h >> 32);
+}
+
+/*
+ * Welds the vertices [vo, vo + vc) whose attributes are all bit-identical: remap[i] receives the
+ * unique id of vertex vo + i (ids numbered in order of first appearance) and first[id] its first
+ * vertex. table (at least 2 * vc slots) holds the first vertex's offset i. The table is far bigger
+ * than the caches, so vertices go WELD_BATCH at a time: their slots are prefetched, then the
+ * vertices those slots name, and only then compared, so that the cache misses overlap.
+ */
+static size_t weld_vertices(const lds_mesh_model *m, uint32_t vo, uint32_t vc, uint32_t *table, uint32_t *remap,
+                            uint32_t *first)
+{
+    enum { WELD_BATCH = 32 };
     size_t size = 16;
     while (size < (size_t)vc * 2)
         size <<= 1;
-    (void)table_size;
     memset(table, 0xff, size * sizeof(uint32_t));
-    size_t unique = 0, mask = size - 1;
-    for (uint32_t i = 0; i < vc; i++) {
-        size_t v = (size_t)vo + i;
-        uint64_t h = mix_floats(0x2545F4914F6CDD1Dull, m->positions + v * 3, 3);
-        if (m->normals)
-            h = mix_floats(h, m->normals + v * 3, 3);
-        if (m->uvs)
-            h = mix_floats(h, m->uvs + v * 2, 2);
-        if (m->colors)
-            h = mix_floats(h, m->colors + v * 4, 4);
-        size_t slot = (size_t)(h ^ (h >> 32)) & mask;
-        for (;;) {
-            uint32_t id = table[slot];
-            if (id == UINT32_MAX) {
-                table[slot] = (uint32_t)unique;
-                first[unique] = (uint32_t)v;
-                remap[i] = (uint32_t)unique++;
-                break;
+    size_t unique = 0, mask = size - 1, slots[WELD_BATCH];
+    for (uint32_t base = 0; base < vc; base += WELD_BATCH) {
+        uint32_t n = vc - base < WELD_BATCH ? vc - base : WELD_BATCH;
+        for (uint32_t j = 0; j < n; j++) {
+            slots[j] = (size_t)vertex_hash(m, (size_t)vo + base + j) & mask;
+            __builtin_prefetch(&table[slots[j]]);
+        }
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t f = table[slots[j]];
+            if (f != UINT32_MAX) {
+                __builtin_prefetch(m->positions + ((size_t)vo + f) * 3);
+                __builtin_prefetch(&remap[f]);
             }
-            if (same_vertex(m, first[id], v)) {
-                remap[i] = id;
-                break;
+        }
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t i = base + j;
+            size_t slot = slots[j];
+            for (;;) {
+                uint32_t f = table[slot];
+                if (f == UINT32_MAX) {
+                    table[slot] = i;
+                    first[unique] = vo + i;
+                    remap[i] = (uint32_t)unique++;
+                    break;
+                }
+                if (same_vertex(m, (size_t)vo + f, (size_t)vo + i)) {
+                    remap[i] = remap[f];
+                    break;
+                }
+                slot = (slot + 1) & mask;
             }
-            slot = (slot + 1) & mask;
         }
     }
     return unique;
@@ -157,7 +174,7 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
     uint32_t *remap = NULL, *first = NULL, *final = NULL, *table = NULL, *indices = NULL;
     float *positions = NULL, *normals = NULL, *uvs = NULL, *colors = NULL;
     lds_mesh_submesh *submeshes = NULL;
-    uint64_t degenerate = 0, duplicate = 0, input_triangles = 0;
+    uint64_t degenerate = 0, duplicate = 0;
 
     size_t max_vertices = 1, max_triangles = 1;
     for (size_t s = 0; s < m->submesh_count; s++) {
@@ -174,15 +191,14 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
             max_vertices = sm->vertex_count;
         if (sm->index_count / 3 > max_triangles)
             max_triangles = sm->index_count / 3;
-        input_triangles += sm->index_count / 3;
     }
     normalise_zero(m->positions, m->vertex_count * 3);
     normalise_zero(m->normals, m->vertex_count * 3);
     normalise_zero(m->uvs, m->vertex_count * 2);
     normalise_zero(m->colors, m->vertex_count * 4);
 
-    size_t table_size = 16;
-    while (table_size < max_triangles * 2 || table_size < max_vertices * 2)
+    size_t table_size = 16; /* the weld's hash table, then the duplicate chains (next) */
+    while (table_size < max_triangles || table_size < max_vertices * 2)
         table_size <<= 1;
     size_t nv = m->vertex_count ? m->vertex_count : 1;
     remap = malloc(max_vertices * sizeof(uint32_t));
@@ -207,46 +223,51 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
         uint32_t vo = sm->vertex_offset, vc = sm->vertex_count;
         if (vc == 0)
             continue;
-        size_t unique = weld_vertices(m, vo, vc, table, table_size, remap, first);
+        size_t unique = weld_vertices(m, vo, vc, table, remap, first);
 
-        /* Triangles, written as welded ids (relative to the submesh) into indices at out_indices. */
+        /* Triangles, written as welded ids (relative to the submesh) into indices at out_indices.
+         * Duplicates share their smallest vertex: chains per smallest vertex (head, next) find
+         * them, with the locality of the mesh's own order rather than a hash table's. */
         uint32_t *tri_out = indices + out_indices;
-        size_t kept = 0, mask = 0;
+        size_t kept = 0;
         size_t triangle_count = sm->index_count / 3;
-        if (triangle_count) {
-            size_t size = 16;
-            while (size < triangle_count * 2)
-                size <<= 1;
-            mask = size - 1;
-            memset(table, 0xff, size * sizeof(uint32_t));
-        }
+        uint32_t *head = final, *next = table; /* final is free until the vertices are renumbered */
+        memset(head, 0xff, unique * sizeof(uint32_t));
         const uint32_t *idx = triangle_count ? m->indices + sm->index_offset : NULL;
         for (size_t t = 0; t < triangle_count; t++) {
+            /* Faces in shuffled order miss the cache at every step: prefetch the remap entries two
+             * strides ahead, and what they lead to (chain heads, positions) one stride ahead. */
+            if (t + 2 * PREFETCH_AHEAD < triangle_count)
+                for (int k = 0; k < 3; k++)
+                    __builtin_prefetch(&remap[idx[(t + 2 * PREFETCH_AHEAD) * 3 + k] - vo]);
+            if (t + PREFETCH_AHEAD < triangle_count)
+                for (int k = 0; k < 3; k++) {
+                    uint32_t w = idx[(t + PREFETCH_AHEAD) * 3 + k];
+                    __builtin_prefetch(&head[remap[w - vo]]);
+                    __builtin_prefetch(m->positions + (size_t)w * 3);
+                }
             uint32_t a = remap[idx[t * 3] - vo], b = remap[idx[t * 3 + 1] - vo], c = remap[idx[t * 3 + 2] - vo];
+            /* welded vertices share their position bits, so the corners' own positions do */
             if (a == b || b == c || a == c ||
-                triangle_is_flat(m->positions + (size_t)first[a] * 3, m->positions + (size_t)first[b] * 3,
-                                 m->positions + (size_t)first[c] * 3)) {
+                triangle_is_flat(m->positions + (size_t)idx[t * 3] * 3, m->positions + (size_t)idx[t * 3 + 1] * 3,
+                                 m->positions + (size_t)idx[t * 3 + 2] * 3)) {
                 degenerate++;
                 continue;
             }
             uint32_t tri[3] = {a, b, c}, key[3];
             rotate_to_min(tri, key);
-            size_t slot = triangle_hash(key) & mask;
             int dup = 0;
-            while (table[slot] != UINT32_MAX) {
+            for (uint32_t j = head[key[0]]; j != UINT32_MAX && !dup; j = next[j]) {
                 uint32_t o[3];
-                rotate_to_min(tri_out + (size_t)table[slot] * 3, o);
-                if (o[0] == key[0] && o[1] == key[1] && o[2] == key[2]) {
-                    dup = 1;
-                    break;
-                }
-                slot = (slot + 1) & mask;
+                rotate_to_min(tri_out + (size_t)j * 3, o);
+                dup = o[1] == key[1] && o[2] == key[2];
             }
             if (dup) {
                 duplicate++;
                 continue;
             }
-            table[slot] = (uint32_t)kept;
+            next[kept] = head[key[0]];
+            head[key[0]] = (uint32_t)kept;
             tri_out[kept * 3] = a;
             tri_out[kept * 3 + 1] = b;
             tri_out[kept * 3 + 2] = c;
@@ -306,9 +327,6 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
         report->degenerate_triangles += degenerate;
         report->duplicate_triangles += duplicate;
     }
-    if (out_submeshes == 0)
-        st = lds_error_set(err, LDS_ENOGEOM, "clean: no geometry left: all %llu triangles are degenerate",
-                           (unsigned long long)input_triangles);
 out:
     free(remap);
     free(first);

@@ -40,23 +40,17 @@
 
 #include "mesh.h"
 
+
 #define FP_PREFIX "lds-geom-1"
 #define RADIX_BITS 11
 #define RADIX_SIZE (1u << RADIX_BITS)
+#define PREFETCH_AHEAD 8 /* triangles */
 
 static uint32_t float_key(float f)
 {
     uint32_t u;
     memcpy(&u, &f, sizeof(u));
     return u == 0x80000000u ? 0u : u;
-}
-
-static uint32_t bits_for(size_t max_value)
-{
-    uint32_t bits = 1;
-    while (bits < 64 && (max_value >> bits) != 0)
-        bits++;
-    return bits;
 }
 
 /*
@@ -121,7 +115,7 @@ static int radix_sort(uint32_t **a, uint32_t **tmp, size_t n, size_t words, cons
     return 0;
 }
 
-/* Hashes little-endian uint32 words (host order on the little-endian machines we build for). */
+/* Hashes uint32 words little-endian. */
 static void hash_words(lds_sha256 *ctx, const uint32_t *words, size_t count)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -152,6 +146,74 @@ static void hash_count(lds_sha256 *ctx, uint64_t count)
     lds_sha256_update(ctx, le, sizeof(le));
 }
 
+/* Zero-area test shared in spirit with clean.c: exact zero of the cross product in double. */
+static int triangle_is_flat(const float *a, const float *b, const float *c)
+{
+    double ux = (double)b[0] - a[0], uy = (double)b[1] - a[1], uz = (double)b[2] - a[2];
+    double vx = (double)c[0] - a[0], vy = (double)c[1] - a[1], vz = (double)c[2] - a[2];
+    return uy * vz - uz * vy == 0.0 && uz * vx - ux * vz == 0.0 && ux * vy - uy * vx == 0.0;
+}
+
+static int compare_yz(const void *a, const void *b)
+{
+    const uint32_t *p = a, *q = b;
+    if (p[1] != q[1])
+        return p[1] < q[1] ? -1 : 1;
+    return p[2] < q[2] ? -1 : p[2] > q[2];
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void sort_u64_small(uint64_t *e, size_t n)
+{
+    if (n > 24) {
+        qsort(e, n, sizeof(uint64_t), compare_u64);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = e[i];
+        size_t j = i;
+        for (; j > 0 && e[j - 1] > x; j--)
+            e[j] = e[j - 1];
+        e[j] = x;
+    }
+}
+
+/*
+ * Sorts n position records (words >= 3 uint32: x, y, z bits, then payload) in (x, y, z) order:
+ * an LSD radix sort on x (three passes), then each run of equal x sorted on (y, z), by radix for
+ * long runs (grids share x along whole columns) and by comparison for short ones. Result in *a.
+ */
+static int sort_positions(uint32_t **a, uint32_t **tmp, size_t n, size_t words)
+{
+    static const int x_key[1] = {0};
+    static const int yz_keys[2] = {2, 1};
+    if (radix_sort(a, tmp, n, words, x_key, 1, 32) != 0)
+        return -1;
+    uint32_t *r = *a;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && r[j * words] == r[i * words])
+            j++;
+        size_t run = j - i;
+        if (run > 256) {
+            uint32_t *sub = r + i * words, *sub_tmp = *tmp + i * words;
+            if (radix_sort(&sub, &sub_tmp, run, words, yz_keys, 2, 32) != 0)
+                return -1;
+            if (sub != r + i * words)
+                memcpy(r + i * words, sub, run * words * sizeof(uint32_t));
+        } else if (run > 1) {
+            qsort(r + i * words, run, words * sizeof(uint32_t), compare_yz);
+        }
+        i = j;
+    }
+    return 0;
+}
+
 static uint64_t position_hash(uint32_t x, uint32_t y, uint32_t z)
 {
     uint64_t h = ((uint64_t)x | ((uint64_t)y << 32)) * 0x9E3779B97F4A7C15ull;
@@ -159,14 +221,6 @@ static uint64_t position_hash(uint32_t x, uint32_t y, uint32_t z)
     h ^= h >> 31;
     h *= 0xD6E8FEB86659FD93ull;
     return h ^ (h >> 32);
-}
-
-/* Zero-area test shared in spirit with clean.c: exact zero of the cross product in double. */
-static int triangle_is_flat(const float *a, const float *b, const float *c)
-{
-    double ux = (double)b[0] - a[0], uy = (double)b[1] - a[1], uz = (double)b[2] - a[2];
-    double vx = (double)c[0] - a[0], vy = (double)c[1] - a[1], vz = (double)c[2] - a[2];
-    return uy * vz - uz * vy == 0.0 && uz * vx - ux * vz == 0.0 && ux * vy - uy * vx == 0.0;
 }
 
 /*
@@ -187,31 +241,51 @@ static size_t weld_positions(const lds_mesh_model *m, const uint8_t *take, uint3
         return SIZE_MAX;
     memset(table, 0xff, table_size * sizeof(uint32_t));
     size_t unique = 0, mask = table_size - 1;
-    for (size_t v = 0; v < m->vertex_count; v++) {
-        if (!take[v])
-            continue;
-        const float *p = m->positions + v * 3;
-        uint32_t x = float_key(p[0]), y = float_key(p[1]), z = float_key(p[2]);
-        size_t slot = (size_t)position_hash(x, y, z) & mask;
-        for (;;) {
-            uint32_t id = table[slot];
-            if (id == UINT32_MAX) {
-                id = (uint32_t)unique++;
-                table[slot] = id;
-                uint32_t *k = keys + (size_t)id * 4;
-                k[0] = x;
-                k[1] = y;
-                k[2] = z;
-                k[3] = id;
-                ids[v] = id;
-                break;
+    /* The table is far bigger than the caches: look up WELD_BATCH vertices at a time, prefetching
+     * their slots first and then the entries those slots name, so the misses overlap. */
+    enum { WELD_BATCH = 32 };
+    uint32_t batch[WELD_BATCH], kx[WELD_BATCH], ky[WELD_BATCH], kz[WELD_BATCH];
+    size_t slots[WELD_BATCH];
+    size_t v = 0;
+    while (v < m->vertex_count) {
+        int n = 0;
+        for (; v < m->vertex_count && n < WELD_BATCH; v++) {
+            if (!take[v])
+                continue;
+            const float *p = m->positions + v * 3;
+            kx[n] = float_key(p[0]), ky[n] = float_key(p[1]), kz[n] = float_key(p[2]);
+            slots[n] = (size_t)position_hash(kx[n], ky[n], kz[n]) & mask;
+            __builtin_prefetch(&table[slots[n]]);
+            batch[n++] = (uint32_t)v;
+        }
+        for (int j = 0; j < n; j++) {
+            uint32_t id = table[slots[j]];
+            if (id != UINT32_MAX)
+                __builtin_prefetch(keys + (size_t)id * 4);
+        }
+        for (int j = 0; j < n; j++) {
+            uint32_t x = kx[j], y = ky[j], z = kz[j];
+            size_t slot = slots[j];
+            for (;;) {
+                uint32_t id = table[slot];
+                if (id == UINT32_MAX) {
+                    id = (uint32_t)unique++;
+                    table[slot] = id;
+                    uint32_t *k = keys + (size_t)id * 4;
+                    k[0] = x;
+                    k[1] = y;
+                    k[2] = z;
+                    k[3] = id;
+                    ids[batch[j]] = id;
+                    break;
+                }
+                const uint32_t *k = keys + (size_t)id * 4;
+                if (k[0] == x && k[1] == y && k[2] == z) {
+                    ids[batch[j]] = id;
+                    break;
+                }
+                slot = (slot + 1) & mask;
             }
-            const uint32_t *k = keys + (size_t)id * 4;
-            if (k[0] == x && k[1] == y && k[2] == z) {
-                ids[v] = id;
-                break;
-            }
-            slot = (slot + 1) & mask;
         }
     }
     free(table);
@@ -251,36 +325,71 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
         goto out;
     }
 
-    /* 1. Weld the positions that triangles may use, and rank them in canonical order. */
+    /* 1. Rank the positions triangles may use: sort the vertices by position; equal positions
+     *    (welded or split vertices alike) get the same rank, ranks follow the canonical order. */
     size_t unique = 0;
     ids = malloc((m->vertex_count ? m->vertex_count : 1) * sizeof(uint32_t));
-    keys = malloc((m->vertex_count ? m->vertex_count : 1) * 4 * sizeof(uint32_t));
-    if (ids == NULL || keys == NULL)
+    if (ids == NULL)
         goto nomem;
     if (tri_count) {
-        unique = weld_positions(m, take, ids, keys);
-        if (unique == SIZE_MAX)
-            goto nomem;
-        keys_tmp = malloc((unique ? unique : 1) * 4 * sizeof(uint32_t));
-        if (keys_tmp == NULL)
-            goto nomem;
-        static const int position_keys[3] = {2, 1, 0};
-        if (radix_sort(&keys, &keys_tmp, unique, 4, position_keys, 3, 32) != 0)
-            goto nomem;
-        /* rank[unique id] = place in sorted order; kept in keys_tmp's 4th words' room. */
-        uint32_t *rank = keys_tmp;
-        for (size_t i = 0; i < unique; i++)
-            rank[keys[i * 4 + 3]] = (uint32_t)i;
+        size_t n = 0;
         for (size_t v = 0; v < m->vertex_count; v++)
-            if (take[v])
-                ids[v] = rank[ids[v]];
+            n += take[v];
+        keys = malloc((n ? n : 1) * 4 * sizeof(uint32_t));
+        keys_tmp = malloc((n ? n : 1) * 4 * sizeof(uint32_t));
+        if (keys == NULL || keys_tmp == NULL)
+            goto nomem;
+        /* Split (STL-style) input holds each position about six times: weld by hash first so
+         * that only distinct positions are sorted. Indexed input is sorted directly. */
+        int welded_first = n > tri_count;
+        size_t records = 0;
+        if (welded_first) {
+            records = weld_positions(m, take, ids, keys); /* records hold (x, y, z, id) */
+            if (records == SIZE_MAX)
+                goto nomem;
+        } else {
+            for (size_t v = 0; v < m->vertex_count; v++) {
+                if (!take[v])
+                    continue;
+                const float *p = m->positions + v * 3;
+                uint32_t *k = keys + records++ * 4;
+                k[0] = float_key(p[0]);
+                k[1] = float_key(p[1]);
+                k[2] = float_key(p[2]);
+                k[3] = (uint32_t)v; /* records hold (x, y, z, vertex) */
+            }
+        }
+        if (sort_positions(&keys, &keys_tmp, records, 4) != 0)
+            goto nomem;
+        /* Distinct positions, packed 3 words each at the front of keys (in place: unique <= i);
+         * the rank of each vertex, directly or through its hash id. */
+        uint32_t *rank = keys_tmp;
+        for (size_t i = 0; i < records; i++) {
+            uint32_t *k = keys + i * 4;
+            if (unique == 0 || k[0] != keys[(unique - 1) * 3] || k[1] != keys[(unique - 1) * 3 + 1] ||
+                k[2] != keys[(unique - 1) * 3 + 2]) {
+                uint32_t x = k[0], y = k[1], z = k[2];
+                keys[unique * 3] = x;
+                keys[unique * 3 + 1] = y;
+                keys[unique * 3 + 2] = z;
+                unique++;
+            }
+            if (welded_first)
+                rank[k[3]] = (uint32_t)(unique - 1);
+            else
+                ids[k[3]] = (uint32_t)(unique - 1);
+        }
+        if (welded_first)
+            for (size_t v = 0; v < m->vertex_count; v++)
+                if (take[v])
+                    ids[v] = rank[ids[v]];
     }
 
     /* 2. Triangles as rotated rank triples; drop repeated corners and zero area. */
     size_t kept = 0;
     if (tri_count) {
         tris = malloc(tri_count * 3 * sizeof(uint32_t));
-        tris_tmp = malloc(tri_count * 3 * sizeof(uint32_t));
+        tris_tmp = malloc(tri_count * sizeof(uint64_t));
         if (tris == NULL || tris_tmp == NULL)
             goto nomem;
         for (size_t s = 0; s < m->submesh_count; s++) {
@@ -288,6 +397,14 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
             const uint32_t *idx = m->indices + sm->index_offset;
             uint64_t vend = (uint64_t)sm->vertex_offset + sm->vertex_count;
             for (uint32_t t = 0; t + 2 < sm->index_count; t += 3) {
+                if (t + 3 * PREFETCH_AHEAD + 2 < sm->index_count) /* faces in shuffled order miss the cache */
+                    for (int k = 0; k < 3; k++) {
+                        uint32_t w = idx[t + 3 * PREFETCH_AHEAD + k];
+                        if (w < m->vertex_count) {
+                            __builtin_prefetch(&ids[w]);
+                            __builtin_prefetch(m->positions + (size_t)w * 3);
+                        }
+                    }
                 uint32_t v0 = idx[t], v1 = idx[t + 1], v2 = idx[t + 2];
                 if (v0 < sm->vertex_offset || v0 >= vend || v1 < sm->vertex_offset || v1 >= vend ||
                     v2 < sm->vertex_offset || v2 >= vend) {
@@ -317,32 +434,47 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
                 kept++;
             }
         }
-        static const int triangle_keys[3] = {2, 1, 0};
-        if (radix_sort(&tris, &tris_tmp, kept, 3, triangle_keys, 3, bits_for(unique ? unique - 1 : 0)) != 0)
+        /* 3. Sort: a counting sort on the first corner's rank (linear), then each bucket (about two
+         *    triangles per position) on the other two ranks; drop duplicates as they come out. */
+        size_t *start = calloc(unique + 1, sizeof(size_t));
+        uint64_t *rest = (uint64_t *)tris_tmp; /* r1 << 32 | r2, bucketed by r0 */
+        uint32_t *renumber = keys_tmp;         /* free again: only positions are kept, in keys */
+        if (start == NULL)
             goto nomem;
-        /* 3. Drop duplicates, then renumber the positions still used so P holds only those. */
-        size_t distinct = 0;
+        for (size_t i = 0; i < kept; i++)
+            start[tris[i * 3] + 1]++;
+        for (size_t r = 0; r < unique; r++)
+            start[r + 1] += start[r];
         for (size_t i = 0; i < kept; i++) {
             const uint32_t *t = tris + i * 3;
-            if (distinct > 0) {
-                const uint32_t *prev = tris + (distinct - 1) * 3;
-                if (prev[0] == t[0] && prev[1] == t[1] && prev[2] == t[2])
-                    continue;
-            }
-            memmove(tris + distinct * 3, t, 3 * sizeof(uint32_t));
-            distinct++;
+            rest[start[t[0]]++] = ((uint64_t)t[1] << 32) | t[2];
         }
-        kept = distinct;
-        uint32_t *renumber = keys_tmp; /* free again: the rank table is no longer needed */
         memset(renumber, 0xff, unique * sizeof(uint32_t));
-        for (size_t i = 0; i < kept * 3; i++)
-            renumber[tris[i]] = 0;
+        size_t distinct = 0, begin = 0;
+        for (size_t r = 0; r < unique; r++) {
+            size_t end = start[r];
+            if (end == begin)
+                continue;
+            sort_u64_small(rest + begin, end - begin);
+            for (size_t i = begin; i < end; i++) {
+                if (i > begin && rest[i] == rest[i - 1])
+                    continue;
+                uint32_t *t = tris + distinct++ * 3;
+                t[0] = (uint32_t)r;
+                t[1] = (uint32_t)(rest[i] >> 32);
+                t[2] = (uint32_t)rest[i];
+                renumber[t[0]] = renumber[t[1]] = renumber[t[2]] = 0;
+            }
+            begin = end;
+        }
+        free(start);
+        kept = distinct;
+        /* Renumber the positions still used so that P holds only those (order kept). */
         uint32_t used = 0;
         for (size_t r = 0; r < unique; r++) {
             if (renumber[r] == 0) {
                 renumber[r] = used;
-                /* pack the used positions' x, y, z into keys (in place: used <= r) */
-                memmove(keys + (size_t)used * 3, keys + r * 4, 3 * sizeof(uint32_t));
+                memmove(keys + (size_t)used * 3, keys + r * 3, 3 * sizeof(uint32_t));
                 used++;
             }
         }
@@ -373,8 +505,7 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
                 n++;
             }
         }
-        static const int point_keys[3] = {2, 1, 0};
-        int sorted = radix_sort(&points, &points_tmp, n, 3, point_keys, 3, 32);
+        int sorted = sort_positions(&points, &points_tmp, n, 3);
         free(points_tmp);
         if (sorted != 0)
             goto nomem;

@@ -103,7 +103,7 @@ static lds_status skip_element(ply_reader *r, const ply_element *e, uint64_t i)
                 return truncated(r, e, i);
             continue;
         }
-        if (read_value(r, p->count_type, &v) != 0 || v < 0 || v > 1e9)
+        if (read_value(r, p->count_type, &v) != 0 || !(v >= 0 && v <= 1e9)) /* NaN fails too */
             return truncated(r, e, i);
         uint64_t n = (uint64_t)v;
         if (r->format != FMT_ASCII) {
@@ -351,7 +351,7 @@ static lds_status read_faces(ply_reader *r, const ply_element *e, int strips, in
                 continue;
             }
             double v;
-            if (read_value(r, p->count_type, &v) != 0 || v < 0 || v > 4e9) {
+            if (read_value(r, p->count_type, &v) != 0 || !(v >= 0 && v <= 4e9)) { /* NaN fails too */
                 st = truncated(r, e, i);
                 goto out;
             }
@@ -380,7 +380,7 @@ static lds_status read_faces(ply_reader *r, const ply_element *e, int strips, in
                                        e->name, (unsigned long long)i);
                     goto out;
                 }
-                poly[j] = v < 0 ? UINT32_MAX : v > 4294967294.0 ? UINT32_MAX - 1 : (uint32_t)v;
+                poly[j] = !(v >= 0) ? UINT32_MAX : v > 4294967294.0 ? UINT32_MAX - 1 : (uint32_t)v; /* NaN: invalid */
             }
             int pr = 0;
             if (!strips) {

@@ -99,6 +99,24 @@ static void copy_vertex(lds_mesh_model *dst, size_t to, const lds_mesh_model *sr
 /* Builds dst's geometry from src and the parts: per submesh, vertex cache order, then vertices
  * renumbered in first-use order with unused ones dropped (or spatially sorted for point clouds).
  * Empty submeshes are dropped. Takes the parts' index arrays over (reorders them in place). */
+/* Drops triangles two of whose corners share a position (simplification can collapse a triangle
+ * across a seam, and the sloppy simplifier makes such slivers): encoders such as Draco refuse them
+ * and they draw nothing. positions are the submesh's own. Returns the new index count. */
+static size_t drop_degenerate(const float *positions, uint32_t *indices, size_t index_count)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i + 2 < index_count; i += 3) {
+        const float *a = positions + 3 * (size_t)indices[i], *b = positions + 3 * (size_t)indices[i + 1],
+                    *c = positions + 3 * (size_t)indices[i + 2];
+        if (memcmp(a, b, 3 * sizeof(float)) == 0 || memcmp(b, c, 3 * sizeof(float)) == 0 ||
+            memcmp(a, c, 3 * sizeof(float)) == 0)
+            continue;
+        memmove(indices + kept, indices + i, 3 * sizeof(uint32_t));
+        kept += 3;
+    }
+    return kept;
+}
+
 static lds_status build_geometry(const lds_mesh_model *src, part *parts, lds_mesh_model *dst)
 {
     size_t submesh_count = src->submesh_count;
@@ -128,6 +146,7 @@ static lds_status build_geometry(const lds_mesh_model *src, part *parts, lds_mes
             free(gathered);
             new_counts[s] = p->point_count;
         } else {
+            p->index_count = drop_degenerate(src->positions + 3 * (size_t)sm->vertex_offset, p->indices, p->index_count);
             if (p->index_count == 0)
                 continue;
             meshopt_optimizeVertexCache(p->indices, p->indices, p->index_count, sm->vertex_count);

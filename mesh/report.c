@@ -21,6 +21,7 @@
 
 #include "mesh.h"
 
+#define PREFETCH_AHEAD 8             /* triangles */
 #define REPORT_MAX_ISSUES 256      /* cap on issues one report holds */
 #define REPORT_MAX_WARNINGS 64     /* import warnings carried into issues, the rest summarised */
 #define REPORT_MANY_COMPONENTS 100 /* components from which the report says so */
@@ -79,46 +80,59 @@ static uint64_t position_hash(uint32_t x, uint32_t y, uint32_t z)
 }
 
 /* Welded position id of every vertex marked in take (others untouched); returns the number of
- * distinct positions or SIZE_MAX on out of memory. */
+ * distinct positions or SIZE_MAX on out of memory. The table is far bigger than the caches, so
+ * vertices go WELD_BATCH at a time: their slots are prefetched, then the vertices those slots name,
+ * and only then compared, so that the cache misses overlap. */
 static size_t weld_positions(const lds_mesh_model *m, const uint8_t *take, size_t take_count, uint32_t *ids)
 {
+    enum { WELD_BATCH = 32 };
     size_t table_size = 16;
     while (table_size < take_count * 2)
         table_size <<= 1;
-    uint32_t *table = malloc(table_size * sizeof(uint32_t));
-    uint32_t *owner = malloc((take_count ? take_count : 1) * sizeof(uint32_t)); /* id -> a vertex */
-    if (table == NULL || owner == NULL) {
-        free(table);
-        free(owner);
+    uint32_t *table = malloc(table_size * sizeof(uint32_t)); /* a vertex holding the position */
+    if (table == NULL)
         return SIZE_MAX;
-    }
     memset(table, 0xff, table_size * sizeof(uint32_t));
-    size_t unique = 0, mask = table_size - 1;
-    for (size_t v = 0; v < m->vertex_count; v++) {
-        if (!take[v])
-            continue;
-        const float *p = m->positions + v * 3;
-        uint32_t x = float_key(p[0]), y = float_key(p[1]), z = float_key(p[2]);
-        size_t slot = (size_t)position_hash(x, y, z) & mask;
-        for (;;) {
-            uint32_t id = table[slot];
-            if (id == UINT32_MAX) {
-                id = (uint32_t)unique++;
-                table[slot] = id;
-                owner[id] = (uint32_t)v;
-                ids[v] = id;
-                break;
+    size_t unique = 0, mask = table_size - 1, slots[WELD_BATCH];
+    uint32_t batch[WELD_BATCH], keys[WELD_BATCH][3];
+    for (size_t v = 0; v < m->vertex_count;) {
+        int n = 0;
+        for (; v < m->vertex_count && n < WELD_BATCH; v++) {
+            if (!take[v])
+                continue;
+            const float *p = m->positions + v * 3;
+            for (int k = 0; k < 3; k++)
+                keys[n][k] = float_key(p[k]);
+            slots[n] = (size_t)position_hash(keys[n][0], keys[n][1], keys[n][2]) & mask;
+            __builtin_prefetch(&table[slots[n]]);
+            batch[n++] = (uint32_t)v;
+        }
+        for (int j = 0; j < n; j++) {
+            uint32_t owner = table[slots[j]];
+            if (owner != UINT32_MAX) {
+                __builtin_prefetch(m->positions + (size_t)owner * 3);
+                __builtin_prefetch(&ids[owner]);
             }
-            const float *q = m->positions + (size_t)owner[id] * 3;
-            if (float_key(q[0]) == x && float_key(q[1]) == y && float_key(q[2]) == z) {
-                ids[v] = id;
-                break;
+        }
+        for (int j = 0; j < n; j++) {
+            size_t slot = slots[j];
+            for (;;) {
+                uint32_t owner = table[slot];
+                if (owner == UINT32_MAX) {
+                    table[slot] = batch[j];
+                    ids[batch[j]] = (uint32_t)unique++;
+                    break;
+                }
+                const float *q = m->positions + (size_t)owner * 3;
+                if (float_key(q[0]) == keys[j][0] && float_key(q[1]) == keys[j][1] && float_key(q[2]) == keys[j][2]) {
+                    ids[batch[j]] = ids[owner];
+                    break;
+                }
+                slot = (slot + 1) & mask;
             }
-            slot = (slot + 1) & mask;
         }
     }
     free(table);
-    free(owner);
     return unique;
 }
 
@@ -240,7 +254,7 @@ static int mentions_texture(const char *text)
 lds_status lds_mesh_report_compute(const lds_mesh_model *m, lds_mesh_report *r, lds_error *err)
 {
     lds_status st = LDS_OK;
-    uint8_t *take = NULL;
+    uint8_t *take = NULL, *referenced = NULL;
     uint32_t *ids = NULL, *tris = NULL, *parent = NULL, *size = NULL;
     uint64_t misoriented = 0;
 
@@ -315,7 +329,8 @@ lds_status lds_mesh_report_compute(const lds_mesh_model *m, lds_mesh_report *r, 
             goto nomem;
         parent = malloc(unique * sizeof(uint32_t));
         size = malloc(unique * sizeof(uint32_t));
-        if (parent == NULL || size == NULL)
+        referenced = calloc(unique, 1);
+        if (parent == NULL || size == NULL || referenced == NULL)
             goto nomem;
         for (size_t i = 0; i < unique; i++) {
             parent[i] = (uint32_t)i;
@@ -331,9 +346,21 @@ lds_status lds_mesh_report_compute(const lds_mesh_model *m, lds_mesh_report *r, 
                 continue;
             const uint32_t *idx = m->indices + sm->index_offset;
             for (uint32_t t = 0; t + 2 < sm->index_count; t += 3) {
+                /* Faces in shuffled order miss the cache at every step: prefetch the ids and
+                 * positions two strides ahead, the union-find entries they lead to one ahead. */
+                if (t + 6 * PREFETCH_AHEAD + 2 < sm->index_count)
+                    for (int k = 0; k < 3; k++) {
+                        uint32_t w = idx[t + 6 * PREFETCH_AHEAD + k];
+                        __builtin_prefetch(&ids[w]);
+                        __builtin_prefetch(m->positions + (size_t)w * 3);
+                    }
+                if (t + 3 * PREFETCH_AHEAD + 2 < sm->index_count)
+                    for (int k = 0; k < 3; k++)
+                        __builtin_prefetch(&parent[ids[idx[t + 3 * PREFETCH_AHEAD + k]]]);
                 uint32_t a = ids[idx[t]], b = ids[idx[t + 1]], c = ids[idx[t + 2]];
                 unite(parent, size, a, b);
                 unite(parent, size, a, c);
+                referenced[a] = referenced[b] = referenced[c] = 1;
                 if (a == b || b == c || a == c)
                     continue;
                 tris[kept * 3] = a;
@@ -352,16 +379,9 @@ lds_status lds_mesh_report_compute(const lds_mesh_model *m, lds_mesh_report *r, 
             }
         }
         r->surface_area = area;
-        /* Roots of positions some triangle uses (size counts members; unused ids stay alone). */
-        for (size_t t = 0; t < kept * 3; t++)
-            size[tris[t]] = 0;
-        for (size_t s = 0; s < m->submesh_count; s++) {
-            const lds_mesh_submesh *sm = &m->submeshes[s];
-            for (uint32_t i = 0; i < sm->index_count; i++)
-                size[ids[m->indices[sm->index_offset + i]]] = 0;
-        }
+        /* Components: roots among the positions some triangle uses. */
         for (size_t i = 0; i < unique; i++)
-            r->components += parent[i] == i && size[i] == 0;
+            r->components += parent[i] == i && referenced[i];
         edge_stats stats = {0, 0, 0};
         if (count_edges(tris, kept, unique, &stats) != 0)
             goto nomem;
@@ -447,6 +467,7 @@ nomem:
     st = lds_error_set(err, LDS_ENOMEM, "report: out of memory for %zu vertices", m->vertex_count);
 out:
     free(take);
+    free(referenced);
     free(ids);
     free(tris);
     free(parent);

@@ -59,6 +59,14 @@ int lds_base64_decode(const char *text, size_t length, unsigned char *out, size_
      * every encoding has exactly one accepted spelling. */
     if (length % 4 != 0)
         return -1;
+    /* libsodium 1.0.18 decodes some bytes with the top bit set as base64 digits ("\xd1UFB" is
+     * accepted), so check the alphabet first: one spelling per value. */
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+              c == '='))
+            return -1;
+    }
     if (sodium_base642bin(out, max, text, length, NULL, &decoded, &end, sodium_base64_VARIANT_ORIGINAL) != 0)
         return -1;
     if (end != text + length)

@@ -482,8 +482,25 @@ lds_status lds_log_audit(const char *home, lds_log_audit_result *out, lds_error 
     free(text);
     text = NULL;
     snprintf(path, sizeof(path), "%s/log/checkpoint", home);
-    if ((status = lds_file_read(path, LDS_NOTE_MAX, &text, &text_size, err)) != LDS_OK)
+    snprintf(index_path, sizeof(index_path), "%s/log/index", home);
+    snprintf(entries_path, sizeof(entries_path), "%s/log/entries", home);
+    status = lds_file_read(path, LDS_NOTE_MAX, &text, &text_size, &sub);
+    if (status == LDS_ENOENT) {
+        /* Nothing was ever published (a writer stopped before its first checkpoint): fine as long
+         * as nothing was logged either. */
+        struct stat st;
+        if ((stat(index_path, &st) == 0 && st.st_size > 0) || (stat(entries_path, &st) == 0 && st.st_size > 0)) {
+            status = lds_error_set(err, LDS_EVERIFY, "%s: missing, but the log holds entries", path);
+            goto out;
+        }
+        lds_sha256_buffer("", 0, out->root);
+        status = LDS_OK;
         goto out;
+    }
+    if (status != LDS_OK) {
+        status = lds_error_set(err, status, "%s", sub.message);
+        goto out;
+    }
     if (lds_checkpoint_verify((const char *)text, text_size, &verifier, &cp, &sub) != LDS_OK) {
         status = lds_error_set(err, LDS_EVERIFY, "%s: %s", path, sub.message);
         goto out;
@@ -493,8 +510,6 @@ lds_status lds_log_audit(const char *home, lds_log_audit_result *out, lds_error 
                                verifier.name);
         goto out;
     }
-    snprintf(index_path, sizeof(index_path), "%s/log/index", home);
-    snprintf(entries_path, sizeof(entries_path), "%s/log/entries", home);
     index_fd = open(index_path, O_RDONLY | O_CLOEXEC);
     entries_fd = open(entries_path, O_RDONLY | O_CLOEXEC);
     if (index_fd < 0 || entries_fd < 0) {
@@ -541,8 +556,9 @@ lds_status lds_log_audit(const char *home, lds_log_audit_result *out, lds_error 
         }
         lds_merkle_leaf_hash(entry, size, leaf);
         if (memcmp(leaf, record, HASH) != 0) {
-            status = lds_error_set(err, LDS_EVERIFY, "%s: record %llu: leaf hash is not the hash of entry %llu",
-                                   index_path, (unsigned long long)i, (unsigned long long)i);
+            status = lds_error_set(err, LDS_EVERIFY, "%s: entry %llu (byte %llu) does not hash to record %llu of %s",
+                                   entries_path, (unsigned long long)i, (unsigned long long)(offset - 4 - size),
+                                   (unsigned long long)i, index_path);
             goto out;
         }
         if (get_u64(record + HASH) != offset) {

@@ -183,7 +183,8 @@ typedef struct lds_log_audit_result {
 
 /* Audits home/log read-only, without the writer's lock: verifies the checkpoint's signature with
  * home/keys/notary.pub, re-reads every entry and index record, recomputes every leaf hash and the
- * root, and compares. LDS_OK or LDS_EVERIFY naming the file, the entry and the reason. */
+ * root, and compares. A log that never published a checkpoint and holds nothing audits as empty.
+ * LDS_OK or LDS_EVERIFY naming the file, the entry and the reason. */
 lds_status lds_log_audit(const char *home, lds_log_audit_result *out, lds_error *err);
 
 /* Creates the notary key pair in home/keys (notary.key mode 0600, notary.pub) unless present;

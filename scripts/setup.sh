@@ -14,10 +14,10 @@ PACKAGES=(
   libdraco-dev draco
   libhiredis-dev redis-server
   libarchive-dev libzstd-dev zstd
-  libsodium-dev libjansson-dev
+  libsodium-dev libssl-dev libjansson-dev
   libmicrohttpd-dev libseccomp-dev
   libprotobuf-c-dev protobuf-c-compiler
-  curl python3 time
+  curl python3 python3-cryptography time
 )
 
 missing=()

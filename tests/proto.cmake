@@ -6,3 +6,11 @@ lds_add_test(NAME proto_merkle_vectors SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_
   LIBS lds_proto PkgConfig::TEST_JANSSON LABELS unit ARGS vectors)
 lds_add_test(NAME proto_cert SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cert.c
   LIBS lds_proto PkgConfig::TEST_JANSSON LABELS unit)
+lds_add_test(NAME proto_crash SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_crash.c
+  LIBS lds_proto LABELS integration)
+lds_add_test(NAME proto_cli SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cli.c
+  LIBS lds_proto LABELS integration)
+lds_add_test(NAME proto_python_verifier SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cli.c
+  LIBS lds_proto LABELS integration ARGS python)
+lds_add_test(NAME proto_verify_model SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_proto_cli.c
+  LIBS lds_proto LABELS integration ARGS model)

@@ -223,7 +223,7 @@ static void test_degenerate_and_duplicates(void)
     lds_mesh_report_cleanup(&r);
     lds_mesh_model_destroy(m);
 
-    /* Everything degenerate: an error naming the cause, not a crash. */
+    /* Everything degenerate: an empty model (no submeshes), and the report says no_geometry. */
     m = model_new(3, 3, 0, 0);
     float q[3][3] = {{0, 0, 0}, {1, 1, 1}, {2, 2, 2}};
     memcpy(m->positions, q, sizeof(q));
@@ -231,9 +231,15 @@ static void test_degenerate_and_duplicates(void)
     lds_error err;
     lds_error_clear(&err);
     memset(&r, 0, sizeof(r));
-    LDS_CHECK_INT(lds_mesh_clean(m, &r, &err), ==, LDS_ENOGEOM);
-    LDS_CHECK(strstr(err.message, "degenerate") != NULL);
+    LDS_CHECK_OK(lds_mesh_clean(m, &r, &err), &err);
+    LDS_CHECK_INT(m->vertex_count, ==, 0);
+    LDS_CHECK_INT(m->submesh_count, ==, 0);
     LDS_CHECK_INT(r.degenerate_triangles, ==, 1);
+    LDS_CHECK_OK(lds_mesh_report_compute(m, &r, &err), &err);
+    LDS_CHECK(has_issue(&r, "no_geometry", "error"));
+    LDS_CHECK(has_issue(&r, "degenerate_triangles", "info"));
+    char fp[LDS_MESH_GEOMETRY_FP_MAX];
+    LDS_CHECK_INT(lds_mesh_fingerprint_geometry(m, fp, &err), ==, LDS_ENOGEOM);
     lds_mesh_report_cleanup(&r);
     lds_mesh_model_destroy(m);
 }
