@@ -170,8 +170,8 @@ static lds_status submit_item(lds_redis *redis, const lds_deposit_request *reque
             st = lds_error_set(err, LDS_EINTERNAL, "%s: member %s was not stored", request->name, path);
             break;
         }
-        /* The worker lays files out flat in one directory: a sidecar is known by its base name. */
-        const char *base = lds_path_basename(path);
+        /* Named relative to the model's directory (sidecars sit in it or below, archive.c). */
+        const char *base = k == 0 ? lds_path_basename(path) : path + (lds_path_basename(it->file) - it->file);
         int duplicate = 0;
         for (size_t j = 0; j < count; j++)
             duplicate |= strcmp(files[j].name, base) == 0;
@@ -373,13 +373,13 @@ lds_status lds_deposit_get(lds_redis *redis, const char *deposit_id, json_t **de
         }
         json_object_set_new(item, "status", json_string(status));
         json_object_set_new(item, "error", error);
-        lds_redis_reply_free(r);
         if (strcmp(status, "ready") == 0)
             ready++;
         else if (strcmp(status, "failed") == 0)
             failed++;
         else
             pending++;
+        lds_redis_reply_free(r); /* status points into it */
     }
     if (st != LDS_OK) {
         json_decref(items);

@@ -180,7 +180,9 @@ void lds_ingest_new_id(const char *prefix, char *out, size_t out_size);
 
 /* One original file of an upload, already in the blob store (lds_blob_put_*, compressed). */
 typedef struct lds_asset_file {
-    const char *name;    /* base name as uploaded, e.g. "bust.obj" (no '/', not "." or "..") */
+    const char *name;    /* base name as uploaded, e.g. "bust.obj"; a sidecar of a deposit may be a
+                          * normalised relative path below the model's directory ("textures/a.png";
+                          * see lds_assets_file_name_valid) */
     const char *blob_id; /* sha256 hex */
     uint64_t bytes;      /* uncompressed size */
 } lds_asset_file;
@@ -193,6 +195,11 @@ typedef struct lds_asset_submission {
     json_t *metadata;
     const char *owner_key; /* who uploaded (API key id, or NULL); modelers see their own assets */
 } lds_asset_submission;
+
+#define LDS_ASSET_FILE_NAME_MAX 1024
+/* True when name is a normalised relative path (no "..", ".", empty component, leading '/',
+ * backslash or control character; valid UTF-8; under LDS_ASSET_FILE_NAME_MAX bytes). */
+int lds_assets_file_name_valid(const char *name);
 
 /* Accepts an upload: writes the record (status "queued") and enqueues its job at high priority.
  * Durable on return (the blobs must have been stored already; the record and the job are in a
