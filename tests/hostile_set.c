@@ -156,6 +156,9 @@ size_t lds_hostile_make(const char *dir, size_t mutations, lds_hostile_file **fi
     add(&s, "index.ply", ply_index, sizeof(ply_index) - 1, 1);
     static const char obj_index[] = "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 4000000000\n";
     add(&s, "index.obj", obj_index, sizeof(obj_index) - 1, 1);
+    add(&s, "point.obj", "v 0 0 0\n", 8, 1);
+    static const char obj_flat[] = "v 0 0 0\nv 0 0 0\nv 0 0 0\nf 1 2 3\n";
+    add(&s, "degenerate.obj", obj_flat, sizeof(obj_flat) - 1, 1);
     static const char *const extensions[] = {"ply", "stl", "obj", "glb", "gltf", "fbx", "3ds", "dae", "3mf", "off"};
     uint32_t seed = 99;
     unsigned char random_bytes[4096];
