@@ -120,6 +120,16 @@ enum MHD_Result api_deposit_get(lds_api *api, struct MHD_Connection *c, api_requ
 enum MHD_Result api_log_route(lds_api *api, struct MHD_Connection *c, api_request *req);
 void api_log_close(lds_api *api);
 
+/* Access to assets (routes.c): whether the principal may see an asset with this owner key and
+ * status (ops all, modelers and partners their own, studios ready ones); api_load_record reads
+ * the record of req->id and applies that rule (MHD_YES with *record, or the 401/403/404 response
+ * queued into *ret). */
+int api_asset_visible(const api_request *req, const char *owner, const char *status);
+enum MHD_Result api_load_record(lds_api *api, struct MHD_Connection *c, api_request *req, json_t **record,
+                                enum MHD_Result *ret);
+/* GET /v1/assets/{id}/similar (similar.c). */
+enum MHD_Result api_get_similar(lds_api *api, struct MHD_Connection *c, api_request *req);
+
 /* Metrics text (metrics in server.c, queue figures from Redis in routes.c). */
 void api_metrics_render(lds_api *api, lds_buf *out);
 

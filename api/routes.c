@@ -170,16 +170,20 @@ static int is_role(const api_request *req, const char *role)
     return strcmp(req->who.role, role) == 0;
 }
 
+int api_asset_visible(const api_request *req, const char *owner, const char *status)
+{
+    if (is_role(req, "ops"))
+        return 1;
+    if ((is_role(req, "modeler") || is_role(req, "partner")) && owner && strcmp(owner, req->who.key_id) == 0)
+        return 1;
+    return is_role(req, "studio") && status && strcmp(status, "ready") == 0;
+}
+
 /* 0 when the principal may see the record; otherwise the response was queued into *ret. */
 static int deny_record(struct MHD_Connection *c, api_request *req, json_t *record, enum MHD_Result *ret)
 {
-    if (is_role(req, "ops"))
-        return 0;
-    const char *owner = json_string_value(json_object_get(record, "owner_key"));
-    const char *status = json_string_value(json_object_get(record, "status"));
-    if ((is_role(req, "modeler") || is_role(req, "partner")) && owner && strcmp(owner, req->who.key_id) == 0)
-        return 0;
-    if (is_role(req, "studio") && status && strcmp(status, "ready") == 0)
+    if (api_asset_visible(req, json_string_value(json_object_get(record, "owner_key")),
+                          json_string_value(json_object_get(record, "status"))))
         return 0;
     *ret = api_respond_error(c, req, 403, "forbidden", "asset %s: not visible to this key", req->id);
     return 1;
@@ -396,6 +400,12 @@ static enum MHD_Result load_record(lds_api *api, struct MHD_Connection *c, api_r
     return MHD_YES;
 }
 
+enum MHD_Result api_load_record(lds_api *api, struct MHD_Connection *c, api_request *req, json_t **record,
+                                enum MHD_Result *ret)
+{
+    return load_record(api, c, req, record, ret);
+}
+
 static enum MHD_Result get_asset(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
     json_t *record;
@@ -585,6 +595,7 @@ enum MHD_Result api_dispatch(lds_api *api, struct MHD_Connection *c, api_request
     case API_ROUTE_ASSET_GET: return get_asset(api, c, req);
     case API_ROUTE_ASSET_LOD: return get_lod(api, c, req);
     case API_ROUTE_ASSET_CERT: return get_output(api, c, req, "certificate.json", "application/json");
+    case API_ROUTE_ASSET_SIMILAR: return api_get_similar(api, c, req);
     case API_ROUTE_OPS_QUEUES: return get_queues(api, c, req);
     case API_ROUTE_OPS_REPROCESS: return post_reprocess(api, c, req);
     case API_ROUTE_DEPOSITS_POST: return api_deposit_post(api, c, req); /* deposits.c */

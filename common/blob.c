@@ -69,118 +69,177 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+struct lds_blob_writer {
+    char base[PATH_MAX];
+    char tmp[PATH_MAX + 32];
+    int fd;
+    int compress;
+    uint64_t max, total;
+    lds_sha256 sha;
+    ZSTD_CCtx *cctx;
+    unsigned char *out_buf;
+    size_t out_cap;
+};
+
+void lds_blob_writer_abort(lds_blob_writer *w)
+{
+    if (w == NULL)
+        return;
+    if (w->fd >= 0) {
+        close(w->fd);
+        unlink(w->tmp);
+    }
+    ZSTD_freeCCtx(w->cctx);
+    free(w->out_buf);
+    free(w);
+}
+
+lds_status lds_blob_writer_create(const char *root, unsigned flags, uint64_t max, lds_blob_writer **out,
+                                  lds_error *err)
+{
+    *out = NULL;
+    lds_blob_writer *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return lds_error_set(err, LDS_ENOMEM, "blob store: out of memory");
+    w->fd = -1;
+    w->max = max;
+    w->compress = (flags & LDS_BLOB_COMPRESS) != 0;
+    root_dir(root, w->base, sizeof(w->base));
+    char tmpdir[PATH_MAX + 8];
+    snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", w->base);
+    lds_status status = lds_dir_create(tmpdir, 0755, err);
+    if (status != LDS_OK) {
+        lds_blob_writer_abort(w);
+        return status;
+    }
+    snprintf(w->tmp, sizeof(w->tmp), "%s/put-XXXXXX", tmpdir);
+    w->fd = mkstemp(w->tmp);
+    if (w->fd < 0) {
+        status = lds_error_set(err, LDS_EIO, "%s: %s", w->tmp, strerror(errno));
+        lds_blob_writer_abort(w);
+        return status;
+    }
+    if (w->compress) {
+        w->out_cap = ZSTD_CStreamOutSize();
+        w->out_buf = malloc(w->out_cap);
+        w->cctx = ZSTD_createCCtx();
+        if (w->out_buf == NULL || w->cctx == NULL) {
+            lds_blob_writer_abort(w);
+            return lds_error_set(err, LDS_ENOMEM, "blob store: out of memory");
+        }
+        ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, ZSTD_LEVEL);
+        ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
+    }
+    lds_sha256_init(&w->sha);
+    *out = w;
+    return LDS_OK;
+}
+
+/* Compresses (or copies) data into the temp file; end finishes the zstd frame. */
+static lds_status writer_push(lds_blob_writer *w, const void *data, size_t size, int end, lds_error *err)
+{
+    if (!w->compress) {
+        if (size && write_all(w->fd, data, size) != 0)
+            return lds_error_set(err, LDS_EIO, "%s: %s", w->tmp, strerror(errno));
+        return LDS_OK;
+    }
+    ZSTD_EndDirective mode = end ? ZSTD_e_end : ZSTD_e_continue;
+    ZSTD_inBuffer zin = {data, size, 0};
+    for (;;) {
+        ZSTD_outBuffer zout = {w->out_buf, w->out_cap, 0};
+        size_t left = ZSTD_compressStream2(w->cctx, &zout, &zin, mode);
+        if (ZSTD_isError(left))
+            return lds_error_set(err, LDS_EIO, "blob store: zstd: %s", ZSTD_getErrorName(left));
+        if (zout.pos && write_all(w->fd, w->out_buf, zout.pos) != 0)
+            return lds_error_set(err, LDS_EIO, "%s: %s", w->tmp, strerror(errno));
+        if (end ? left == 0 : zin.pos == zin.size)
+            return LDS_OK;
+    }
+}
+
+lds_status lds_blob_writer_write(lds_blob_writer *w, const void *data, size_t size, lds_error *err)
+{
+    if (w->max && (w->total + size > w->max || w->total + size < w->total))
+        return lds_error_set(err, LDS_ELIMIT, "blob store: input over the limit of %llu bytes",
+                             (unsigned long long)w->max);
+    w->total += size;
+    lds_sha256_update(&w->sha, data, size);
+    return writer_push(w, data, size, 0, err);
+}
+
+lds_status lds_blob_writer_finish(lds_blob_writer *w, char id[LDS_SHA256_HEX], uint64_t *size, lds_error *err)
+{
+    lds_status status = writer_push(w, NULL, 0, 1, err);
+    if (status != LDS_OK) {
+        lds_blob_writer_abort(w);
+        return status;
+    }
+    unsigned char digest[LDS_SHA256_BYTES];
+    lds_sha256_final(&w->sha, digest);
+    lds_hex_encode(digest, sizeof(digest), id);
+    if (size)
+        *size = w->total;
+    char dir[PATH_MAX + 8], path[PATH_MAX + 96], raw_path[PATH_MAX + 96];
+    snprintf(dir, sizeof(dir), "%s/%.2s", w->base, id);
+    snprintf(raw_path, sizeof(raw_path), "%s/%s", dir, id + 2);
+    snprintf(path, sizeof(path), "%s/%s%s", dir, id + 2, w->compress ? ".zst" : "");
+    /* Stored already: the uncompressed form serves every reader; the compressed form serves all but
+     * those who asked for an uncompressed copy (served files). */
+    if (file_exists(raw_path) || file_exists(path)) {
+        lds_blob_writer_abort(w);
+        return LDS_OK;
+    }
+    if (fsync(w->fd) != 0) {
+        status = lds_error_set(err, LDS_EIO, "%s: fsync: %s", w->tmp, strerror(errno));
+        lds_blob_writer_abort(w);
+        return status;
+    }
+    status = lds_dir_create(dir, 0755, err);
+    if (status == LDS_OK && (fchmod(w->fd, 0644) != 0 || rename(w->tmp, path) != 0))
+        status = lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(errno));
+    if (status != LDS_OK) {
+        lds_blob_writer_abort(w);
+        return status;
+    }
+    close(w->fd);
+    w->fd = -1; /* renamed: nothing to remove */
+    status = lds_dir_sync(dir, err);
+    if (status == LDS_OK)
+        status = lds_dir_sync(w->base, err);
+    lds_blob_writer_abort(w);
+    return status;
+}
+
 lds_status lds_blob_put_fd(const char *root, int fd, unsigned flags, uint64_t max, char id[LDS_SHA256_HEX],
                            uint64_t *size, lds_error *err)
 {
-    char base[PATH_MAX], tmpdir[PATH_MAX + 8], tmp[PATH_MAX + 32];
-    root_dir(root, base, sizeof(base));
-    snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", base);
-    lds_status status = lds_dir_create(tmpdir, 0755, err);
+    lds_blob_writer *w = NULL;
+    lds_status status = lds_blob_writer_create(root, flags, max, &w, err);
     if (status != LDS_OK)
         return status;
-    snprintf(tmp, sizeof(tmp), "%s/put-XXXXXX", tmpdir);
-    int out = mkstemp(tmp);
-    if (out < 0)
-        return lds_error_set(err, LDS_EIO, "%s: %s", tmp, strerror(errno));
-    int compress = (flags & LDS_BLOB_COMPRESS) != 0;
-    unsigned char *in_buf = malloc(CHUNK);
-    size_t out_cap = ZSTD_CStreamOutSize();
-    unsigned char *out_buf = compress ? malloc(out_cap) : NULL;
-    ZSTD_CCtx *cctx = compress ? ZSTD_createCCtx() : NULL;
-    int keep_tmp = 0;
-    if (in_buf == NULL || (compress && (out_buf == NULL || cctx == NULL))) {
-        status = lds_error_set(err, LDS_ENOMEM, "blob store: out of memory");
-        goto out;
+    unsigned char *buf = malloc(CHUNK);
+    if (buf == NULL) {
+        lds_blob_writer_abort(w);
+        return lds_error_set(err, LDS_ENOMEM, "blob store: out of memory");
     }
-    if (compress) {
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, ZSTD_LEVEL);
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-        struct stat st;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-            off_t pos = lseek(fd, 0, SEEK_CUR);
-            if (pos >= 0 && st.st_size >= pos)
-                ZSTD_CCtx_setPledgedSrcSize(cctx, (unsigned long long)(st.st_size - pos));
-        }
-    }
-    lds_sha256 sha;
-    lds_sha256_init(&sha);
-    uint64_t total = 0;
     for (;;) {
-        ssize_t n = read_some(fd, in_buf, CHUNK);
+        ssize_t n = read_some(fd, buf, CHUNK);
         if (n < 0) {
             status = lds_error_set(err, LDS_EIO, "blob store: reading the input: %s", strerror(errno));
-            goto out;
-        }
-        total += (uint64_t)n;
-        if (max && total > max) {
-            status = lds_error_set(err, LDS_ELIMIT, "blob store: input over the limit of %llu bytes",
-                                   (unsigned long long)max);
-            goto out;
-        }
-        lds_sha256_update(&sha, in_buf, (size_t)n);
-        if (!compress) {
-            if (n > 0 && write_all(out, in_buf, (size_t)n) != 0) {
-                status = lds_error_set(err, LDS_EIO, "%s: %s", tmp, strerror(errno));
-                goto out;
-            }
-        } else {
-            ZSTD_EndDirective mode = n == 0 ? ZSTD_e_end : ZSTD_e_continue;
-            ZSTD_inBuffer zin = {in_buf, (size_t)n, 0};
-            int finished = 0;
-            while (!finished) {
-                ZSTD_outBuffer zout = {out_buf, out_cap, 0};
-                size_t left = ZSTD_compressStream2(cctx, &zout, &zin, mode);
-                if (ZSTD_isError(left)) {
-                    status = lds_error_set(err, LDS_EIO, "blob store: zstd: %s", ZSTD_getErrorName(left));
-                    goto out;
-                }
-                if (zout.pos && write_all(out, out_buf, zout.pos) != 0) {
-                    status = lds_error_set(err, LDS_EIO, "%s: %s", tmp, strerror(errno));
-                    goto out;
-                }
-                finished = mode == ZSTD_e_end ? left == 0 : zin.pos == zin.size;
-            }
+            break;
         }
         if (n == 0)
             break;
+        status = lds_blob_writer_write(w, buf, (size_t)n, err);
+        if (status != LDS_OK)
+            break;
     }
-    unsigned char digest[LDS_SHA256_BYTES];
-    lds_sha256_final(&sha, digest);
-    lds_hex_encode(digest, sizeof(digest), id);
-    if (size)
-        *size = total;
-
-    char dir[PATH_MAX + 8], path[PATH_MAX + 96], raw_path[PATH_MAX + 96];
-    snprintf(dir, sizeof(dir), "%s/%.2s", base, id);
-    snprintf(raw_path, sizeof(raw_path), "%s/%s", dir, id + 2);
-    snprintf(path, sizeof(path), "%s/%s%s", dir, id + 2, compress ? ".zst" : "");
-    /* Stored already: the uncompressed form serves every reader; the compressed form serves all but
-     * those who asked for an uncompressed copy (served files). */
-    if (file_exists(raw_path) || file_exists(path))
-        goto out;
-    if (fsync(out) != 0) {
-        status = lds_error_set(err, LDS_EIO, "%s: fsync: %s", tmp, strerror(errno));
-        goto out;
+    free(buf);
+    if (status != LDS_OK) {
+        lds_blob_writer_abort(w);
+        return status;
     }
-    status = lds_dir_create(dir, 0755, err);
-    if (status != LDS_OK)
-        goto out;
-    if (fchmod(out, 0644) != 0 || rename(tmp, path) != 0) {
-        status = lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    keep_tmp = 1;
-    status = lds_dir_sync(dir, err);
-    if (status == LDS_OK)
-        status = lds_dir_sync(base, err);
-out:
-    if (!keep_tmp)
-        unlink(tmp);
-    close(out);
-    ZSTD_freeCCtx(cctx);
-    free(in_buf);
-    free(out_buf);
-    return status;
+    return lds_blob_writer_finish(w, id, size, err);
 }
 
 lds_status lds_blob_put_file(const char *root, const char *path, unsigned flags, char id[LDS_SHA256_HEX],

@@ -225,6 +225,16 @@ const char *lds_redis_server_url(const lds_redis_server *server);
  * shared state). */
 #define LDS_BLOB_COMPRESS 1u
 
+/* Push-style put for data that arrives in pieces (an HTTP upload): create, write any number of
+ * times, then finish (durable on return, fills id and *size) or abort. Either one frees the
+ * writer; abort accepts NULL. A write past max (0: no cap) fails with LDS_ELIMIT; the caller then
+ * aborts. One writer is used by one thread at a time; writers are independent. */
+typedef struct lds_blob_writer lds_blob_writer;
+lds_status lds_blob_writer_create(const char *root, unsigned flags, uint64_t max, lds_blob_writer **out,
+                                  lds_error *err);
+lds_status lds_blob_writer_write(lds_blob_writer *writer, const void *data, size_t size, lds_error *err);
+lds_status lds_blob_writer_finish(lds_blob_writer *writer, char id[LDS_SHA256_HEX], uint64_t *size, lds_error *err);
+void lds_blob_writer_abort(lds_blob_writer *writer);
 /* Streams from fd (read to EOF, never whole in memory) into the store; fills id (65 bytes: hex
  * and NUL) and *size (uncompressed bytes, may be NULL). max caps the size (0: no cap). */
 lds_status lds_blob_put_fd(const char *root, int fd, unsigned flags, uint64_t max, char id[LDS_SHA256_HEX],

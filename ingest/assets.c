@@ -288,3 +288,38 @@ lds_status lds_assets_publish(lds_redis *redis, const char *asset_id, const char
     free(cert_text);
     return status;
 }
+
+lds_status lds_assets_list(lds_redis *redis, const char *owner_key, size_t offset, size_t limit, json_t **ids,
+                           size_t *total, lds_error *err)
+{
+    *ids = NULL;
+    char key[320];
+    if (owner_key)
+        snprintf(key, sizeof(key), "lds:owner:%.256s", owner_key);
+    else
+        snprintf(key, sizeof(key), KEY_INDEX);
+    lds_redis_reply *reply = NULL;
+    if (limit == 0)
+        limit = 100;
+    lds_status status = lds_redis_command(redis, &reply, err, "ZREVRANGE %s %lld %lld", key, (long long)offset,
+                                          (long long)(offset + limit - 1));
+    if (status != LDS_OK)
+        return status;
+    json_t *list = json_array();
+    for (size_t i = 0; i < reply->elements; i++)
+        if (reply->element[i].str)
+            json_array_append_new(list, json_string(reply->element[i].str));
+    lds_redis_reply_free(reply);
+    if (total) {
+        reply = NULL;
+        status = lds_redis_command(redis, &reply, err, "ZCARD %s", key);
+        *total = status == LDS_OK ? (size_t)reply->integer : 0;
+        lds_redis_reply_free(reply);
+    }
+    if (status != LDS_OK) {
+        json_decref(list);
+        return status;
+    }
+    *ids = list;
+    return LDS_OK;
+}

@@ -29,6 +29,20 @@ typedef lds_status (*lds_pipeline_certify_fn)(void *ctx, const char *statement_j
 /* Called at each stage with the overall fraction done in 0..1. */
 typedef void (*lds_pipeline_progress_fn)(void *ctx, const char *stage, double fraction);
 
+/* One stored shape that matches the shape being processed (lds_pipeline_similar_fn, the shape
+ * index below). Strings are truncated to fit. */
+typedef struct lds_shape_match {
+    char asset[128]; /* asset id (service) or name (offline index) */
+    char title[128]; /* may be empty */
+    char owner[128]; /* its owner: API key id (service) or metadata owner (offline); may be empty */
+    double similarity; /* as lds_mesh_shape_compare */
+    int match;         /* lds_mesh_shape_compare's verdict */
+} lds_shape_match;
+/* Finds stored shapes matching fingerprint: at most max into matches, most similar first, only
+ * those whose compare verdict is a match. */
+typedef lds_status (*lds_pipeline_similar_fn)(void *ctx, const char *shape_fingerprint, lds_shape_match *matches,
+                                              size_t max, size_t *count, lds_error *err);
+
 typedef struct lds_pipeline_options {
     double lod_fractions[LDS_PIPELINE_MAX_LODS]; /* of LOD0's triangles; default 0.5 .25 .125 .0625 */
     size_t lod_count;
@@ -49,6 +63,12 @@ typedef struct lds_pipeline_options {
     void *certify_ctx;
     lds_pipeline_progress_fn progress;
     void *progress_ctx;
+    /* duplicate detection: after fingerprinting, each match returned by similar whose owner is not
+     * similar_owner (NULL: owner; NULL and "" are the same) becomes a possible_duplicate warning in
+     * the report. NULL similar: no lookup. An error from it fails the run. */
+    lds_pipeline_similar_fn similar;
+    void *similar_ctx;
+    const char *similar_owner;
 } lds_pipeline_options;
 
 /* Fills the defaults above. */
@@ -158,6 +178,7 @@ void lds_archive_dir_sink_cleanup(lds_archive_dir_sink *ds);
  * Redis keys (DESIGN.md 6.5; the queue's keys share the hash tag {q}, the notary's {n}):
  *   lds:asset:<id>            hash: the asset record (fields below)
  *   lds:assets                zset: every asset id, scored by acceptance time (ms)
+ *   lds:owner:<key>           zset: the asset ids an uploader (owner_key) submitted, same scores
  *   lds:{q}:jobs:high / :low  streams of Job messages (proto/jobs.proto), consumer group "workers";
  *                             uploads go high, reprocessing low; workers read high first
  *   lds:{q}:delayed           zset: jobs waiting for a retry, scored by due time (ms)
@@ -223,6 +244,10 @@ lds_status lds_assets_get(lds_redis *redis, const char *asset_id, json_t **recor
  * lds_blob_locate (outputs are stored uncompressed). */
 lds_status lds_assets_output(lds_redis *redis, const char *asset_id, const char *name, char blob_id[LDS_SHA256_HEX],
                              lds_error *err);
+/* Asset ids, newest first: all of them (owner_key NULL) or one uploader's; *ids is a JSON array
+ * of strings, *total (may be NULL) the count before offset/limit. */
+lds_status lds_assets_list(lds_redis *redis, const char *owner_key, size_t offset, size_t limit, json_t **ids,
+                           size_t *total, lds_error *err);
 /* Record updates used by the worker. error may be NULL. */
 lds_status lds_assets_set_status(lds_redis *redis, const char *asset_id, const char *status, const lds_error *error,
                                  lds_error *err);
@@ -289,10 +314,17 @@ lds_status lds_queue_fail(lds_redis *redis, const lds_queue_config *config, cons
                           const lds_error *error, int permanent, int *dead, int64_t *retry_ms, lds_error *err);
 /* Hands the job back for another worker at once (SIGTERM), without counting an attempt. */
 lds_status lds_queue_release(lds_redis *redis, const lds_job_claim *claim, lds_error *err);
+/* Adds one finished job's stage durations (ms) to the totals that lds_queue_stats reports. */
+lds_status lds_queue_record_durations(lds_redis *redis, json_t *timings_ms, double job_ms, lds_error *err);
+/* Removes consumers of the group that hold nothing and were idle for idle_ms (dead workers). */
+lds_status lds_queue_prune_consumers(lds_redis *redis, int64_t idle_ms, size_t *removed, lds_error *err);
 /* Moves due jobs from the delayed set to their streams (any worker runs this). */
 lds_status lds_queue_promote(lds_redis *redis, size_t *moved, lds_error *err);
-/* {"streams": {"high": {"depth", "in_flight"}, "low": {...}}, "delayed", "dead", "consumers",
- *  "counters": {...}, "in_flight": [{"id", "job", "asset", "consumer", "idle_ms", "deliveries"}]} */
+/* {"streams": {"high": {"depth", "in_flight"}, "low": {...}}, "in_flight_total", "delayed", "dead",
+ *  "consumers_busy", "counters": {"enqueued", "completed", "retried", "dead", "failed", "reclaimed",
+ *  "released"}, "durations": {"<stage>": {"sum_ms", "count"}} (from the manifests' timings_ms and
+ *  "job" for the whole job), "in_flight": [{"id", "priority", "job", "asset", "attempt", "consumer",
+ *  "idle_ms", "deliveries"}]} (in_flight lists at most 100 per stream). For `queue` and /metrics. */
 lds_status lds_queue_stats(lds_redis *redis, json_t **stats, lds_error *err);
 /* Dead letters, oldest first: [{"id", "job", "asset", "kind", "attempts", "code", "message", "failed_at"}]. */
 lds_status lds_queue_dead_list(lds_redis *redis, size_t limit, json_t **list, lds_error *err);
@@ -306,7 +338,7 @@ lds_status lds_queue_dead_drop(lds_redis *redis, const char *id, size_t *count, 
 typedef struct lds_notary_service_options {
     const char *redis_url; /* NULL: lds_redis_connect's default */
     const char *home;      /* data directory for lds_notary_open (NULL: lds_home_dir()) */
-    int64_t lease_ms;      /* lease length (default 10000); renewed at a third of it */
+    int64_t lease_ms;      /* lease length (default 10000, LODESTONE_NOTARY_LEASE_MS); renewed at a third */
     /* Certifies one statement; NULL: lds_notary_open(home) + lds_notary_certify. */
     lds_pipeline_certify_fn certify;
     void *certify_ctx;
@@ -359,6 +391,26 @@ void lds_service_options_init(lds_service_options *options);
  * them SIGTERM, waits up to worker.grace_ms + 5 s, then SIGKILLs what is left. The children install
  * their own SIGTERM/SIGINT handlers. Blocks; call it from a single-threaded process. */
 lds_status lds_service_run(const lds_service_options *options, volatile sig_atomic_t *stop, lds_error *err);
+
+/* ---- the shape index (shape_index.c) ----
+ *
+ *   lds:shape:<bucket key>   set of asset ids whose shape fingerprint is stored under that key
+ *                            (keys from lds_mesh_shape_bucket_keys, probe 0)
+ *   lds:asset:<id> "shape"   the fingerprint, in the asset record
+ * A lookup reads the sets of the query's probe keys (one SMEMBERS each, so that the sets may live in
+ * different Cluster slots), then compares the fingerprint of each candidate that is ready. */
+
+#define LDS_SHAPE_CANDIDATES_MAX 10000 /* candidates compared per lookup at most */
+
+/* Stores asset_id's fingerprint in its record and adds the id to its bucket sets; a fingerprint
+ * stored before under other keys is removed from them first. Idempotent. */
+lds_status lds_shape_index_add(lds_redis *redis, const char *asset_id, const char *fingerprint, lds_error *err);
+/* Ready assets sharing a bucket with fingerprint, most similar first, at most max into hits;
+ * exclude_id (may be NULL) is left out; with near_too, candidates that are not a match are kept
+ * too (match = 0). *candidates (may be NULL) receives how many were compared. */
+lds_status lds_shape_index_lookup(lds_redis *redis, const char *fingerprint, const char *exclude_id, int near_too,
+                                  lds_shape_match *hits, size_t max, size_t *count, size_t *candidates,
+                                  lds_error *err);
 
 /* ---- reprocessing ---- */
 

@@ -47,6 +47,9 @@ void lds_notary_service_options_init(lds_notary_service_options *options)
 {
     memset(options, 0, sizeof(*options));
     options->lease_ms = 10000;
+    const char *env = getenv("LODESTONE_NOTARY_LEASE_MS");
+    if (env && atol(env) > 0)
+        options->lease_ms = atol(env);
 }
 
 /* KEYS: lease, fence. ARGV: holder, ms. Returns the new fencing token or 0. */
@@ -235,8 +238,12 @@ static lds_status serve_leased(service *s, volatile sig_atomic_t *stop, lds_erro
         lds_redis_reply_free(reply);
         if (status != LDS_OK)
             return status;
-        if (handled == 0)
-            from = ">";
+        /* Alternate: after an idle wait for new entries, look once at our pending ones, which a
+         * predecessor under the same consumer name may have taken and left (it lost the lease). */
+        if (strcmp(from, "0") == 0)
+            from = handled == 0 ? ">" : "0";
+        else if (handled == 0)
+            from = "0";
     }
     return LDS_OK;
 }

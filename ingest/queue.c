@@ -22,6 +22,7 @@
 #define KEY_DELAYED "lds:{q}:delayed"
 #define KEY_DEAD "lds:{q}:dead"
 #define KEY_STATS "lds:{q}:stats"
+#define KEY_DURATIONS "lds:{q}:durations"
 #define GROUP "workers"
 #define DEAD_SCAN_MAX 100000
 
@@ -578,6 +579,30 @@ lds_status lds_queue_stats(lds_redis *redis, json_t **stats, lds_error *err)
         for (size_t i = 0; i + 1 < hash->elements; i += 2)
             json_object_set_new(counters, hash->element[i].str, json_integer(atoll(hash->element[i + 1].str)));
     lds_redis_reply_free(hash);
+    hash = NULL;
+    json_t *durations = json_object();
+    if (status == LDS_OK)
+        status = lds_redis_command(redis, &hash, err, "HGETALL %s", KEY_DURATIONS);
+    if (status == LDS_OK && hash->type == LDS_REDIS_ARRAY)
+        for (size_t i = 0; i + 1 < hash->elements; i += 2) {
+            /* fields "<stage>:sum" and "<stage>:count" */
+            const char *field = hash->element[i].str, *colon = field ? strrchr(field, ':') : NULL;
+            if (colon == NULL)
+                continue;
+            char stage[64];
+            snprintf(stage, sizeof(stage), "%.*s", (int)(colon - field), field);
+            json_t *entry = json_object_get(durations, stage);
+            if (entry == NULL) {
+                entry = json_pack("{s:f, s:I}", "sum_ms", 0.0, "count", (json_int_t)0);
+                json_object_set_new(durations, stage, entry);
+            }
+            if (strcmp(colon + 1, "sum") == 0)
+                json_object_set_new(entry, "sum_ms", json_real(atof(hash->element[i + 1].str)));
+            else
+                json_object_set_new(entry, "count", json_integer(atoll(hash->element[i + 1].str)));
+        }
+    lds_redis_reply_free(hash);
+    json_object_set_new(out, "durations", durations);
     json_object_set_new(out, "in_flight_total", json_integer(total_flight));
     json_object_set_new(out, "delayed", json_integer(delayed));
     json_object_set_new(out, "dead", json_integer(dead));
@@ -695,4 +720,63 @@ lds_status lds_queue_dead_list(lds_redis *redis, size_t limit, json_t **list, ld
     lds_redis_reply_free(reply);
     *list = out;
     return LDS_OK;
+}
+
+/* ---- metrics and housekeeping ---- */
+
+lds_status lds_queue_record_durations(lds_redis *redis, json_t *timings_ms, double job_ms, lds_error *err)
+{
+    lds_status status = lds_redis_command(redis, NULL, err, "HINCRBYFLOAT " KEY_DURATIONS " job:sum %.3f", job_ms);
+    if (status == LDS_OK)
+        status = lds_redis_command(redis, NULL, err, "HINCRBY " KEY_DURATIONS " job:count 1");
+    const char *stage;
+    json_t *value;
+    json_object_foreach(timings_ms, stage, value)
+    {
+        if (status != LDS_OK || !json_is_number(value) || strlen(stage) > 48 || strchr(stage, ':'))
+            continue;
+        status = lds_redis_command(redis, NULL, err, "HINCRBYFLOAT " KEY_DURATIONS " %s:sum %.3f", stage,
+                                   json_number_value(value));
+        if (status == LDS_OK)
+            status = lds_redis_command(redis, NULL, err, "HINCRBY " KEY_DURATIONS " %s:count 1", stage);
+    }
+    return status;
+}
+
+lds_status lds_queue_prune_consumers(lds_redis *redis, int64_t idle_ms, size_t *removed, lds_error *err)
+{
+    if (removed)
+        *removed = 0;
+    const char *keys[2] = {KEY_HIGH, KEY_LOW};
+    lds_status status = LDS_OK;
+    for (int k = 0; k < 2 && status == LDS_OK; k++) {
+        lds_redis_reply *reply = NULL;
+        status = lds_redis_command(redis, &reply, err, "XINFO CONSUMERS %s " GROUP, keys[k]);
+        if (status != LDS_OK)
+            break;
+        for (size_t i = 0; i < reply->elements && status == LDS_OK; i++) {
+            const lds_redis_reply *c = &reply->element[i];
+            const lds_redis_reply *name = field_of(c, "name"), *pending = field_of(c, "pending"),
+                                  *idle = field_of(c, "idle");
+            if (!name || !name->str || !pending || !idle)
+                continue;
+            /* The PEL check and the delete are one script: a consumer that claimed meanwhile stays. */
+            if (pending->integer == 0 && idle->integer >= idle_ms) {
+                static const char *const script =
+                    "for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], 'workers')) do\n"
+                    "  if c[2] == ARGV[1] and c[4] == 0 then\n"
+                    "    return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'workers', ARGV[1])\n"
+                    "  end\n"
+                    "end\n"
+                    "return -1\n";
+                lds_redis_reply *gone = NULL;
+                status = lds_redis_command(redis, &gone, err, "EVAL %s 1 %s %s", script, keys[k], name->str);
+                if (status == LDS_OK && gone->type == LDS_REDIS_INTEGER && gone->integer >= 0 && removed)
+                    (*removed)++;
+                lds_redis_reply_free(gone);
+            }
+        }
+        lds_redis_reply_free(reply);
+    }
+    return status;
 }

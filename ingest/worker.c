@@ -1,8 +1,9 @@
 /* worker.c: the stateless worker loop (DESIGN.md 2 and 4).
  *
  * Each job: read the asset record, fetch the originals from the blob store into a scratch
- * directory, run lds_pipeline_run with the notary service as its certifier, store every output as
- * an uncompressed blob (served as is), publish the manifest and outputs in one record update, and
+ * directory, run lds_pipeline_run with the notary service as its certifier and the shape index
+ * (shape_index.c) as its duplicate lookup, store every output as an uncompressed blob (served as
+ * is), add the shape to the index, publish the manifest and outputs in one record update, and
  * acknowledge. Everything the job needs is in Redis and the blob store, so any worker anywhere can
  * run it, and re-running it gives the same result: the certificate time is the job's (the asset's
  * acceptance time), so the statement is the same and the notary answers with the entry it already
@@ -48,6 +49,7 @@ typedef struct job_run {
     int handed_back; /* set by the heartbeat thread */
     char last_stage[32];
     double last_fraction, last_progress_ms;
+    double started_ms; /* when the job was claimed */
 } job_run;
 
 /* ---- scratch directories ---- */
@@ -136,6 +138,15 @@ static lds_status certify_cb(void *ctx, const char *statement, size_t size, char
 {
     job_run *run = ctx;
     return lds_notary_request(run->redis, statement, size, run->options->notary_timeout_ms, bundle, index, err);
+}
+
+/* Near shapes from the Redis shape index, leaving out the asset being (re)processed. */
+static lds_status similar_cb(void *ctx, const char *fingerprint, lds_shape_match *matches, size_t max, size_t *count,
+                             lds_error *err)
+{
+    job_run *run = ctx;
+    return lds_shape_index_lookup(run->redis, fingerprint, run->claim.job.asset_id, 0, matches, max, count, NULL,
+                                  err);
 }
 
 /* ---- one job ---- */
@@ -274,6 +285,11 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     pipeline.certify_ctx = run;
     pipeline.progress = progress_cb;
     pipeline.progress_ctx = run;
+    pipeline.similar = similar_cb;
+    pipeline.similar_ctx = run;
+    pipeline.similar_owner = json_string_value(json_object_get(record, "owner_key"));
+    if (pipeline.similar_owner == NULL)
+        pipeline.similar_owner = "";
     char previous[PATH_MAX + 32];
     const char *previous_blob = json_string_value(json_object_get(json_object_get(record, "certificate"), "blob"));
     if (status == LDS_OK && job->kind == LDS_JOB_REPROCESS && previous_blob) {
@@ -294,8 +310,15 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     pthread_mutex_lock(&run->lock);
     int handed_back = run->handed_back;
     pthread_mutex_unlock(&run->lock);
+    /* Indexed before it is published: lookups only keep ready assets, and a re-run adds it again. */
+    const char *shape = json_string_value(json_object_get(json_object_get(manifest, "fingerprint"), "shape"));
+    if (status == LDS_OK && !handed_back && shape && *shape)
+        status = lds_shape_index_add(run->redis, job->asset_id, shape, err);
     if (status == LDS_OK && !handed_back)
         status = lds_assets_publish(run->redis, job->asset_id, job->id, manifest, outputs, err);
+    if (status == LDS_OK && !handed_back)
+        lds_queue_record_durations(run->redis, json_object_get(manifest, "timings_ms"), lds_time_ms() - run->started_ms,
+                                   NULL);
     json_decref(outputs);
     json_decref(manifest);
     for (size_t i = 0; i < count; i++)
@@ -350,6 +373,7 @@ static void process(job_run *run, lds_error *loop_err)
         snprintf(base, sizeof(base), "%s/tmp", lds_home_dir());
     snprintf(scratch, sizeof(scratch), "%s/%s-%d", base, job->id, (int)getpid());
     double started = lds_time_ms();
+    run->started_ms = started;
     status = run_pipeline(run, record, scratch, &err);
     remove_tree(scratch);
     json_decref(record);
@@ -411,10 +435,15 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
     gethostname(host, sizeof(host) - 1);
     snprintf(consumer, sizeof(consumer), "%s-%d", options->name ? options->name : host, (int)getpid());
     size_t jobs = 0;
+    double last_prune = 0;
     while (status == LDS_OK && !*stop && (options->max_jobs == 0 || jobs < options->max_jobs)) {
         lds_error inner;
         lds_error_clear(&inner);
         lds_queue_promote(run.redis, NULL, NULL);
+        if (lds_time_ms() - last_prune > 60000.0) { /* forget workers gone for 10 minutes */
+            lds_queue_prune_consumers(run.redis, 600000, NULL, NULL);
+            last_prune = lds_time_ms();
+        }
         int claimed = 0;
         lds_status st = lds_queue_claim(run.redis, &options->queue, consumer, 1000, &run.claim, &claimed, &inner);
         if (st != LDS_OK) {
@@ -425,6 +454,10 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
         }
         if (!claimed)
             continue;
+        if (*stop) { /* the stop came while we waited for this job: it goes back at once */
+            lds_queue_release(run.redis, &run.claim, NULL);
+            break;
+        }
         lds_log_info("worker %s: job %s (asset %s, %s, attempt %u%s)", consumer, run.claim.job.id,
                      run.claim.job.asset_id, run.claim.job.kind == LDS_JOB_REPROCESS ? "reprocess" : "upload",
                      run.claim.job.attempt + 1, run.claim.reclaimed ? ", reclaimed" : "");
@@ -438,22 +471,6 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
     pthread_mutex_destroy(&run.lock);
     pthread_cond_destroy(&run.cond);
     return status;
-}
-
-/* Until the lead's pipeline lands on main (ingest/pipeline.c), these stand in so that the service
- * links; a strong definition in pipeline.c replaces them. Delete once pipeline.c exists. */
-__attribute__((weak)) void lds_pipeline_options_init(lds_pipeline_options *options)
-{
-    memset(options, 0, sizeof(*options));
-}
-
-__attribute__((weak)) lds_status lds_pipeline_run(const lds_pipeline_options *options, const char *const *files,
-                                                  size_t file_count, const char *out_dir, json_t **manifest,
-                                                  lds_error *err)
-{
-    if (manifest)
-        *manifest = NULL;
-    return lds_error_set(err, LDS_EINTERNAL, "pipeline: not built yet");
 }
 
 /* ---- the process pool ---- */

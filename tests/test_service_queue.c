@@ -139,6 +139,26 @@ static void test_blobs(void)
     free(out);
     lds_error_clear(&err);
     LDS_CHECK_INT(lds_blob_locate(root, "00", zpath, sizeof(zpath), NULL, NULL, &err), ==, LDS_EINVAL);
+    /* The push-style writer (HTTP uploads): pieces in, the same id as a one-shot put. */
+    lds_blob_writer *w = NULL;
+    LDS_CHECK_OK(lds_blob_writer_create(root, LDS_BLOB_COMPRESS, size, &w, &err), &err);
+    for (size_t off = 0; w && off < size; off += 65521)
+        LDS_CHECK_OK(lds_blob_writer_write(w, data + off, off + 65521 < size ? 65521 : size - off, &err), &err);
+    char wid[LDS_SHA256_HEX];
+    uint64_t wsize = 0;
+    if (w)
+        LDS_CHECK_OK(lds_blob_writer_finish(w, wid, &wsize, &err), &err);
+    LDS_CHECK_STR(wid, zid);
+    LDS_CHECK_INT(wsize, ==, size);
+    /* Over its cap: ELIMIT, and abort leaves nothing behind. */
+    LDS_CHECK_OK(lds_blob_writer_create(root, 0, 1000, &w, &err), &err);
+    lds_error_clear(&err);
+    LDS_CHECK_INT(lds_blob_writer_write(w, data, 1001, &err), ==, LDS_ELIMIT);
+    lds_blob_writer_abort(w);
+    out = NULL;
+    lds_test_run(&out, "ls -A '%s/tmp' | wc -l", root);
+    LDS_CHECK_INT(atoi(out ? out : "-1"), ==, 0);
+    free(out);
     free(data);
 }
 
@@ -360,7 +380,7 @@ static lds_redis_server *test_restart(lds_redis *r, lds_redis_server *server, co
     LDS_CHECK_STR(claim.job.asset_id, asset);
 
     kill(lds_redis_server_pid(server), SIGKILL);
-    waitpid(lds_redis_server_pid(server), NULL, 0);
+    lds_redis_server_stop(server); /* reaps the killed server and frees */
     lds_redis_server *fresh = NULL;
     LDS_CHECK_OK(lds_redis_server_start(home, &fresh, &err), &err);
     /* The old connection reconnects on its own after one failed command. */
@@ -383,11 +403,72 @@ static lds_redis_server *test_restart(lds_redis *r, lds_redis_server *server, co
                                                      "depth")),
                   ==, 4);
     json_decref(stats);
+    /* Consumers that hold nothing are pruned; the one holding a job is kept. */
+    lds_job_claim held;
+    int got = 0;
+    lds_job keep = make_job("a_keep", LDS_QUEUE_HIGH);
+    LDS_CHECK_OK(lds_queue_enqueue(r, &keep, &err), &err);
+    LDS_CHECK_OK(lds_queue_claim(r, config, "keeper", 0, &held, &got, &err), &err);
     LDS_CHECK_OK(lds_queue_ack(r, &claim, &err), &err);
+    size_t removed = 0;
+    LDS_CHECK_OK(lds_queue_prune_consumers(r, 0, &removed, &err), &err);
+    LDS_CHECK_INT(removed, >=, 3);
+    lds_redis_reply *consumers = NULL;
+    LDS_CHECK_OK(lds_redis_command(r, &consumers, &err, "XINFO CONSUMERS lds:{q}:jobs:high workers"), &err);
+    LDS_CHECK_INT(consumers ? consumers->elements : 0, ==, 1);
+    lds_redis_reply_free(consumers);
+    LDS_CHECK_OK(lds_queue_ack(r, &held, &err), &err);
+    json_t *ids = NULL;
+    size_t total = 0;
+    LDS_CHECK_OK(lds_assets_list(r, "key-1", 0, 10, &ids, &total, &err), &err);
+    LDS_CHECK_INT(total, ==, 1);
+    LDS_CHECK_STR(json_string_value(json_array_get(ids, 0)), asset);
+    json_decref(ids);
     lds_error_clear(&err);
     json_t *none = NULL;
     LDS_CHECK_INT(lds_assets_get(r, "a_nosuch", &none, &err), ==, LDS_ENOENT);
     return fresh;
+}
+
+/* LODESTONE_REDIS_URL forms: TCP with a password and a db number; a wrong password is a clear
+ * error. Uses a throwaway server on a port derived from our pid (skipped if it does not start). */
+static void test_tcp_url(void)
+{
+    int port = 20000 + (int)(getpid() % 20000);
+    if (lds_test_run(NULL, "redis-server --port %d --bind 127.0.0.1 --requirepass s3cret --save '' "
+                           "--appendonly no --daemonize yes --pidfile '%s/tcp.pid' --logfile '%s/tcp.log'",
+                     port, home, home) != 0) {
+        fprintf(stderr, "tcp redis did not start; TCP URL case skipped\n");
+        return;
+    }
+    char tcp_url[128];
+    lds_error err;
+    lds_error_clear(&err);
+    lds_redis *r = NULL;
+    snprintf(tcp_url, sizeof(tcp_url), "redis://:s3cret@127.0.0.1:%d/3", port);
+    for (int i = 0; i < 50 && lds_redis_connect(tcp_url, &r, &err) != LDS_OK; i++) {
+        lds_error_clear(&err);
+        sleep_ms(100);
+    }
+    LDS_CHECK(r != NULL);
+    if (r) {
+        LDS_CHECK_OK(lds_redis_command(r, NULL, &err, "SET lds:probe 1"), &err);
+        lds_redis_reply *reply = NULL;
+        LDS_CHECK_OK(lds_redis_command(r, &reply, &err, "CLIENT INFO"), &err);
+        LDS_CHECK(reply && reply->str && strstr(reply->str, " db=3 "));
+        lds_redis_reply_free(reply);
+        snprintf(tcp_url, sizeof(tcp_url), "redis://:wrong@127.0.0.1:%d", port);
+        lds_redis *bad = NULL;
+        lds_error_clear(&err);
+        LDS_CHECK_INT(lds_redis_connect(tcp_url, &bad, &err), ==, LDS_EREDIS);
+        LDS_CHECK(strstr(err.message, "AUTH") != NULL);
+        lds_redis_close(bad);
+        lds_redis_command(r, NULL, NULL, "SHUTDOWN NOSAVE");
+        lds_redis_close(r);
+    }
+    lds_redis *bad = NULL;
+    lds_error_clear(&err);
+    LDS_CHECK_INT(lds_redis_connect("http://nope", &bad, &err), ==, LDS_EINVAL);
 }
 
 int main(void)
@@ -399,6 +480,7 @@ int main(void)
     home = lds_test_tmpdir("service_queue");
     setenv("LODESTONE_HOME", home, 1);
     test_blobs();
+    test_tcp_url();
 
     lds_error err;
     lds_error_clear(&err);

@@ -386,6 +386,9 @@ int main(void)
     LDS_CHECK_OK(lds_queue_stats(r, &stats, &err), &err);
     LDS_CHECK_INT(json_integer_value(json_object_get(json_object_get(stats, "counters"), "reclaimed")), >=, 1);
     LDS_CHECK_INT(json_integer_value(json_object_get(stats, "in_flight_total")), ==, 0);
+    LDS_CHECK_INT(json_integer_value(json_object_get(json_object_get(json_object_get(stats, "durations"), "job"),
+                                                     "count")),
+                  ==, 3);
     json_decref(stats);
 
     /* 4. Bad input fails at once with the reason; no retries, no dead letter. */
