@@ -113,6 +113,13 @@ enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_reque
 /* Frees route-specific request state. */
 void api_request_cleanup(api_request *req);
 
+/* A raw body to a temp file (routes.c): checks the file name, opens req->body_fd. */
+enum MHD_Result api_upload_to_temp(lds_api *api, struct MHD_Connection *c, api_request *req, const char *filename);
+/* Archive deposits (deposits.c): POST /v1/deposits (body begin, then the handler) and GET. */
+enum MHD_Result api_deposit_body_begin(lds_api *api, struct MHD_Connection *c, api_request *req);
+enum MHD_Result api_deposit_post(lds_api *api, struct MHD_Connection *c, api_request *req);
+enum MHD_Result api_deposit_get(lds_api *api, struct MHD_Connection *c, api_request *req);
+
 /* The log routes (log_routes.c): checkpoint, key, proof, consistency. */
 enum MHD_Result api_log_route(lds_api *api, struct MHD_Connection *c, api_request *req);
 void api_log_close(lds_api *api);

@@ -240,7 +240,7 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
         return api_respond_error(c, req, 403, "forbidden", "studio keys cannot upload");
     if (req->route == API_ROUTE_OPS_REPROCESS && !is_role(req, "ops"))
         return api_respond_error(c, req, 403, "forbidden", "reprocessing needs an ops key");
-    if (req->route != API_ROUTE_ASSETS_POST)
+    if (req->route != API_ROUTE_ASSETS_POST && req->route != API_ROUTE_DEPOSITS_POST)
         return MHD_YES; /* small JSON bodies go to req->body (capped at 1 MiB) */
 
     const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -255,6 +255,8 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
         req->body_too_large = 1;
         return MHD_YES;
     }
+    if (req->route == API_ROUTE_DEPOSITS_POST) /* archive deposits: api/deposits.c */
+        return api_deposit_body_begin(api, c, req);
     const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     if (type && strncasecmp(type, "multipart/form-data", 19) == 0) {
         req->multipart = calloc(1, sizeof(multipart) + sizeof(post_ctx));
@@ -277,6 +279,18 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
     if (!model_extension(filename))
         return api_respond_error(c, req, 415, "unsupported_media_type", "%s: not a model format lodestone reads",
                                  filename);
+    req->body_fd = open_temp(api, req->body_path, sizeof(req->body_path));
+    if (req->body_fd < 0)
+        return api_respond_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
+    return MHD_YES;
+}
+
+/* A raw body to a temp file under home/tmp (deposits.c uses it too): then api_body_chunk streams
+ * it there under the upload cap. */
+enum MHD_Result api_upload_to_temp(lds_api *api, struct MHD_Connection *c, api_request *req, const char *filename)
+{
+    if (!name_ok(filename))
+        return api_respond_error(c, req, 400, "bad_request", "?filename=NAME must be a file name without '/'");
     req->body_fd = open_temp(api, req->body_path, sizeof(req->body_path));
     if (req->body_fd < 0)
         return api_respond_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
@@ -663,6 +677,8 @@ enum MHD_Result api_dispatch(lds_api *api, struct MHD_Connection *c, api_request
     case API_ROUTE_ASSET_SIMILAR: return api_get_similar(api, c, req);
     case API_ROUTE_OPS_QUEUES: return get_queues(api, c, req);
     case API_ROUTE_OPS_REPROCESS: return post_reprocess(api, c, req);
+    case API_ROUTE_DEPOSITS_POST: return api_deposit_post(api, c, req); /* deposits.c */
+    case API_ROUTE_DEPOSIT_GET: return api_deposit_get(api, c, req);
     case API_ROUTE_LOG_CHECKPOINT:
     case API_ROUTE_LOG_KEY:
     case API_ROUTE_LOG_PROOF:

@@ -33,10 +33,19 @@ static int asset_id_valid(const char *id)
     return 1;
 }
 
+int lds_assets_file_name_valid(const char *name)
+{
+    /* a normalised relative path (deposits keep a sidecar's place below its model: "textures/a.png") */
+    char normal[LDS_ASSET_FILE_NAME_MAX];
+    const char *why;
+    return name && *name && strlen(name) < sizeof(normal) &&
+           lds_archive_check_path(name, sizeof(normal) - 1, normal, sizeof(normal), &why) == LDS_OK &&
+           strcmp(normal, name) == 0;
+}
+
 static int file_name_valid(const char *name)
 {
-    return name && *name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && strchr(name, '/') == NULL &&
-           strchr(name, '\\') == NULL && strlen(name) < 256;
+    return lds_assets_file_name_valid(name);
 }
 
 /* HSET key f1 v1 f2 v2 ... from parallel arrays (values are C strings). */

@@ -201,7 +201,9 @@ void lds_ingest_new_id(const char *prefix, char *out, size_t out_size);
 
 /* One original file of an upload, already in the blob store (lds_blob_put_*, compressed). */
 typedef struct lds_asset_file {
-    const char *name;    /* base name as uploaded, e.g. "bust.obj" (no '/', not "." or "..") */
+    const char *name;    /* base name as uploaded, e.g. "bust.obj"; a sidecar of a deposit may be a
+                          * normalised relative path below the model's directory ("textures/a.png";
+                          * see lds_assets_file_name_valid) */
     const char *blob_id; /* sha256 hex */
     uint64_t bytes;      /* uncompressed size */
 } lds_asset_file;
@@ -214,6 +216,11 @@ typedef struct lds_asset_submission {
     json_t *metadata;
     const char *owner_key; /* who uploaded (API key id, or NULL); modelers see their own assets */
 } lds_asset_submission;
+
+#define LDS_ASSET_FILE_NAME_MAX 1024
+/* True when name is a normalised relative path (no "..", ".", empty component, leading '/',
+ * backslash or control character; valid UTF-8; under LDS_ASSET_FILE_NAME_MAX bytes). */
+int lds_assets_file_name_valid(const char *name);
 
 /* Accepts an upload: writes the record (status "queued") and enqueues its job at high priority.
  * Durable on return (the blobs must have been stored already; the record and the job are in a
@@ -424,6 +431,36 @@ typedef struct lds_reprocess_selection {
  * skipped); *queued receives the count, *jobs (may be NULL) [{"asset", "job"}]. */
 lds_status lds_reprocess_enqueue(lds_redis *redis, const lds_reprocess_selection *selection, size_t *queued,
                                  json_t **jobs, lds_error *err);
+
+/* ---- archive deposits in the service (deposit.c; branch deposits, issue 5) ----
+ *   lds:deposit:<id>  hash: id, name, owner_key, accepted, items (JSON [{"file", "asset"}]),
+ *                     warnings (JSON [text])
+ *   lds:deposits      zset: every deposit id, scored by acceptance time (ms) */
+
+typedef struct lds_deposit_request {
+    const char *archive_path; /* the uploaded archive (a temp file) */
+    const char *name;         /* its name as uploaded, used in errors and the record (NULL: base name) */
+    const char *blob_root;    /* NULL: home/blobs */
+    const char *scratch_dir;  /* members are staged here one at a time (NULL: home/tmp) */
+    const lds_limits *limits; /* NULL: lds_limits_init defaults */
+    const char *owner_key;    /* the depositor's key id: owner_key of every asset */
+} lds_deposit_request;
+
+void lds_deposit_request_init(lds_deposit_request *request);
+/* Walks the archive once to check it (a refused archive writes nothing; the error names the
+ * member and the reason: LDS_EPERM hostile member, LDS_ELIMIT over a limit, LDS_EFORMAT not an
+ * archive or a bad manifest, LDS_ENOGEOM no model in it), then again storing the members that
+ * belong to models in the blob store, submits one asset per model (metadata from the manifest,
+ * source_kind "deposit", "deposit": id) and writes the deposit record. Fills deposit_id and
+ * *summary (may be NULL): {"id", "name", "items": [{"file", "asset"}], "warnings": [...]}. */
+lds_status lds_deposit_create(lds_redis *redis, const lds_deposit_request *request, char deposit_id[LDS_ID_MAX],
+                              json_t **summary, lds_error *err);
+/* {"id", "name", "owner_key", "accepted", "status": "processing|done|failed", "items": [{"file",
+ * "asset", "status", "error": {"code", "message"}|null}], "counts": {"items", "ready", "failed",
+ * "pending"}, "error": {"code", "message"}|null, "warnings"}. Status: processing while an item is
+ * queued or processing, then failed when every item failed, else done (error says how many
+ * failed). LDS_ENOENT when there is no such deposit. */
+lds_status lds_deposit_get(lds_redis *redis, const char *deposit_id, json_t **deposit, lds_error *err);
 
 #ifdef __cplusplus
 }

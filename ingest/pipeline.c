@@ -649,6 +649,12 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
         manifest = NULL;
     }
 out:
+    if (st != LDS_OK && err && strstr(err->message, name) == NULL) {
+        /* stages past the import report on the model, not the file: name it (issue 5) */
+        char message[2 * LDS_ERROR_MESSAGE_MAX];
+        snprintf(message, sizeof(message), "%s: %s", name, err->message);
+        snprintf(err->message, sizeof(err->message), "%.*s", (int)sizeof(err->message) - 1, message);
+    }
     json_decref(manifest);
     if (enc.levels) {
         for (size_t l = 1; l < enc.level_count; l++)

@@ -258,7 +258,7 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
         const char *name = json_string_value(json_object_get(f, "name"));
         const char *blob = json_string_value(json_object_get(f, "sha256"));
         json_t *bytes = json_object_get(f, "bytes");
-        if (name == NULL || blob == NULL || strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
+        if (name == NULL || blob == NULL || !lds_assets_file_name_valid(name)) {
             status = lds_error_set(err, LDS_EINVAL, "asset %s: file %zu of the record is malformed", job->asset_id, i);
             break;
         }
@@ -268,6 +268,13 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
             break;
         }
         snprintf(paths[i], 2 * PATH_MAX, "%s/%s", in_dir, name);
+        const char *slash = strrchr(name, '/'); /* a deposit's sidecar below the model: its directory */
+        if (slash) {
+            char sub[2 * PATH_MAX];
+            snprintf(sub, sizeof(sub), "%s/%.*s", in_dir, (int)(slash - name), name);
+            if ((status = lds_dir_create(sub, 0700, err)) != LDS_OK)
+                break;
+        }
         status = lds_blob_get_file(options->blob_root, blob,
                                    json_is_integer(bytes) ? (uint64_t)json_integer_value(bytes) : UINT64_MAX, paths[i],
                                    err);

@@ -68,4 +68,28 @@ int lds_test_run(char **output, const char *fmt, ...) __attribute__((format(prin
  * validator is not installed) and prints its messages. */
 int lds_test_validate_glb(const char *const *paths, size_t count);
 
+/* ---- a private service (added by the deposits branch) ----
+ * `lodestone serve` with LODESTONE_HOME=home (its own embedded redis-server on a Unix socket under
+ * home) on a free loopback port, in its own process group. The test process gets LODESTONE_HOME
+ * and LODESTONE_LISTEN set too, so that `lodestone keys create` and the like reach the same Redis.
+ * Skips (exit 77) when redis-server or curl is missing. */
+typedef struct lds_test_service {
+    int pid;
+    unsigned port;
+    char home[1024];
+    char url[64]; /* "http://127.0.0.1:PORT" */
+} lds_test_service;
+/* Starts it (home is created; `keys init` run) and waits until /healthz answers (up to 60 s).
+ * Returns 0, or -1 with a message (the log is home/serve.log). */
+int lds_test_service_start(lds_test_service *s, const char *home, unsigned workers);
+/* SIGTERM, then SIGKILL of the process group after 30 s; stops the embedded redis-server if it is
+ * still up. Safe to call twice. */
+void lds_test_service_stop(lds_test_service *s);
+/* Creates an API key of role ("partner", "ops", ...) into key (80 bytes). Returns 0 or -1. */
+int lds_test_service_key(const lds_test_service *s, const char *role, char key[80]);
+/* An HTTP request through curl: method, url (full), key (NULL: no Authorization), body_path (NULL:
+ * no body; otherwise sent raw). Returns the status code (0 when curl failed) and the body in *body
+ * (malloc'd); body NULL discards the response body. */
+int lds_test_http(char **body, const char *method, const char *url, const char *key, const char *body_path);
+
 #endif
