@@ -15,7 +15,9 @@ usage: api_openapi_check.py OPENAPI.yaml BASE_URL OPS_KEY READY_ASSET_ID UPLOAD_
    404 must be in the document.
 Exit 0 when all holds, 1 otherwise (each problem printed), 77 when PyYAML is missing.
 """
+import io
 import json
+import tarfile
 import re
 import sys
 import urllib.error
@@ -137,6 +139,7 @@ def main():
         upload_bytes = f.read()
     global_security = doc.get("security", [])
     values = {"id": asset, "level": "0", "index": "0"}
+    deposit_id = "x"
     checked = 0
 
     # 1 and 2: every documented operation
@@ -148,7 +151,8 @@ def main():
             op = item[method]
             label = "%s %s" % (method.upper(), path)
             params = [resolve(doc, p) for p in common + op.get("parameters", [])]
-            url_path = re.sub(r"\{([^}]+)\}", lambda m: values.get(m.group(1), "x"), path)
+            names = dict(values, id=deposit_id) if path.startswith("/v1/deposits/") else values
+            url_path = re.sub(r"\{([^}]+)\}", lambda m: names.get(m.group(1), "x"), path)
             query = []
             for p in params:
                 if p.get("in") == "query" and p.get("required"):
@@ -159,6 +163,14 @@ def main():
                 if path == "/v1/assets":
                     query += ["filename=openapi-check.ply", "title=OpenAPI", "license=CC0-1.0"]
                     body, ctype = upload_bytes, "application/octet-stream"
+                elif path == "/v1/deposits":  # a one-model tar archive
+                    archive = io.BytesIO()
+                    with tarfile.open(fileobj=archive, mode="w") as tar:
+                        member = tarfile.TarInfo("openapi-check.ply")
+                        member.size = len(upload_bytes)
+                        tar.addfile(member, io.BytesIO(upload_bytes))
+                    query = [q for q in query if not q.startswith("filename=")] + ["filename=openapi-check.tar"]
+                    body, ctype = archive.getvalue(), "application/octet-stream"
                 elif "application/json" in kinds:
                     sample = {"/v1/ops/reprocess": {"assets": [asset]}}.get(path, {})
                     body, ctype = json.dumps(sample).encode(), "application/json"
@@ -166,6 +178,8 @@ def main():
             secured = op.get("security", global_security)
             status, headers, data = request(method, url, key if secured else None, body, ctype)
             print("%s -> %d" % (label, status))
+            if path == "/v1/deposits" and status == 202:
+                deposit_id = json.loads(data)["deposit"]["id"]
             if status >= 400:
                 problem("%s: the sample request failed with %d: %r" % (label, status, data[:200]))
             check_response(doc, op, label, status, headers, data)
