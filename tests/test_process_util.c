@@ -284,8 +284,16 @@ void proc_check_lods(const json_t *m, const char *dir, const char *what, char **
                 LDS_CHECK_INT(s.triangles, ==, triangles);
                 LDS_CHECK_INT(s.points, ==, 0);
             }
-            /* Draco decodes to the accessor counts (checked by glb_check), which are the level's */
-            LDS_CHECK_INT(glb_vertex_count(data, size), ==, vertices);
+            /* Draco decodes to the accessor counts (checked by glb_check). Its edgebreaker splits
+             * non-manifold vertices, so a Draco file may hold a few more points than the level
+             * (up to 1.2% more on the corpus scans); the other files hold exactly the level's. */
+            size_t stated = glb_vertex_count(data, size);
+            if (strcmp(format, "draco") == 0 && !point_cloud) {
+                LDS_CHECK_INT(stated, >=, vertices);
+                LDS_CHECK_INT(stated, <=, vertices + vertices / 50 + 16);
+            } else {
+                LDS_CHECK_INT(stated, ==, vertices);
+            }
             /* KHR_draco_mesh_compression covers triangles only: point clouds stay plain there */
             if (strcmp(format, "draco") == 0)
                 LDS_CHECK(point_cloud ? s.draco_primitives == 0 : s.draco_primitives > 0);

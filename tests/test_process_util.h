@@ -25,7 +25,8 @@ typedef struct proc_lod_stats {
 
 /* For each level and each of its files: the file exists with the manifest's bytes and sha256, it
  * parses, every Draco primitive and meshopt view decodes (test_glb_check), and the decoded
- * triangle (points for a point cloud) and vertex counts are the level's. Paths are appended to
+ * triangle (points for a point cloud) and vertex counts are the level's (Draco: a few more
+ * vertices where its edgebreaker splits non-manifold ones). Paths are appended to
  * paths (the caller frees them) for one validator run. */
 void proc_check_lods(const json_t *manifest, const char *dir, const char *what, char **paths, size_t *path_count,
                      size_t path_capacity, proc_lod_stats *stats);
