@@ -13,7 +13,7 @@ lds_add_test(NAME process_determinism
   LIBS lds_mesh ${MESHOPT_LIB} LABELS integration)
 lds_add_test(NAME process_assimp_models
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_process_assimp.c
-  LIBS lds_mesh LABELS slow TIMEOUT 2400)
+  LIBS lds_mesh LABELS slow TIMEOUT 1200)
 foreach(t process_cli process_corpus process_determinism)
   target_include_directories(test_${t} PRIVATE ${MESHOPT_INCLUDE})
 endforeach()
