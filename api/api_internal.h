@@ -12,6 +12,10 @@
 #include "api.h"
 #include "common.h"
 
+/* An upload over the cap is read and discarded up to this many bytes past the cap so that the
+ * client gets the 413 (not a connection reset); beyond it the connection is cut. */
+#define API_DRAIN_MAX_BYTES (64ull << 20)
+
 /* Routes, also the label of the requests counter in /metrics. */
 #define API_ROUTES(XX)                                   \
     XX(NOT_FOUND, "not_found")                           \
@@ -60,7 +64,7 @@ typedef struct api_request {
     int body_fd;      /* temp file for uploads, -1 otherwise */
     char body_path[PATH_MAX];
     uint64_t body_bytes;
-    int body_too_large;
+    int body_too_large; /* over max_upload_bytes: the rest is drained, then 413 */
     lds_buf body;     /* small bodies (JSON), capped */
     struct MHD_PostProcessor *post; /* multipart uploads */
     void *multipart;  /* multipart state (routes.c) */
@@ -112,6 +116,16 @@ void api_request_cleanup(api_request *req);
 /* The log routes (log_routes.c): checkpoint, key, proof, consistency. */
 enum MHD_Result api_log_route(lds_api *api, struct MHD_Connection *c, api_request *req);
 void api_log_close(lds_api *api);
+
+/* Access to assets (routes.c): whether the principal may see an asset with this owner key and
+ * status (ops all, modelers and partners their own, studios ready ones); api_load_record reads
+ * the record of req->id and applies that rule (MHD_YES with *record, or the 401/403/404 response
+ * queued into *ret). */
+int api_asset_visible(const api_request *req, const char *owner, const char *status);
+enum MHD_Result api_load_record(lds_api *api, struct MHD_Connection *c, api_request *req, json_t **record,
+                                enum MHD_Result *ret);
+/* GET /v1/assets/{id}/similar (similar.c). */
+enum MHD_Result api_get_similar(lds_api *api, struct MHD_Connection *c, api_request *req);
 
 /* Metrics text (metrics in server.c, queue figures from Redis in routes.c). */
 void api_metrics_render(lds_api *api, lds_buf *out);

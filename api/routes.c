@@ -170,19 +170,59 @@ static int is_role(const api_request *req, const char *role)
     return strcmp(req->who.role, role) == 0;
 }
 
-/* 0 when the principal may see the record; otherwise the response was queued into *ret. */
-static int deny_record(struct MHD_Connection *c, api_request *req, json_t *record, enum MHD_Result *ret)
+int api_asset_visible(const api_request *req, const char *owner, const char *status)
 {
     if (is_role(req, "ops"))
-        return 0;
-    const char *owner = json_string_value(json_object_get(record, "owner_key"));
-    const char *status = json_string_value(json_object_get(record, "status"));
+        return 1;
     if ((is_role(req, "modeler") || is_role(req, "partner")) && owner && strcmp(owner, req->who.key_id) == 0)
-        return 0;
-    if (is_role(req, "studio") && status && strcmp(status, "ready") == 0)
+        return 1;
+    return is_role(req, "studio") && status && strcmp(status, "ready") == 0;
+}
+
+/* 0 when the principal may see an asset of this owner and status; otherwise the response was
+ * queued into *ret. */
+static int deny(struct MHD_Connection *c, api_request *req, const char *owner, const char *status,
+                enum MHD_Result *ret)
+{
+    if (api_asset_visible(req, owner, status))
         return 0;
     *ret = api_respond_error(c, req, 403, "forbidden", "asset %s: not visible to this key", req->id);
     return 1;
+}
+
+static int deny_record(struct MHD_Connection *c, api_request *req, json_t *record, enum MHD_Result *ret)
+{
+    return deny(c, req, json_string_value(json_object_get(record, "owner_key")),
+                json_string_value(json_object_get(record, "status")), ret);
+}
+
+/* Output lookups (asset, file name -> blob, owner, status) cached per server thread for
+ * OUTPUT_CACHE_MS, like the key cache of auth.c: file serving then costs no Redis round trip
+ * (which, with Redis on the same cores, was most of the cost of a small LOD). A cached entry is
+ * a consistent snapshot: after reprocessing, a reader gets the old or the new file (the old
+ * blobs stay in the store) for at most that long, never a mix. Only found outputs are cached. */
+#define OUTPUT_CACHE_SLOTS 256
+#define OUTPUT_CACHE_MS 1000.0
+
+typedef struct output_entry {
+    char asset[LDS_ID_MAX];
+    char name[32];
+    char blob[LDS_SHA256_HEX];
+    char owner[LDS_SHA256_HEX];
+    char status[16];
+    double expires;
+} output_entry;
+
+static __thread output_entry output_cache[OUTPUT_CACHE_SLOTS];
+
+static output_entry *output_slot(const char *asset, const char *name)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = asset; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &output_cache[h % OUTPUT_CACHE_SLOTS];
 }
 
 /* ---- body handling ---- */
@@ -204,9 +244,17 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
         return MHD_YES; /* small JSON bodies go to req->body (capped at 1 MiB) */
 
     const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    if (length && strtoull(length, NULL, 10) > api->max_upload_bytes)
-        return api_respond_error(c, req, 413, "too_large", "upload of %s bytes is over the limit of %llu bytes", length,
-                                 (unsigned long long)api->max_upload_bytes);
+    if (length && strtoull(length, NULL, 10) > api->max_upload_bytes) {
+        /* Answer at once when the client waits for "100 Continue" (it will not send the body) or
+         * the body is too large to drain; otherwise read and discard it first, see api_body_chunk. */
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+        if ((expect && strcasecmp(expect, "100-continue") == 0) ||
+            strtoull(length, NULL, 10) - api->max_upload_bytes > API_DRAIN_MAX_BYTES)
+            return api_respond_error(c, req, 413, "too_large", "upload of %s bytes is over the limit of %llu bytes",
+                                     length, (unsigned long long)api->max_upload_bytes);
+        req->body_too_large = 1;
+        return MHD_YES;
+    }
     const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     if (type && strncasecmp(type, "multipart/form-data", 19) == 0) {
         req->multipart = calloc(1, sizeof(multipart) + sizeof(post_ctx));
@@ -239,14 +287,20 @@ enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_reque
 {
     req->body_bytes += size;
     if (req->body_bytes > api->max_upload_bytes) {
-        /* Crossed the cap mid-stream (no or a false Content-Length): stop storing, answer 413. */
+        /* Over the cap (chunked, or a false Content-Length): stop storing; answer 413 once the
+         * body is read (a response queued mid-body makes MHD close the connection with unread
+         * data, which the client sees as a reset, not as the 413). A body that goes on for more
+         * than API_DRAIN_MAX_BYTES past the cap is cut off with the 413 at once. */
         api_request_cleanup(req);
         if (req->body_fd >= 0) {
             close(req->body_fd);
             req->body_fd = -1;
         }
-        return api_respond_error(c, req, 413, "too_large", "upload is over the limit of %llu bytes",
-                                 (unsigned long long)api->max_upload_bytes);
+        req->body_too_large = 1;
+        if (req->body_bytes - api->max_upload_bytes > API_DRAIN_MAX_BYTES)
+            return api_respond_error(c, req, 413, "too_large", "upload is over the limit of %llu bytes",
+                                     (unsigned long long)api->max_upload_bytes);
+        return MHD_YES;
     }
     if (req->post)
         return MHD_post_process(req->post, data, size);
@@ -356,8 +410,10 @@ static enum MHD_Result post_asset(lds_api *api, struct MHD_Connection *c, api_re
     return ret;
 }
 
-static enum MHD_Result load_record(lds_api *api, struct MHD_Connection *c, api_request *req, json_t **record,
-                                   enum MHD_Result *ret)
+/* Loads the record (all of it, or only the fields named when fields is not NULL; they must
+ * include "status" and "owner_key" for the access check) and checks access. */
+static enum MHD_Result load_record(lds_api *api, struct MHD_Connection *c, api_request *req, const char *const *fields,
+                                   size_t field_count, json_t **record, enum MHD_Result *ret)
 {
     lds_error err;
     lds_error_clear(&err);
@@ -367,7 +423,10 @@ static enum MHD_Result load_record(lds_api *api, struct MHD_Connection *c, api_r
         return MHD_NO;
     }
     lds_redis *redis = api_redis(api, &err);
-    if (redis == NULL || lds_assets_get(redis, req->id, record, &err) != LDS_OK) {
+    lds_status st = redis == NULL ? err.code
+                    : fields   ? lds_assets_get_fields(redis, req->id, fields, field_count, record, &err)
+                               : lds_assets_get(redis, req->id, record, &err);
+    if (st != LDS_OK) {
         if (err.code == LDS_ENOENT)
             *ret = api_respond_error(c, req, 404, "not_found", "no asset %s", req->id);
         else
@@ -382,11 +441,17 @@ static enum MHD_Result load_record(lds_api *api, struct MHD_Connection *c, api_r
     return MHD_YES;
 }
 
+enum MHD_Result api_load_record(lds_api *api, struct MHD_Connection *c, api_request *req, json_t **record,
+                                enum MHD_Result *ret)
+{
+    return load_record(api, c, req, NULL, 0, record, ret);
+}
+
 static enum MHD_Result get_asset(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
     json_t *record;
     enum MHD_Result ret;
-    if (load_record(api, c, req, &record, &ret) != MHD_YES)
+    if (load_record(api, c, req, NULL, 0, &record, &ret) != MHD_YES)
         return ret;
     json_t *out = json_object();
     const char *keys[] = {"id", "status", "progress", "manifest", "error", "metadata", "accepted", "updated"};
@@ -402,9 +467,26 @@ static enum MHD_Result get_asset(lds_api *api, struct MHD_Connection *c, api_req
 static enum MHD_Result get_output(lds_api *api, struct MHD_Connection *c, api_request *req, const char *name,
                                   const char *type)
 {
-    json_t *record;
+    char path[PATH_MAX], etag[LDS_SHA256_HEX];
+    int compressed = 0;
+    uint64_t size;
+    lds_error err;
+    lds_error_clear(&err);
     enum MHD_Result ret;
-    if (load_record(api, c, req, &record, &ret) != MHD_YES)
+    output_entry *cached = output_slot(req->id, name);
+    if (req->who.authenticated && strcmp(cached->asset, req->id) == 0 && strcmp(cached->name, name) == 0 &&
+        cached->expires > lds_time_ms()) {
+        if (deny(c, req, cached->owner[0] ? cached->owner : NULL, cached->status, &ret))
+            return ret;
+        if (lds_blob_locate(api->blobs, cached->blob, path, sizeof(path), &compressed, &size, &err) == LDS_OK &&
+            !compressed)
+            return api_respond_file(c, req, path, cached->blob, type);
+        cached->expires = 0; /* gone from the store: ask Redis */
+    }
+    /* the hot path of file serving: not the whole record (its manifest is large) */
+    static const char *const fields[] = {"status", "owner_key", "outputs"};
+    json_t *record;
+    if (load_record(api, c, req, fields, 3, &record, &ret) != MHD_YES)
         return ret;
     const char *status = json_string_value(json_object_get(record, "status"));
     const char *blob = json_string_value(json_object_get(json_object_get(record, "outputs"), name));
@@ -416,16 +498,23 @@ static enum MHD_Result get_output(lds_api *api, struct MHD_Connection *c, api_re
         json_decref(record);
         return ret;
     }
-    char path[PATH_MAX], etag[LDS_SHA256_HEX];
-    int compressed = 0;
-    uint64_t size;
-    lds_error err;
-    lds_error_clear(&err);
     snprintf(etag, sizeof(etag), "%s", blob);
-    json_decref(record);
-    if (lds_blob_locate(api->blobs, etag, path, sizeof(path), &compressed, &size, &err) != LDS_OK || compressed)
+    if (lds_blob_locate(api->blobs, etag, path, sizeof(path), &compressed, &size, &err) != LDS_OK || compressed) {
+        json_decref(record);
         return api_respond_error(c, req, 404, "not_found", "%s of asset %s is missing from the blob store", name,
                                  req->id);
+    }
+    const char *owner = json_string_value(json_object_get(record, "owner_key"));
+    if (strlen(req->id) < sizeof(cached->asset) && strlen(name) < sizeof(cached->name) &&
+        strlen(status ? status : "") < sizeof(cached->status)) {
+        snprintf(cached->asset, sizeof(cached->asset), "%s", req->id);
+        snprintf(cached->name, sizeof(cached->name), "%s", name);
+        snprintf(cached->blob, sizeof(cached->blob), "%s", etag);
+        snprintf(cached->owner, sizeof(cached->owner), "%s", owner ? owner : "");
+        snprintf(cached->status, sizeof(cached->status), "%s", status ? status : "");
+        cached->expires = lds_time_ms() + OUTPUT_CACHE_MS;
+    }
+    json_decref(record);
     return api_respond_file(c, req, path, etag, type);
 }
 
@@ -571,6 +660,7 @@ enum MHD_Result api_dispatch(lds_api *api, struct MHD_Connection *c, api_request
     case API_ROUTE_ASSET_GET: return get_asset(api, c, req);
     case API_ROUTE_ASSET_LOD: return get_lod(api, c, req);
     case API_ROUTE_ASSET_CERT: return get_output(api, c, req, "certificate.json", "application/json");
+    case API_ROUTE_ASSET_SIMILAR: return api_get_similar(api, c, req);
     case API_ROUTE_OPS_QUEUES: return get_queues(api, c, req);
     case API_ROUTE_OPS_REPROCESS: return post_reprocess(api, c, req);
     case API_ROUTE_LOG_CHECKPOINT:

@@ -339,6 +339,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (req->responded)
         return MHD_YES;
+    if (req->body_too_large) /* the body was drained, see api_body_chunk */
+        return api_respond_error(c, req, 413, "too_large", "upload is over the limit of %llu bytes",
+                                 (unsigned long long)api->max_upload_bytes);
     return api_dispatch(api, c, req, method);
 }
 

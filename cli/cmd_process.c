@@ -1,10 +1,13 @@
 /* cmd_process.c: `lodestone process FILE... -o DIR`: the whole pipeline on one model, offline. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "ingest.h"
@@ -17,6 +20,9 @@ static const char usage_text[] =
     "quality report, fingerprints, LOD chain, GLB + Draco + meshopt encodings, certificate.\n"
     "Writes DIR/manifest.json, DIR/lod<N>[.draco|.meshopt].glb and DIR/certificate.json, and\n"
     "appends the certificate to the transparency log in $LODESTONE_HOME (default ./lodestone-data).\n"
+    "The shape is looked up in, then added to, the local shape index $LODESTONE_HOME/shapes.jsonl:\n"
+    "a model whose shape matches one processed before under another --owner gets a\n"
+    "possible_duplicate warning in its report.\n"
     "SIDECAR files (.mtl, .bin, textures) are read from the model's directory; naming them records\n"
     "their digests in the certificate.\n"
     "\n"
@@ -32,6 +38,7 @@ static const char usage_text[] =
     "      --parent CERT       certificate of the work this one derives from (repeatable)\n"
     "      --no-certificate    do not certify (no key, no log entry)\n"
     "      --no-sandbox        parse in-process (debugging only)\n"
+    "      --no-shape-index    neither look up nor add to the local shape index\n"
     "      --json              print the manifest on stdout\n"
     "  -h, --help              this text\n";
 
@@ -54,6 +61,7 @@ enum {
     OPT_NO_CERT,
     OPT_NO_SANDBOX,
     OPT_JSON,
+    OPT_NO_SHAPE_INDEX,
 };
 
 static void show_progress(void *ctx, const char *stage, double fraction)
@@ -69,6 +77,129 @@ static lds_status certify_offline(void *ctx, const char *statement, size_t size,
                                   lds_error *err)
 {
     return lds_notary_certify(ctx, statement, size, bundle, index, err);
+}
+
+/* ---- the local shape index: $LODESTONE_HOME/shapes.jsonl, one JSON object per processed model:
+ * {"asset": title or file name, "title", "owner", "output": absolute output directory, "shape"}.
+ * Lines that do not parse are skipped; a model processed again into the same directory is not
+ * compared with itself, and is added once per fingerprint. ---- */
+
+#define SHAPES_MAX_BYTES (64u << 20)
+
+typedef struct local_shapes {
+    char path[PATH_MAX];
+    char output[PATH_MAX]; /* this run's output directory, absolute */
+} local_shapes;
+
+/* The lines of the index as JSON objects (an empty array when there is no index). */
+static json_t *local_shapes_load(const char *path)
+{
+    json_t *lines = json_array();
+    unsigned char *data = NULL;
+    size_t size = 0;
+    lds_error err;
+    lds_error_clear(&err);
+    if (lds_file_read(path, SHAPES_MAX_BYTES, &data, &size, &err) != LDS_OK) {
+        if (err.code != LDS_ENOENT)
+            lds_log_warn("%s: %s; the local shape index is not used", path, err.message);
+        return lines;
+    }
+    for (size_t start = 0; start < size;) {
+        const unsigned char *end = memchr(data + start, '\n', size - start);
+        size_t n = end ? (size_t)(end - (data + start)) : size - start;
+        json_t *line = json_loadb((const char *)data + start, n, 0, NULL);
+        if (json_is_string(json_object_get(line, "shape")) && json_is_string(json_object_get(line, "asset")))
+            json_array_append(lines, line);
+        json_decref(line);
+        start += n + 1;
+    }
+    free(data);
+    return lines;
+}
+
+static const char *str_or_empty(const json_t *object, const char *key)
+{
+    const char *v = json_string_value(json_object_get(object, key));
+    return v ? v : "";
+}
+
+static lds_status similar_offline(void *ctx, const char *fingerprint, lds_shape_match *matches, size_t max,
+                                  size_t *count, lds_error *err)
+{
+    local_shapes *shapes = ctx;
+    *count = 0;
+    json_t *lines = local_shapes_load(shapes->path);
+    lds_mesh_shape_index *index = lds_mesh_shape_index_create();
+    lds_status st = index ? LDS_OK : lds_error_set(err, LDS_ENOMEM, "shape index: out of memory");
+    size_t i;
+    json_t *line;
+    json_array_foreach(lines, i, line)
+    {
+        if (st != LDS_OK || strcmp(str_or_empty(line, "output"), shapes->output) == 0)
+            continue;
+        char id[32];
+        snprintf(id, sizeof(id), "%zu", i);
+        lds_error ignored; /* a line of another fingerprint version is left out */
+        lds_error_clear(&ignored);
+        lds_mesh_shape_index_add(index, id, str_or_empty(line, "shape"), &ignored);
+    }
+    lds_mesh_shape_hit hits[64];
+    size_t hit_count = 0;
+    if (st == LDS_OK && lds_mesh_shape_index_size(index) > 0)
+        st = lds_mesh_shape_index_query(index, fingerprint, hits, 64, &hit_count, NULL, err);
+    for (size_t h = 0; st == LDS_OK && h < hit_count && *count < max; h++) {
+        if (!hits[h].match)
+            continue;
+        const json_t *e = json_array_get(lines, (size_t)strtoul(hits[h].id, NULL, 10));
+        lds_shape_match *m = &matches[(*count)++];
+        memset(m, 0, sizeof(*m));
+        snprintf(m->asset, sizeof(m->asset), "%s", str_or_empty(e, "asset"));
+        snprintf(m->title, sizeof(m->title), "%s", str_or_empty(e, "title"));
+        snprintf(m->owner, sizeof(m->owner), "%s", str_or_empty(e, "owner"));
+        m->similarity = hits[h].similarity;
+        m->match = 1;
+    }
+    lds_mesh_shape_index_destroy(index);
+    json_decref(lines);
+    return st;
+}
+
+/* Appends this model to the index, unless it is there already (same output, same shape). */
+static void local_shapes_add(const local_shapes *shapes, const lds_pipeline_options *o, const char *model,
+                             const char *out_dir, const json_t *manifest)
+{
+    const char *shape = json_string_value(json_object_get(json_object_get(manifest, "fingerprint"), "shape"));
+    char output[PATH_MAX];
+    if (shape == NULL || realpath(out_dir, output) == NULL)
+        return;
+    json_t *lines = local_shapes_load(shapes->path);
+    size_t i;
+    json_t *line;
+    int present = 0;
+    json_array_foreach(lines, i, line) present |= strcmp(str_or_empty(line, "output"), output) == 0 &&
+                                                  strcmp(str_or_empty(line, "shape"), shape) == 0;
+    json_decref(lines);
+    if (present)
+        return;
+    json_t *entry = json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "asset", o->title ? o->title : lds_path_basename(model),
+                              "title", o->title, "owner", o->owner, "output", output, "shape", shape);
+    char *text = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
+    json_decref(entry);
+    lds_error err;
+    lds_error_clear(&err);
+    int fd = -1;
+    if (text && lds_dir_create(lds_home_dir(), 0755, &err) == LDS_OK &&
+        (fd = open(shapes->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) >= 0) {
+        /* one write of a whole line with O_APPEND: concurrent runs do not interleave */
+        size_t n = strlen(text);
+        text[n] = '\n';
+        if (write(fd, text, n + 1) != (ssize_t)(n + 1))
+            lds_log_warn("%s: %s", shapes->path, strerror(errno));
+        close(fd);
+    } else {
+        lds_log_warn("%s: cannot add to the local shape index", shapes->path);
+    }
+    free(text);
 }
 
 static int parse_bits(const char *text, int *out, const char *what)
@@ -136,6 +267,7 @@ int lds_cmd_process(int argc, char **argv)
         {"no-certificate", no_argument, NULL, OPT_NO_CERT},
         {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
         {"json", no_argument, NULL, OPT_JSON},
+        {"no-shape-index", no_argument, NULL, OPT_NO_SHAPE_INDEX},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -146,7 +278,7 @@ int lds_cmd_process(int argc, char **argv)
     const char *out_dir = NULL;
     const char *parents[16];
     size_t parent_count = 0;
-    int json_out = 0, certify = 1, c, rc;
+    int json_out = 0, certify = 1, shape_index = 1, c, rc;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -187,6 +319,7 @@ int lds_cmd_process(int argc, char **argv)
         case OPT_NO_CERT: certify = 0; break;
         case OPT_NO_SANDBOX: o.use_sandbox = 0; break;
         case OPT_JSON: json_out = 1; break;
+        case OPT_NO_SHAPE_INDEX: shape_index = 0; break;
         default: return lds_cli_usage_error("process", "unknown option");
         }
     }
@@ -217,9 +350,19 @@ int lds_cmd_process(int argc, char **argv)
         o.certify = certify_offline;
         o.certify_ctx = notary;
     }
+    local_shapes shapes = {0};
+    if (shape_index) {
+        snprintf(shapes.path, sizeof(shapes.path), "%s/shapes.jsonl", lds_home_dir());
+        if (realpath(out_dir, shapes.output) == NULL) /* not there yet: as given */
+            snprintf(shapes.output, sizeof(shapes.output), "%s", out_dir);
+        o.similar = similar_offline;
+        o.similar_ctx = &shapes;
+    }
     json_t *manifest = NULL;
     lds_status st = lds_pipeline_run(&o, files, file_count, out_dir, &manifest, &err);
     lds_notary_close(notary);
+    if (st == LDS_OK && shape_index)
+        local_shapes_add(&shapes, &o, files[0], out_dir, manifest);
     if (st != LDS_OK) {
         if (o.progress)
             fputc('\n', stderr);

@@ -188,6 +188,47 @@ lds_status lds_assets_get(lds_redis *redis, const char *asset_id, json_t **recor
     return LDS_OK;
 }
 
+lds_status lds_assets_get_fields(lds_redis *redis, const char *asset_id, const char *const *fields, size_t count,
+                                 json_t **record, lds_error *err)
+{
+    *record = NULL;
+    if (!asset_id_valid(asset_id))
+        return lds_error_set(err, LDS_ENOENT, "asset %.60s: no such asset", asset_id ? asset_id : "");
+    if (count == 0 || count > 32)
+        return lds_error_set(err, LDS_EINVAL, "asset %s: between 1 and 32 fields can be read at once", asset_id);
+    char key[LDS_ID_MAX + 16];
+    snprintf(key, sizeof(key), RECORD_PREFIX "%s", asset_id);
+    const char *argv[34];
+    argv[0] = "HMGET";
+    argv[1] = key;
+    for (size_t i = 0; i < count; i++)
+        argv[2 + i] = fields[i];
+    lds_redis_reply *reply = NULL;
+    lds_status status = lds_redis_command_argv(redis, &reply, err, (int)count + 2, argv, NULL);
+    if (status != LDS_OK)
+        return status;
+    json_t *out = json_object();
+    size_t found = 0;
+    for (size_t i = 0; reply->type == LDS_REDIS_ARRAY && i < reply->elements && i < count; i++) {
+        const lds_redis_reply *v = &reply->element[i];
+        if (v->type != LDS_REDIS_STRING || v->str == NULL)
+            continue;
+        int is_json = 0;
+        for (size_t j = 0; j < sizeof(JSON_FIELDS) / sizeof(JSON_FIELDS[0]); j++)
+            is_json |= strcmp(fields[i], JSON_FIELDS[j]) == 0;
+        json_t *value = is_json ? json_loadb(v->str, v->len, 0, NULL) : json_string(v->str);
+        json_object_set_new(out, fields[i], value ? value : json_null());
+        found++;
+    }
+    lds_redis_reply_free(reply);
+    if (found == 0) {
+        json_decref(out);
+        return lds_error_set(err, LDS_ENOENT, "asset %s: no such asset", asset_id);
+    }
+    *record = out;
+    return LDS_OK;
+}
+
 lds_status lds_assets_output(lds_redis *redis, const char *asset_id, const char *name, char blob_id[LDS_SHA256_HEX],
                              lds_error *err)
 {

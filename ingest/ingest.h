@@ -29,6 +29,20 @@ typedef lds_status (*lds_pipeline_certify_fn)(void *ctx, const char *statement_j
 /* Called at each stage with the overall fraction done in 0..1. */
 typedef void (*lds_pipeline_progress_fn)(void *ctx, const char *stage, double fraction);
 
+/* One stored shape that matches the shape being processed (lds_pipeline_similar_fn, the shape
+ * index below). Strings are truncated to fit. */
+typedef struct lds_shape_match {
+    char asset[128]; /* asset id (service) or name (offline index) */
+    char title[128]; /* may be empty */
+    char owner[128]; /* its owner: API key id (service) or metadata owner (offline); may be empty */
+    double similarity; /* as lds_mesh_shape_compare */
+    int match;         /* lds_mesh_shape_compare's verdict */
+} lds_shape_match;
+/* Finds stored shapes matching fingerprint: at most max into matches, most similar first, only
+ * those whose compare verdict is a match. */
+typedef lds_status (*lds_pipeline_similar_fn)(void *ctx, const char *shape_fingerprint, lds_shape_match *matches,
+                                              size_t max, size_t *count, lds_error *err);
+
 typedef struct lds_pipeline_options {
     double lod_fractions[LDS_PIPELINE_MAX_LODS]; /* of LOD0's triangles; default 0.5 .25 .125 .0625 */
     size_t lod_count;
@@ -49,6 +63,12 @@ typedef struct lds_pipeline_options {
     void *certify_ctx;
     lds_pipeline_progress_fn progress;
     void *progress_ctx;
+    /* duplicate detection: after fingerprinting, each match returned by similar whose owner is not
+     * similar_owner (NULL: owner; NULL and "" are the same) becomes a possible_duplicate warning in
+     * the report. NULL similar: no lookup. An error from it fails the run. */
+    lds_pipeline_similar_fn similar;
+    void *similar_ctx;
+    const char *similar_owner;
 } lds_pipeline_options;
 
 /* Fills the defaults above. */
@@ -212,6 +232,12 @@ lds_status lds_assets_submit_paths(lds_redis *redis, const char *blob_root, cons
  * "outputs": {"lod0.glb": "<blob id>", ...}, "certificate": {"blob", "log_index"}|null,
  * "reprocess": {"status", "job", "error"}|absent}. LDS_ENOENT when there is no such asset. */
 lds_status lds_assets_get(lds_redis *redis, const char *asset_id, json_t **record, lds_error *err);
+/* Reads only the named fields of the record (at most 32; JSON fields parsed as in
+ * lds_assets_get, absent ones left out): the cheap read of hot paths such as file serving, which
+ * needs "status", "owner_key" and "outputs" but not the manifest. LDS_ENOENT when there is no
+ * such asset (none of the fields exists). */
+lds_status lds_assets_get_fields(lds_redis *redis, const char *asset_id, const char *const *fields, size_t count,
+                                 json_t **record, lds_error *err);
 /* The blob id of one output file of a ready asset ("lod0.draco.glb", "certificate.json", as named
  * in the manifest); LDS_ENOENT when the asset or the file does not exist. Serve it with
  * lds_blob_locate (outputs are stored uncompressed). */
@@ -364,6 +390,26 @@ void lds_service_options_init(lds_service_options *options);
  * them SIGTERM, waits up to worker.grace_ms + 5 s, then SIGKILLs what is left. The children install
  * their own SIGTERM/SIGINT handlers. Blocks; call it from a single-threaded process. */
 lds_status lds_service_run(const lds_service_options *options, volatile sig_atomic_t *stop, lds_error *err);
+
+/* ---- the shape index (shape_index.c) ----
+ *
+ *   lds:shape:<bucket key>   set of asset ids whose shape fingerprint is stored under that key
+ *                            (keys from lds_mesh_shape_bucket_keys, probe 0)
+ *   lds:asset:<id> "shape"   the fingerprint, in the asset record
+ * A lookup reads the sets of the query's probe keys (one SMEMBERS each, so that the sets may live in
+ * different Cluster slots), then compares the fingerprint of each candidate that is ready. */
+
+#define LDS_SHAPE_CANDIDATES_MAX 10000 /* candidates compared per lookup at most */
+
+/* Stores asset_id's fingerprint in its record and adds the id to its bucket sets; a fingerprint
+ * stored before under other keys is removed from them first. Idempotent. */
+lds_status lds_shape_index_add(lds_redis *redis, const char *asset_id, const char *fingerprint, lds_error *err);
+/* Ready assets sharing a bucket with fingerprint, most similar first, at most max into hits;
+ * exclude_id (may be NULL) is left out; with near_too, candidates that are not a match are kept
+ * too (match = 0). *candidates (may be NULL) receives how many were compared. */
+lds_status lds_shape_index_lookup(lds_redis *redis, const char *fingerprint, const char *exclude_id, int near_too,
+                                  lds_shape_match *hits, size_t max, size_t *count, size_t *candidates,
+                                  lds_error *err);
 
 /* ---- reprocessing ---- */
 

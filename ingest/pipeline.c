@@ -1,6 +1,7 @@
 /*
  * pipeline.c: the pipeline of one model, DESIGN.md section 4: parse (sandboxed), clean and report,
- * fingerprint, LOD chain, encode every level three ways, certify, write the manifest.
+ * fingerprint (and ask the caller's shape index for duplicates of other owners), LOD chain, encode
+ * every level three ways, certify, write the manifest.
  *
  * Concurrency: the calling thread builds the LOD chain level by level (each level is simplified
  * from the previous one), and encoder threads pick up (level, format) tasks as soon as a level is
@@ -359,6 +360,51 @@ out:
     return st;
 }
 
+/* ---- duplicate detection ---- */
+
+#define MAX_SIMILAR 16
+
+static int same_owner(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Asks the index for matches of shape; keeps those of other owners in dups (*dup_count). */
+static lds_status find_duplicates(const lds_pipeline_options *o, const char *name, const char *shape,
+                                  lds_shape_match *dups, size_t *dup_count, lds_error *err)
+{
+    *dup_count = 0;
+    if (o->similar == NULL)
+        return LDS_OK;
+    lds_shape_match matches[MAX_SIMILAR];
+    size_t count = 0;
+    lds_status st = o->similar(o->similar_ctx, shape, matches, MAX_SIMILAR, &count, err);
+    if (st != LDS_OK) {
+        char reason[LDS_ERROR_MESSAGE_MAX];
+        snprintf(reason, sizeof(reason), "%s", err->message);
+        lds_error_clear(err);
+        return lds_error_set(err, st, "%s: shape index lookup: %s", name, reason);
+    }
+    const char *me = o->similar_owner ? o->similar_owner : o->owner;
+    for (size_t i = 0; i < count && i < MAX_SIMILAR; i++)
+        if (matches[i].match && !same_owner(matches[i].owner, me))
+            dups[(*dup_count)++] = matches[i];
+    return LDS_OK;
+}
+
+static void add_duplicate_issues(json_t *issues, const lds_shape_match *dups, size_t dup_count)
+{
+    for (size_t i = 0; i < dup_count; i++) {
+        char message[512];
+        snprintf(message, sizeof(message), "the shape matches %s%s%s%s of another owner (similarity %.3f)",
+                 dups[i].asset, dups[i].title[0] ? " (\"" : "", dups[i].title, dups[i].title[0] ? "\")" : "",
+                 dups[i].similarity);
+        json_array_append_new(issues, json_pack("{s:s,s:s,s:s,s:s,s:f}", "code", "possible_duplicate", "severity",
+                                                "warning", "message", message, "asset", dups[i].asset, "similarity",
+                                                dups[i].similarity));
+    }
+}
+
 static json_t *lods_json(const level_output *levels, size_t level_count)
 {
     json_t *lods = json_array();
@@ -397,6 +443,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     char geometry[LDS_MESH_GEOMETRY_FP_MAX] = "", shape[LDS_MESH_SHAPE_FP_MAX] = "";
     char path[PATH_MAX];
     char chain_note[256] = "";
+    lds_shape_match dups[MAX_SIMILAR];
+    size_t dup_count = 0;
     double t0 = lds_time_ms(), t;
     double ms_import, ms_report, ms_fingerprint, ms_lods = 0;
     const char *name;
@@ -449,6 +497,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     t = lds_time_ms();
     if ((st = lds_mesh_fingerprint_geometry(model, geometry, err)) != LDS_OK ||
         (st = lds_mesh_fingerprint_shape(model, shape, err)) != LDS_OK)
+        goto out;
+    if ((st = find_duplicates(o, name, shape, dups, &dup_count, err)) != LDS_OK)
         goto out;
     ms_fingerprint = lds_time_ms() - t;
 
@@ -556,6 +606,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
         json_array_append_new(json_object_get(json_object_get(manifest, "report"), "issues"),
                               json_pack("{s:s,s:s,s:s}", "code", "lod_chain_short", "severity", "info", "message",
                                         chain_note));
+    add_duplicate_issues(json_object_get(json_object_get(manifest, "report"), "issues"), dups, dup_count);
     json_object_set_new(manifest, "fingerprint", json_pack("{s:s,s:s}", "geometry", geometry, "shape", shape));
     json_object_set_new(manifest, "lods", lods_json(enc.levels, enc.published));
     json_object_set_new(manifest, "encoding",

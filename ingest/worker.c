@@ -1,8 +1,9 @@
 /* worker.c: the stateless worker loop (DESIGN.md 2 and 4).
  *
  * Each job: read the asset record, fetch the originals from the blob store into a scratch
- * directory, run lds_pipeline_run with the notary service as its certifier, store every output as
- * an uncompressed blob (served as is), publish the manifest and outputs in one record update, and
+ * directory, run lds_pipeline_run with the notary service as its certifier and the shape index
+ * (shape_index.c) as its duplicate lookup, store every output as an uncompressed blob (served as
+ * is), add the shape to the index, publish the manifest and outputs in one record update, and
  * acknowledge. Everything the job needs is in Redis and the blob store, so any worker anywhere can
  * run it, and re-running it gives the same result: the certificate time is the job's (the asset's
  * acceptance time), so the statement is the same and the notary answers with the entry it already
@@ -139,6 +140,15 @@ static lds_status certify_cb(void *ctx, const char *statement, size_t size, char
     return lds_notary_request(run->redis, statement, size, run->options->notary_timeout_ms, bundle, index, err);
 }
 
+/* Near shapes from the Redis shape index, leaving out the asset being (re)processed. */
+static lds_status similar_cb(void *ctx, const char *fingerprint, lds_shape_match *matches, size_t max, size_t *count,
+                             lds_error *err)
+{
+    job_run *run = ctx;
+    return lds_shape_index_lookup(run->redis, fingerprint, run->claim.job.asset_id, 0, matches, max, count, NULL,
+                                  err);
+}
+
 /* ---- one job ---- */
 
 /* Bad input fails at once; everything else (I/O, Redis, the notary, timeouts) is retried. */
@@ -205,6 +215,21 @@ static const char *meta(json_t *metadata, const char *key)
     return v && *v ? v : NULL;
 }
 
+/* Error messages go to the asset record, which clients read: they name the uploaded file
+ * ("x.ply: not a PLY file"), not the worker's scratch path. */
+static void strip_scratch(char *message, const char *scratch)
+{
+    char prefix[PATH_MAX + 8];
+    static const char *const subdirs[] = {"/in/", "/out/", "/"};
+    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+        snprintf(prefix, sizeof(prefix), "%s%s", scratch, subdirs[i]);
+        size_t n = strlen(prefix);
+        char *p;
+        while ((p = strstr(message, prefix)) != NULL)
+            memmove(p, p + n, strlen(p + n) + 1);
+    }
+}
+
 /* Runs the pipeline for the claimed job; on success the record is published. */
 static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[PATH_MAX], lds_error *err)
 {
@@ -268,6 +293,11 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     pipeline.certify_ctx = run;
     pipeline.progress = progress_cb;
     pipeline.progress_ctx = run;
+    pipeline.similar = similar_cb;
+    pipeline.similar_ctx = run;
+    pipeline.similar_owner = json_string_value(json_object_get(record, "owner_key"));
+    if (pipeline.similar_owner == NULL)
+        pipeline.similar_owner = "";
     char previous[PATH_MAX + 32];
     const char *previous_blob = json_string_value(json_object_get(json_object_get(record, "certificate"), "blob"));
     if (status == LDS_OK && job->kind == LDS_JOB_REPROCESS && previous_blob) {
@@ -288,6 +318,10 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     pthread_mutex_lock(&run->lock);
     int handed_back = run->handed_back;
     pthread_mutex_unlock(&run->lock);
+    /* Indexed before it is published: lookups only keep ready assets, and a re-run adds it again. */
+    const char *shape = json_string_value(json_object_get(json_object_get(manifest, "fingerprint"), "shape"));
+    if (status == LDS_OK && !handed_back && shape && *shape)
+        status = lds_shape_index_add(run->redis, job->asset_id, shape, err);
     if (status == LDS_OK && !handed_back)
         status = lds_assets_publish(run->redis, job->asset_id, job->id, manifest, outputs, err);
     if (status == LDS_OK && !handed_back)
@@ -350,6 +384,8 @@ static void process(job_run *run, lds_error *loop_err)
     run->started_ms = started;
     status = run_pipeline(run, record, scratch, &err);
     remove_tree(scratch);
+    if (status != LDS_OK)
+        strip_scratch(err.message, scratch);
     json_decref(record);
 
     if (beating) {
@@ -532,34 +568,39 @@ lds_status lds_service_run(const lds_service_options *options, volatile sig_atom
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    for (size_t i = 0; i < count; i++)
-        if (pids[i] > 0)
-            kill(pids[i], SIGTERM);
-    double deadline = lds_time_ms() + options->worker.grace_ms + 5000.0;
-    for (;;) {
-        size_t alive = 0;
-        for (size_t i = 0; i < count; i++) {
-            if (pids[i] <= 0)
-                continue;
-            if (waitpid(pids[i], NULL, WNOHANG) == pids[i])
-                pids[i] = 0;
-            else
-                alive++;
-        }
-        if (alive == 0)
-            break;
-        if (lds_time_ms() > deadline) {
-            for (size_t i = 0; i < count; i++)
-                if (pids[i] > 0) {
-                    lds_log_warn("service: process %d did not stop; killing it", (int)pids[i]);
-                    kill(pids[i], SIGKILL);
-                    waitpid(pids[i], NULL, 0);
+    /* Workers first, the notary after them: a worker that finishes its job in the grace period
+     * still waits for its certificate, which a notary stopped at the same time never sends. */
+    for (int phase = 0; phase < 2; phase++) {
+        size_t first = phase == 0 ? 0 : options->worker_count, end = phase == 0 ? options->worker_count : count;
+        for (size_t i = first; i < end; i++)
+            if (pids[i] > 0)
+                kill(pids[i], SIGTERM);
+        double deadline = lds_time_ms() + (phase == 0 ? options->worker.grace_ms : 0) + 5000.0;
+        for (;;) {
+            size_t alive = 0;
+            for (size_t i = first; i < end; i++) {
+                if (pids[i] <= 0)
+                    continue;
+                if (waitpid(pids[i], NULL, WNOHANG) == pids[i])
                     pids[i] = 0;
-                }
-            break;
+                else
+                    alive++;
+            }
+            if (alive == 0)
+                break;
+            if (lds_time_ms() > deadline) {
+                for (size_t i = first; i < end; i++)
+                    if (pids[i] > 0) {
+                        lds_log_warn("service: process %d did not stop; killing it", (int)pids[i]);
+                        kill(pids[i], SIGKILL);
+                        waitpid(pids[i], NULL, 0);
+                        pids[i] = 0;
+                    }
+                break;
+            }
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
         }
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
     }
     free(pids);
     free(started);

@@ -270,7 +270,9 @@ done:;
     return dx * dx + dy * dy + dz * dz;
 }
 
-static inline float element_distance_sq(const surface *s, uint32_t e, const float *p)
+/* Squared distance from p to element e, or `best` when the element's bounding box is already
+ * no closer than that (most candidates end there, for a fraction of the exact test). */
+static inline float element_distance_sq(const surface *s, uint32_t e, const float *p, float best)
 {
     if (s->indices == NULL) {
         const float *q = s->positions + 3 * (size_t)e;
@@ -278,7 +280,19 @@ static inline float element_distance_sq(const surface *s, uint32_t e, const floa
         return dx * dx + dy * dy + dz * dz;
     }
     const uint32_t *tri = s->indices + 3 * (size_t)e;
-    return point_triangle_sq(p, s->positions + 3 * tri[0], s->positions + 3 * tri[1], s->positions + 3 * tri[2]);
+    const float *a = s->positions + 3 * (size_t)tri[0], *b = s->positions + 3 * (size_t)tri[1],
+                *c = s->positions + 3 * (size_t)tri[2];
+    float box = 0;
+    for (int k = 0; k < 3; k++) {
+        float lo = a[k] < b[k] ? a[k] : b[k], hi = a[k] < b[k] ? b[k] : a[k];
+        lo = c[k] < lo ? c[k] : lo;
+        hi = c[k] > hi ? c[k] : hi;
+        float gap = p[k] < lo ? lo - p[k] : p[k] > hi ? p[k] - hi : 0;
+        box += gap * gap;
+    }
+    if (box >= best)
+        return best;
+    return point_triangle_sq(p, a, b, c);
 }
 
 /* Distance along one axis from coordinate x to cell index i (0 inside it). */
@@ -299,7 +313,7 @@ static inline void visit_cell(grid *g, const surface *s, const float *p, int32_t
         if (g->stamp[e] == g->query)
             continue;
         g->stamp[e] = g->query;
-        float d = element_distance_sq(s, e, p);
+        float d = element_distance_sq(s, e, p, *best);
         if (d < *best)
             *best = d;
     }
@@ -315,7 +329,7 @@ static float grid_nearest_sq(grid *g, const surface *s, const float *p)
     }
     float best = FLT_MAX;
     for (size_t i = 0; i < g->oversized_count; i++) {
-        float d = element_distance_sq(s, g->oversized[i], p);
+        float d = element_distance_sq(s, g->oversized[i], p, best);
         if (d < best)
             best = d;
     }
@@ -367,52 +381,56 @@ static float grid_nearest_sq(grid *g, const surface *s, const float *p)
     return best;
 }
 
-/* Samples about `count` points on s (uniform by area, systematic with a seeded offset) and
- * accumulates their distances to t through grid g. */
-static void sample_distances(const surface *s, double s_area, const surface *t, grid *g, size_t count, double *max_sq,
-                             double *sum, size_t *samples)
+/* Up to `count` points on s, uniform by area (systematic over the cumulative area with a seeded
+ * offset), or every k-th point of a point set. Returns the number written to out (3 floats each). */
+static size_t sample_points(const surface *s, double s_area, size_t count, float *out)
 {
     uint64_t rng = 0x6c6f646573746f6eull; /* "lodeston" */
+    size_t n = 0;
     if (s->indices == NULL) {
         size_t step = s->element_count / count + 1;
-        for (size_t v = 0; v < s->element_count; v += step) {
-            double d = grid_nearest_sq(g, t, s->positions + 3 * v);
-            *max_sq = d > *max_sq ? d : *max_sq;
-            *sum += sqrt(d);
-            (*samples)++;
-        }
-        return;
+        for (size_t v = 0; v < s->element_count && n < count; v += step, n++)
+            memcpy(out + 3 * n, s->positions + 3 * v, 3 * sizeof(float));
+        return n;
     }
     if (!(s_area > 0))
-        return;
+        return 0;
     double step = s_area / (double)count;
     double next = step * rng_unit(&rng), acc = 0;
-    for (size_t e = 0; e < s->element_count; e++) {
+    for (size_t e = 0; e < s->element_count && n < count; e++) {
         const uint32_t *tri = s->indices + 3 * e;
         const float *a = s->positions + 3 * tri[0], *b = s->positions + 3 * tri[1], *c = s->positions + 3 * tri[2];
         acc += triangle_area(a, b, c);
-        while (next < acc) {
+        while (next < acc && n < count) {
             float r1 = sqrtf(rng_unit(&rng)), r2 = rng_unit(&rng);
             float wa = 1 - r1, wb = r1 * (1 - r2), wc = r1 * r2;
-            float p[3];
             for (int k = 0; k < 3; k++)
-                p[k] = wa * a[k] + wb * b[k] + wc * c[k];
-            double d = grid_nearest_sq(g, t, p);
-            *max_sq = d > *max_sq ? d : *max_sq;
-            *sum += sqrt(d);
-            (*samples)++;
+                out[3 * n + k] = wa * a[k] + wb * b[k] + wc * c[k];
+            n++;
             next += step;
         }
     }
+    return n;
 }
 
-static size_t sample_count(size_t elements)
+/* Accumulates the distances of the points to t through grid g. */
+static void point_distances(const float *points, size_t count, const surface *t, grid *g, double *max_sq,
+                            double *sum)
+{
+    for (size_t i = 0; i < count; i++) {
+        double d = grid_nearest_sq(g, t, points + 3 * i);
+        *max_sq = d > *max_sq ? d : *max_sq;
+        *sum += sqrt(d);
+    }
+}
+
+static size_t sample_count(size_t elements, size_t cap)
 {
     size_t n = elements * 2;
-    return n < SAMPLES_MIN ? SAMPLES_MIN : n > SAMPLES_MAX ? SAMPLES_MAX : n;
+    return n < SAMPLES_MIN ? SAMPLES_MIN : n > cap ? cap : n;
 }
 
-/* A cell of about twice the mean edge of the finer surface, but no smaller than half the coarser
+/* A cell of about 1.5 mean edges of the grid's surface, but no smaller than half the coarser
  * one's: deviations of a simplification are of the order of the coarse edges. */
 static float cell_size(const surface *grid_surface, double grid_area, const surface *query, double query_area,
                        float diag)
@@ -426,7 +444,7 @@ static float cell_size(const surface *grid_surface, double grid_area, const surf
         edge_grid = 1.52 * sqrt(grid_area / (double)(grid_surface->element_count ? grid_surface->element_count : 1));
         edge_query = 1.52 * sqrt(query_area / (double)(query->element_count ? query->element_count : 1));
     }
-    double cell = 2 * edge_grid;
+    double cell = 1.5 * edge_grid;
     if (cell < 0.5 * edge_query)
         cell = 0.5 * edge_query;
     if (!(cell > 0))
@@ -442,30 +460,159 @@ static void make_surface(const lds_mesh_model *m, int as_points, surface *s)
     s->element_count = as_points ? m->vertex_count : m->index_count / 3;
 }
 
-/* One direction: samples on `from`, distances to `to`. */
-typedef struct direction {
-    const surface *from, *to;
-    double from_area, to_area;
-    float diag;
-    double max_sq, sum;
-    size_t samples;
-    lds_status status;
-} direction;
+/* The reference side, kept across measurements: its grids (as triangles and as points), its
+ * samples, its diagonal. */
+struct lds_mesh_deviation_ref {
+    const lds_mesh_model *model;
+    surface tris, points;
+    double area;
+    double diag;
+    grid tri_grid, point_grid; /* built on first use */
+    int tri_grid_built, point_grid_built;
+    float *tri_samples, *point_samples;
+    size_t tri_sample_count, point_sample_count;
+    size_t max_samples;
+};
 
-static void *direction_run(void *arg)
+lds_status lds_mesh_deviation_ref_create(const lds_mesh_model *a, lds_mesh_deviation_ref **out, lds_error *err)
 {
-    direction *d = arg;
+    *out = NULL;
+    if (a == NULL || a->vertex_count == 0 || a->positions == NULL)
+        return lds_error_set(err, LDS_ENOGEOM, "deviation: the reference model has no vertices");
+    lds_mesh_deviation_ref *ref = calloc(1, sizeof(*ref));
+    if (ref == NULL)
+        return lds_error_set(err, LDS_ENOMEM, "deviation: out of memory");
+    ref->model = a;
+    ref->max_samples = SAMPLES_MAX;
+    make_surface(a, 1, &ref->points);
+    make_surface(a, 0, &ref->tris);
+    float lo[3], hi[3];
+    bounds(&ref->points, lo, hi);
+    ref->diag = sqrt((double)(hi[0] - lo[0]) * (hi[0] - lo[0]) + (double)(hi[1] - lo[1]) * (hi[1] - lo[1]) +
+                     (double)(hi[2] - lo[2]) * (hi[2] - lo[2]));
+    ref->area = a->index_count >= 3 ? surface_area(&ref->tris) : 0;
+    *out = ref;
+    return LDS_OK;
+}
+
+void lds_mesh_deviation_ref_destroy(lds_mesh_deviation_ref *ref)
+{
+    if (ref == NULL)
+        return;
+    grid_cleanup(&ref->tri_grid);
+    grid_cleanup(&ref->point_grid);
+    free(ref->tri_samples);
+    free(ref->point_samples);
+    free(ref);
+}
+
+void lds_mesh_deviation_ref_set_samples(lds_mesh_deviation_ref *ref, size_t max_samples)
+{
+    ref->max_samples = max_samples < SAMPLES_MIN ? SAMPLES_MIN : max_samples;
+    free(ref->tri_samples);
+    free(ref->point_samples);
+    ref->tri_samples = ref->point_samples = NULL;
+}
+
+/* The other side of a measurement: b's grid, queried with the reference's samples. */
+typedef struct other_side {
+    const surface *b;
+    double b_area;
+    float cell;
+    const float *samples;
+    size_t sample_count;
+    double max_sq, sum;
+    lds_status status;
+} other_side;
+
+static void *other_side_run(void *arg)
+{
+    other_side *o = arg;
     grid g;
     double t0 = lds_time_ms();
-    d->status = grid_build(&g, d->to, cell_size(d->to, d->to_area, d->from, d->from_area, d->diag));
+    o->status = grid_build(&g, o->b, o->cell);
     double t1 = lds_time_ms();
-    if (d->status == LDS_OK)
-        sample_distances(d->from, d->from_area, d->to, &g, sample_count(d->from->element_count), &d->max_sq, &d->sum,
-                         &d->samples);
-    lds_log_debug("deviation: grid on %zu elements (%zu oversized) %.0f ms, %zu samples %.0f ms", d->to->element_count,
-                  g.oversized_count, t1 - t0, d->samples, lds_time_ms() - t1);
+    if (o->status == LDS_OK)
+        point_distances(o->samples, o->sample_count, o->b, &g, &o->max_sq, &o->sum);
+    lds_log_debug("deviation: grid on %zu elements %.0f ms, %zu samples %.0f ms", o->b->element_count, t1 - t0,
+                  o->sample_count, lds_time_ms() - t1);
     grid_cleanup(&g);
     return NULL;
+}
+
+lds_status lds_mesh_deviation_measure(lds_mesh_deviation_ref *ref, const lds_mesh_model *b, double *max_error,
+                                      double *mean_error, lds_error *err)
+{
+    if (ref == NULL || b == NULL || max_error == NULL)
+        return lds_error_set(err, LDS_EINVAL, "deviation: missing model");
+    *max_error = 0;
+    if (mean_error)
+        *mean_error = 0;
+    if (b->vertex_count == 0 || b->positions == NULL)
+        return lds_error_set(err, LDS_ENOGEOM, "deviation: the measured model has no vertices");
+    int as_points = ref->model->index_count < 3 || b->index_count < 3;
+    surface sb;
+    make_surface(b, as_points, &sb);
+    const surface *sa = as_points ? &ref->points : &ref->tris;
+    double area_a = as_points ? 0 : ref->area, area_b = as_points ? 0 : surface_area(&sb);
+    grid *ga = as_points ? &ref->point_grid : &ref->tri_grid;
+    int *built = as_points ? &ref->point_grid_built : &ref->tri_grid_built;
+    float **a_samples = as_points ? &ref->point_samples : &ref->tri_samples;
+    size_t *a_sample_count = as_points ? &ref->point_sample_count : &ref->tri_sample_count;
+    lds_status st = LDS_OK;
+    float *b_samples = NULL;
+
+    /* The reference's samples and grid are made once, on first use. */
+    if (*a_samples == NULL) {
+        size_t count = sample_count(sa->element_count, ref->max_samples);
+        if ((*a_samples = malloc(count * 3 * sizeof(float))) == NULL) {
+            st = LDS_ENOMEM;
+            goto out;
+        }
+        *a_sample_count = sample_points(sa, area_a, count, *a_samples);
+    }
+    if (!*built) {
+        double t0 = lds_time_ms();
+        /* cells sized for the reference alone, so the grid serves every level */
+        if ((st = grid_build(ga, sa, cell_size(sa, area_a, sa, area_a, (float)ref->diag))) != LDS_OK)
+            goto out;
+        *built = 1;
+        lds_log_debug("deviation: reference grid on %zu elements %.0f ms", sa->element_count, lds_time_ms() - t0);
+    }
+    size_t count = sample_count(sb.element_count, ref->max_samples);
+    if ((b_samples = malloc(count * 3 * sizeof(float))) == NULL) {
+        st = LDS_ENOMEM;
+        goto out;
+    }
+    size_t b_sample_count = sample_points(&sb, area_b, count, b_samples);
+
+    /* The two directions are independent: b's grid is built and queried on a second thread when
+     * one starts, while this one queries the reference's grid. */
+    other_side other = {&sb, area_b, cell_size(&sb, area_b, sa, area_a, (float)ref->diag), *a_samples,
+                        *a_sample_count, 0, 0, LDS_OK};
+    pthread_t thread;
+    int threaded = pthread_create(&thread, NULL, other_side_run, &other) == 0;
+    double max_sq = 0, sum = 0, t0 = lds_time_ms();
+    point_distances(b_samples, b_sample_count, sa, ga, &max_sq, &sum);
+    lds_log_debug("deviation: %zu samples on the reference grid %.0f ms", b_sample_count, lds_time_ms() - t0);
+    if (threaded)
+        pthread_join(thread, NULL);
+    else
+        other_side_run(&other);
+    if ((st = other.status) != LDS_OK)
+        goto out;
+    max_sq = other.max_sq > max_sq ? other.max_sq : max_sq;
+    size_t samples = b_sample_count + *a_sample_count;
+    if (ref->diag > 0) {
+        *max_error = sqrt(max_sq) / ref->diag;
+        if (mean_error && samples)
+            *mean_error = (sum + other.sum) / (double)samples / ref->diag;
+    }
+out:
+    free(b_samples);
+    if (st != LDS_OK)
+        return lds_error_set(err, st, "deviation: %s while building the search grid", lds_status_message(st));
+    return LDS_OK;
 }
 
 lds_status lds_mesh_deviation(const lds_mesh_model *a, const lds_mesh_model *b, double *max_error,
@@ -473,40 +620,10 @@ lds_status lds_mesh_deviation(const lds_mesh_model *a, const lds_mesh_model *b, 
 {
     if (a == NULL || b == NULL || max_error == NULL)
         return lds_error_set(err, LDS_EINVAL, "deviation: missing model");
-    *max_error = 0;
-    if (mean_error)
-        *mean_error = 0;
-    if (a->vertex_count == 0 || b->vertex_count == 0 || a->positions == NULL || b->positions == NULL)
-        return lds_error_set(err, LDS_ENOGEOM, "deviation: a model has no vertices");
-    int as_points = a->index_count < 3 || b->index_count < 3;
-    surface sa, sb;
-    make_surface(a, as_points, &sa);
-    make_surface(b, as_points, &sb);
-    float lo[3], hi[3];
-    bounds(&sa, lo, hi);
-    double diag = sqrt((double)(hi[0] - lo[0]) * (hi[0] - lo[0]) + (double)(hi[1] - lo[1]) * (hi[1] - lo[1]) +
-                       (double)(hi[2] - lo[2]) * (hi[2] - lo[2]));
-    double area_a = as_points ? 0 : surface_area(&sa), area_b = as_points ? 0 : surface_area(&sb);
-
-    /* The two directions are independent: the second runs on its own thread when one starts. */
-    direction ab = {&sa, &sb, area_a, area_b, (float)diag, 0, 0, 0, LDS_OK};
-    direction ba = {&sb, &sa, area_b, area_a, (float)diag, 0, 0, 0, LDS_OK};
-    pthread_t thread;
-    int threaded = pthread_create(&thread, NULL, direction_run, &ba) == 0;
-    direction_run(&ab);
-    if (threaded)
-        pthread_join(thread, NULL);
-    else
-        direction_run(&ba);
-    lds_status st = ab.status != LDS_OK ? ab.status : ba.status;
-    if (st != LDS_OK)
-        return lds_error_set(err, st, "deviation: %s while building the search grid", lds_status_message(st));
-    double max_sq = ab.max_sq > ba.max_sq ? ab.max_sq : ba.max_sq;
-    size_t samples = ab.samples + ba.samples;
-    if (diag > 0) {
-        *max_error = sqrt(max_sq) / diag;
-        if (mean_error && samples)
-            *mean_error = (ab.sum + ba.sum) / (double)samples / diag;
-    }
-    return LDS_OK;
+    lds_mesh_deviation_ref *ref = NULL;
+    lds_status st = lds_mesh_deviation_ref_create(a, &ref, err);
+    if (st == LDS_OK)
+        st = lds_mesh_deviation_measure(ref, b, max_error, mean_error, err);
+    lds_mesh_deviation_ref_destroy(ref);
+    return st;
 }

@@ -363,6 +363,8 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
             points += src->submeshes[s].vertex_count;
     if (triangles == 0 && points == 0)
         return lds_error_set(err, LDS_ENOGEOM, "simplify: the model has no triangles and no points");
+    if (src->submesh_count == 0 || src->positions == NULL)
+        return lds_error_set(err, LDS_EINVAL, "simplify: the model has no submeshes (not validated?)");
     double fraction = (double)target_triangles / (double)(triangles ? triangles : points);
     if (fraction > 1)
         fraction = 1;
@@ -381,7 +383,10 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
             goto out;
         size_t count = meshopt_simplify(simplified, src->indices, src->index_count, src->positions, src->vertex_count,
                                         3 * sizeof(float), target * 3, FLT_MAX, 0, NULL);
-        if ((st = split_parts(src, simplified, count, parts)) != LDS_OK)
+        st = split_parts(src, simplified, count, parts);
+        free(simplified);
+        simplified = NULL;
+        if (st != LDS_OK)
             goto out;
         st = LDS_ENOMEM;
         if (count / 3 > target + target / 20) {
@@ -435,8 +440,16 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
         goto out;
     t_built = lds_time_ms();
     if (model->vertex_count == 0) {
-        st = lds_error_set(err, LDS_ENOGEOM, "simplify: nothing left at %zu triangles", target_triangles);
-        goto out;
+        /* A model this small collapses to nothing at the target: it cannot get simpler, keep it. */
+        parts_free(parts, src->submesh_count);
+        parts = NULL;
+        lds_mesh_model_destroy(model);
+        model = lds_mesh_model_create();
+        if (model == NULL || (st = identity_parts(src, &parts)) != LDS_OK ||
+            (st = build_geometry(src, parts, model)) != LDS_OK || (st = copy_materials(model, src)) != LDS_OK) {
+            st = st == LDS_OK ? LDS_ENOMEM : st;
+            goto out;
+        }
     }
     if (error) {
         double mean;

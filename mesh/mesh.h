@@ -213,7 +213,7 @@ lds_status lds_mesh_optimize(lds_mesh_model *model, lds_error *err);
  * meshopt_simplifyPoints for point clouds, where the target counts points). *error receives the
  * deviation of the result from src relative to src's bbox diagonal (lds_mesh_deviation's max);
  * error may be NULL to skip that measurement. *out is a new optimised model sharing no memory with
- * src. */
+ * src; a model too small to be simplified to the target without vanishing comes back whole. */
 lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles, lds_mesh_model **out,
                              double *error, lds_error *err);
 
@@ -225,6 +225,18 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
  * million-triangle models. Reads both models only. */
 lds_status lds_mesh_deviation(const lds_mesh_model *a, const lds_mesh_model *b, double *max_error,
                               double *mean_error, lds_error *err);
+/* The same against one reference model measured many times (LOD0 against each level): its grid
+ * and samples are built once, on first use. The reference keeps a pointer to a (which must outlive
+ * it and not change); one measurement at a time per reference. */
+typedef struct lds_mesh_deviation_ref lds_mesh_deviation_ref;
+lds_status lds_mesh_deviation_ref_create(const lds_mesh_model *a, lds_mesh_deviation_ref **out, lds_error *err);
+lds_status lds_mesh_deviation_measure(lds_mesh_deviation_ref *ref, const lds_mesh_model *b, double *max_error,
+                                      double *mean_error, lds_error *err);
+/* Raises (or lowers) the samples per side from the default 65536: the mean is stable at the default,
+ * the max (a sampled Hausdorff distance) needs about a million to compare two close LODs. */
+void lds_mesh_deviation_ref_set_samples(lds_mesh_deviation_ref *ref, size_t max_samples);
+/* Accepts NULL. */
+void lds_mesh_deviation_ref_destroy(lds_mesh_deviation_ref *ref);
 
 /* ------------------------------------------------------------------------------------------------
  * Encoding to GLB

@@ -18,6 +18,7 @@ PACKAGES=(
   libmicrohttpd-dev libseccomp-dev
   libprotobuf-c-dev protobuf-c-compiler
   curl python3 python3-cryptography time
+  python3-yaml
 )
 
 missing=()

@@ -318,7 +318,9 @@ static void test_optimize(void)
     lds_mesh_model_destroy(m);
 
     /* unused vertices are dropped, ranges stay consistent */
-    lds_mesh_model *two = split_two_materials(make_sphere(3, 0));
+    lds_mesh_model *small = make_sphere(3, 0);
+    lds_mesh_model *two = split_two_materials(small);
+    lds_mesh_model_destroy(small);
     size_t verts = two->vertex_count;
     two->index_count -= 3;
     two->submeshes[1].index_count -= 3;
@@ -339,6 +341,8 @@ static void check_chain(lds_mesh_model *lod0, const char *name, double tolerance
     const lds_mesh_model *prev = lod0;
     lds_mesh_model *levels[4] = {0};
     double last_error = 0;
+    lds_mesh_deviation_ref *ref = NULL;
+    LDS_CHECK_OK(lds_mesh_deviation_ref_create(lod0, &ref, &err), &err);
     for (int l = 0; l < 4; l++) {
         size_t target = base >> (l + 1);
         double step_error = -1, error = -1, mean = -1;
@@ -348,6 +352,10 @@ static void check_chain(lds_mesh_model *lod0, const char *name, double tolerance
         check_valid(levels[l], name);
         size_t got = lds_mesh_triangle_count(levels[l]);
         LDS_CHECK_OK(lds_mesh_deviation(lod0, levels[l], &error, &mean, &err), &err);
+        /* the reusable reference gives the same figures */
+        double ref_error = -1, ref_mean = -1;
+        LDS_CHECK_OK(lds_mesh_deviation_measure(ref, levels[l], &ref_error, &ref_mean, &err), &err);
+        LDS_CHECK(fabs(ref_error - error) <= 1e-9 && fabs(ref_mean - mean) <= 1e-9);
         fprintf(stderr, "%s lod%d: %zu triangles (target %zu), %zu vertices, step error %.5f, error %.5f mean %.6f\n",
                 name, l + 1, got, target, levels[l]->vertex_count, step_error, error, mean);
         LDS_CHECK(got <= target + (size_t)(target * tolerance) + 1);
@@ -361,6 +369,7 @@ static void check_chain(lds_mesh_model *lod0, const char *name, double tolerance
     }
     for (int l = 0; l < 4; l++)
         lds_mesh_model_destroy(levels[l]);
+    lds_mesh_deviation_ref_destroy(ref);
 }
 
 static void test_chain_sphere(void)
@@ -497,6 +506,16 @@ static void test_bad_input(void)
     LDS_CHECK(out == NULL);
     LDS_CHECK(strstr(err.message, "simplify") != NULL);
     lds_mesh_model_destroy(empty);
+
+    /* a model too small for the target comes back whole rather than empty */
+    lds_mesh_model *tiny = make_sphere(0, 0), *lod = NULL; /* an icosahedron, 20 triangles */
+    LDS_CHECK_OK(lds_mesh_simplify(tiny, 1, &lod, NULL, &err), &err);
+    if (lod) {
+        check_valid(lod, "icosahedron lod");
+        LDS_CHECK(lds_mesh_triangle_count(lod) > 0);
+    }
+    lds_mesh_model_destroy(lod);
+    lds_mesh_model_destroy(tiny);
 }
 
 int main(void)

@@ -15,7 +15,7 @@ int main(void)
         lds_test_skip("gltfpack or draco_encoder not installed");
     const char *work = lds_test_tmpdir("lod_bench");
     char *output = NULL;
-    int rc = lds_test_run(&output, "'%s' bench --quick --corpus '%s' --work '%s' --process-arg --no-certificate 2>&1",
+    int rc = lds_test_run(&output, "'%s' bench --quick --corpus '%s' --work '%s' 2>&1",
                           lds_test_bin(), corpus, work);
     fprintf(stderr, "%s\n", output ? output : "");
     LDS_CHECK_INT(rc, ==, 0);

@@ -26,6 +26,8 @@ static void check_scan(const char *relative)
     lds_mesh_model *levels[4] = {0};
     const lds_mesh_model *prev = lod0;
     double last = 0;
+    lds_mesh_deviation_ref *ref = NULL;
+    LDS_CHECK_OK(lds_mesh_deviation_ref_create(lod0, &ref, &err), &err);
     for (int l = 0; l < 4; l++) {
         size_t target = base >> (l + 1);
         double t0 = lds_time_ms();
@@ -33,7 +35,7 @@ static void check_scan(const char *relative)
         if (levels[l] == NULL)
             break;
         double t1 = lds_time_ms(), error = -1, mean = -1;
-        LDS_CHECK_OK(lds_mesh_deviation(lod0, levels[l], &error, &mean, &err), &err);
+        LDS_CHECK_OK(lds_mesh_deviation_measure(ref, levels[l], &error, &mean, &err), &err);
         size_t got = lds_mesh_triangle_count(levels[l]);
         fprintf(stderr, "%s lod%d: %zu triangles (target %zu), error %.5f, mean %.6f (simplify %.0f ms, deviation %.0f ms)\n",
                 relative, l + 1, got, target, error, mean, t1 - t0, lds_time_ms() - t1);
@@ -47,6 +49,7 @@ static void check_scan(const char *relative)
     }
     for (int l = 0; l < 4; l++)
         lds_mesh_model_destroy(levels[l]);
+    lds_mesh_deviation_ref_destroy(ref);
     lds_mesh_model_destroy(lod0);
 }
 

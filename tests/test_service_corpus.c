@@ -36,6 +36,7 @@ int main(void)
     snprintf(url, sizeof(url), "unix://%s/redis/redis.sock", home);
     setenv("LODESTONE_HOME", home, 1);
     unsetenv("LODESTONE_REDIS_URL");
+    setenv("LODESTONE_LISTEN", "127.0.0.1:0", 1); /* any free port: tests run side by side */
     const char *workers = getenv("LDS_TEST_WORKERS") ? getenv("LDS_TEST_WORKERS") : "2";
 
     /* The uploads: each scan and remeshed model alone, spot with its sidecars. */

@@ -131,6 +131,7 @@ int main(void)
     snprintf(url, sizeof(url), "unix://%s/redis/redis.sock", home);
     setenv("LODESTONE_HOME", home, 1);
     unsetenv("LODESTONE_REDIS_URL");
+    setenv("LODESTONE_LISTEN", "127.0.0.1:0", 1); /* any free port: tests run side by side */
     setenv("LODESTONE_VISIBILITY_MS", "3000", 1);
     setenv("LODESTONE_NOTARY_LEASE_MS", "2000", 1);
     lds_error err;

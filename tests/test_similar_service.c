@@ -1,0 +1,423 @@
+/* test_similar_service.c: duplicate detection through the whole service: a real redis-server on
+ * a private Unix socket, `lodestone serve` (one worker, so that jobs run in upload order), HTTP
+ * through curl.
+ *  - owner A uploads homer.off, then a remesh of it: the second is not flagged (same owner);
+ *  - owner B uploads another remesh: its manifest has possible_duplicate naming A's homer;
+ *  - B uploads the bunny: no possible_duplicate;
+ *  - GET /v1/assets/{B's homer}/similar lists A's homer for ops and studio keys, not for B;
+ *    404 for an unknown asset, 409 for one that is not ready;
+ *  - reprocessing A's homer does not flag it as a duplicate of itself, and leaves the index as it
+ *    was (idempotent).
+ * Skips without redis-server, curl or the corpus. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ingest.h"
+#include "testlib.h"
+
+static char dir[1024], sock[1200], url[1300], base[64];
+static pid_t redis_pid, serve_pid;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static void stop_group(pid_t *pid)
+{
+    if (*pid <= 0)
+        return;
+    kill(*pid, SIGTERM);
+    for (int i = 0; i < 1000; i++) {
+        if (waitpid(*pid, NULL, WNOHANG) == *pid)
+            break;
+        sleep_ms(20);
+    }
+    kill(-*pid, SIGKILL); /* whatever is left of its process group */
+    waitpid(*pid, NULL, WNOHANG);
+    *pid = 0;
+}
+
+static void stop_all(void)
+{
+    stop_group(&serve_pid);
+    stop_group(&redis_pid);
+}
+
+static void on_signal(int sig)
+{
+    if (serve_pid > 0)
+        kill(-serve_pid, SIGKILL);
+    if (redis_pid > 0)
+        kill(-redis_pid, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Forks a process in its own group with stdout and stderr to log. */
+static pid_t spawn(const char *log, char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    if (pid > 0)
+        setpgid(pid, pid);
+    return pid;
+}
+
+static int start_redis(void)
+{
+    char log[1300];
+    snprintf(log, sizeof(log), "%s/redis.log", dir);
+    char *argv[] = {"redis-server", "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--dir", dir,
+                    "--appendonly", "yes", "--save", "", "--daemonize", "no", NULL};
+    redis_pid = spawn(log, argv);
+    for (int i = 0; i < 1500; i++) {
+        lds_redis *r = NULL;
+        lds_error err;
+        lds_error_clear(&err);
+        int ok = lds_redis_connect(url, &r, &err) == LDS_OK && lds_redis_command(r, NULL, &err, "PING") == LDS_OK;
+        lds_redis_close(r);
+        if (ok)
+            return 0;
+        sleep_ms(20);
+    }
+    return -1;
+}
+
+static int start_serve(void)
+{
+    char log[1300];
+    snprintf(log, sizeof(log), "%s/serve.log", dir);
+    char *argv[] = {(char *)lds_test_bin(), "serve", "--workers", "1", NULL};
+    setenv("LODESTONE_LISTEN", "127.0.0.1:0", 1);
+    serve_pid = spawn(log, argv);
+    unsetenv("LODESTONE_LISTEN");
+    const char *marker = "listening on http://127.0.0.1:";
+    for (int i = 0; i < 1500; i++) {
+        FILE *f = fopen(log, "r");
+        char line[512];
+        unsigned port = 0;
+        while (f && fgets(line, sizeof(line), f))
+            if (strstr(line, marker))
+                port = (unsigned)atoi(strstr(line, marker) + strlen(marker));
+        if (f)
+            fclose(f);
+        if (port) {
+            snprintf(base, sizeof(base), "http://127.0.0.1:%u", port);
+            return 0;
+        }
+        if (waitpid(serve_pid, NULL, WNOHANG) == serve_pid) {
+            serve_pid = 0;
+            break;
+        }
+        sleep_ms(20);
+    }
+    fprintf(stderr, "lodestone serve did not start (see %s)\n", log);
+    return -1;
+}
+
+static void create_key(const char *role, const char *name, char *key, size_t size)
+{
+    char *out = NULL;
+    key[0] = 0;
+    int rc = lds_test_run(&out, "'%s' keys create --role %s --name %s 2>/dev/null", lds_test_bin(), role, name);
+    LDS_CHECK_INT(rc, ==, 0);
+    if (out) {
+        out[strcspn(out, "\r\n")] = 0;
+        snprintf(key, size, "%s", out);
+    }
+    free(out);
+}
+
+/* curl: returns the HTTP status, *body (may be NULL) the body parsed as JSON. */
+static int http(json_t **body, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int http(json_t **body, const char *key, const char *fmt, ...)
+{
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof(args), fmt, ap);
+    va_end(ap);
+    char auth[256] = "";
+    if (key)
+        snprintf(auth, sizeof(auth), "-H 'Authorization: Bearer %s'", key);
+    char *out = NULL;
+    lds_test_run(&out, "curl -s %s -w '\\n%%{http_code}' %s", auth, args);
+    int status = 0;
+    if (body)
+        *body = NULL;
+    if (out) {
+        char *nl = strrchr(out, '\n');
+        if (nl) {
+            status = atoi(nl + 1);
+            *nl = 0;
+        }
+        if (body)
+            *body = json_loads(out, 0, NULL);
+    }
+    free(out);
+    return status;
+}
+
+static void upload(const char *key, const char *path, char asset[LDS_ID_MAX])
+{
+    json_t *j = NULL;
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    int status = http(&j, key, "--data-binary '@%s' -H 'Content-Type: application/octet-stream' "
+                               "'%s/v1/assets?filename=%s&title=%s&license=CC0-1.0'", path, base, name, name);
+    LDS_CHECK_INT(status, ==, 202);
+    const char *id = json_string_value(json_object_get(json_object_get(j, "asset"), "id"));
+    snprintf(asset, LDS_ID_MAX, "%s", id ? id : "");
+    json_decref(j);
+}
+
+/* Polls GET /v1/assets/{id} until ready or failed (5 minutes at most); returns the last body. */
+static json_t *wait_asset(const char *key, const char *id)
+{
+    for (int i = 0; i < 3000; i++) {
+        json_t *j = NULL;
+        http(&j, key, "'%s/v1/assets/%s'", base, id);
+        const char *status = json_string_value(json_object_get(j, "status"));
+        if (status && (strcmp(status, "ready") == 0 || strcmp(status, "failed") == 0))
+            return j;
+        json_decref(j);
+        sleep_ms(100);
+    }
+    fprintf(stderr, "asset %s: not done within 5 minutes\n", id);
+    return NULL;
+}
+
+/* The possible_duplicate issues of a manifest naming asset other (NULL: any). */
+static int duplicates(json_t *asset_body, const char *other)
+{
+    json_t *issues = json_object_get(json_object_get(json_object_get(asset_body, "manifest"), "report"), "issues");
+    size_t i, n = 0;
+    json_t *issue;
+    json_array_foreach(issues, i, issue)
+    {
+        if (!json_is_string(json_object_get(issue, "code")) ||
+            strcmp(json_string_value(json_object_get(issue, "code")), "possible_duplicate") != 0)
+            continue;
+        LDS_CHECK_STR(json_string_value(json_object_get(issue, "severity")), "warning");
+        const char *message = json_string_value(json_object_get(issue, "message"));
+        const char *asset = json_string_value(json_object_get(issue, "asset"));
+        if (other == NULL)
+            fprintf(stderr, "possible_duplicate: %s\n", message ? message : "");
+        if (other == NULL || (asset && strcmp(asset, other) == 0 && message && strstr(message, other)))
+            n++;
+    }
+    return n;
+}
+
+static json_t *ready(const char *key, const char *id)
+{
+    json_t *j = wait_asset(key, id);
+    LDS_CHECK_STR(json_string_value(json_object_get(j, "status")), "ready");
+    return j;
+}
+
+/* 1 when the /similar answer lists asset (*match receives its verdict). */
+static int lists(json_t *similar, const char *asset, int *match)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(similar, "similar"), i, s)
+    {
+        const char *a = json_string_value(json_object_get(s, "asset"));
+        if (a && strcmp(a, asset) == 0) {
+            if (match)
+                *match = json_is_true(json_object_get(s, "match"));
+            double sim = json_number_value(json_object_get(s, "similarity"));
+            LDS_CHECK(sim > 0.0 && sim <= 1.0);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Members over every lds:shape:* set. */
+static long long index_members(lds_redis *r)
+{
+    lds_redis_reply *keys = NULL;
+    lds_error err;
+    lds_error_clear(&err);
+    long long total = 0;
+    LDS_CHECK_OK(lds_redis_command(r, &keys, &err, "KEYS lds:shape:*"), &err);
+    for (size_t i = 0; keys && i < keys->elements; i++) {
+        lds_redis_reply *n = NULL;
+        if (lds_redis_command(r, &n, &err, "SCARD %s", keys->element[i].str) == LDS_OK)
+            total += n->integer;
+        lds_redis_reply_free(n);
+    }
+    lds_redis_reply_free(keys);
+    return total;
+}
+
+int main(void)
+{
+    char homer[4096], homer_40[4096], homer_35[4096], bunny[4096];
+    if (!lds_test_shared("corpus/remeshed/homer/homer.off", homer, sizeof(homer)) ||
+        !lds_test_shared("corpus/remeshed/homer/homer_40.off", homer_40, sizeof(homer_40)) ||
+        !lds_test_shared("corpus/remeshed/homer/homer_35.off", homer_35, sizeof(homer_35)) ||
+        !lds_test_shared("corpus/scans/stanford-bunny.obj", bunny, sizeof(bunny)))
+        lds_test_skip("corpus not found");
+    if (lds_test_run(NULL, "command -v redis-server >/dev/null 2>&1") != 0)
+        lds_test_skip("redis-server is not installed");
+    if (lds_test_run(NULL, "command -v curl >/dev/null 2>&1") != 0)
+        lds_test_skip("curl is not installed");
+    snprintf(dir, sizeof(dir), "%s", lds_test_tmpdir("similar_service"));
+    snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
+    snprintf(url, sizeof(url), "unix://%s", sock);
+    if (strlen(sock) >= 100)
+        lds_test_skip("the build tree path is too long for a Unix socket");
+    char home[1200];
+    snprintf(home, sizeof(home), "%s/home", dir);
+    mkdir(home, 0755);
+    setenv("LODESTONE_HOME", home, 1);
+    setenv("LODESTONE_REDIS_URL", url, 1);
+    setenv("LODESTONE_WORKER_GRACE_MS", "2000", 1);
+    atexit(stop_all);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (start_redis() != 0) {
+        fprintf(stderr, "redis-server did not start\n");
+        return 1;
+    }
+    LDS_CHECK_INT(lds_test_run(NULL, "'%s' keys init >/dev/null 2>&1", lds_test_bin()), ==, 0);
+    char key_a[128], key_b[128], key_ops[128], key_studio[128];
+    create_key("modeler", "alice", key_a, sizeof(key_a));
+    create_key("modeler", "bob", key_b, sizeof(key_b));
+    create_key("ops", "ops", key_ops, sizeof(key_ops));
+    create_key("studio", "studio", key_studio, sizeof(key_studio));
+    if (start_serve() != 0)
+        return 1;
+
+    /* A: homer, then a remesh of it (same owner: no flag) */
+    char a1[LDS_ID_MAX], a2[LDS_ID_MAX], b1[LDS_ID_MAX], b2[LDS_ID_MAX], bad[LDS_ID_MAX];
+    upload(key_a, homer, a1);
+    json_t *j = ready(key_a, a1);
+    LDS_CHECK_INT(duplicates(j, NULL), ==, 0);
+    json_decref(j);
+    upload(key_a, homer_40, a2);
+    j = ready(key_a, a2);
+    LDS_CHECK_INT(duplicates(j, NULL), ==, 0);
+    json_decref(j);
+
+    /* B: another remesh of homer: flagged, naming A's assets */
+    upload(key_b, homer_35, b1);
+    j = ready(key_b, b1);
+    LDS_CHECK_INT(duplicates(j, a1), ==, 1);
+    LDS_CHECK_INT(duplicates(j, a2), ==, 1);
+    LDS_CHECK_INT(duplicates(j, NULL), ==, 2);
+    json_decref(j);
+
+    /* B: the bunny: no flag */
+    upload(key_b, bunny, b2);
+    j = ready(key_b, b2);
+    LDS_CHECK_INT(duplicates(j, NULL), ==, 0);
+    json_decref(j);
+
+    /* /similar */
+    int match = 0;
+    LDS_CHECK_INT(http(&j, key_ops, "'%s/v1/assets/%s/similar'", base, b1), ==, 200);
+    {
+        char *text = json_dumps(j, JSON_COMPACT);
+        fprintf(stderr, "similar (ops): %s\n", text ? text : "");
+        free(text);
+    }
+    LDS_CHECK_STR(json_string_value(json_object_get(j, "asset")), b1);
+    LDS_CHECK(lists(j, a1, &match) && match);
+    LDS_CHECK(lists(j, a2, &match) && match);
+    LDS_CHECK(!lists(j, b1, NULL));
+    LDS_CHECK(!lists(j, b2, &match) || !match);
+    json_decref(j);
+    LDS_CHECK_INT(http(&j, key_studio, "'%s/v1/assets/%s/similar?limit=1'", base, b1), ==, 200);
+    LDS_CHECK_INT(json_array_size(json_object_get(j, "similar")), ==, 1);
+    json_decref(j);
+    LDS_CHECK_INT(http(&j, key_b, "'%s/v1/assets/%s/similar'", base, b1), ==, 200);
+    LDS_CHECK(!lists(j, a1, NULL) && !lists(j, a2, NULL)); /* a modeler sees only their own */
+    json_decref(j);
+    LDS_CHECK_INT(http(&j, key_a, "'%s/v1/assets/%s/similar'", base, a1), ==, 200);
+    LDS_CHECK(lists(j, a2, &match) && match);
+    LDS_CHECK(!lists(j, b1, NULL));
+    json_decref(j);
+    LDS_CHECK_INT(http(NULL, key_a, "'%s/v1/assets/%s/similar'", base, b1), ==, 403);
+    LDS_CHECK_INT(http(NULL, NULL, "'%s/v1/assets/%s/similar'", base, b1), ==, 401);
+    LDS_CHECK_INT(http(NULL, key_ops, "'%s/v1/assets/a_0123456789abcdef0123456789abcdef/similar'", base), ==, 404);
+    LDS_CHECK_INT(http(NULL, key_ops, "'%s/v1/assets/%s/similar?limit=0'", base, b1), ==, 400);
+    {
+        char path[1300];
+        snprintf(path, sizeof(path), "%s/empty.obj", dir);
+        FILE *f = fopen(path, "w");
+        fputs("# no geometry\nv 0 0 0\n", f);
+        fclose(f);
+        upload(key_a, path, bad);
+        j = wait_asset(key_a, bad);
+        LDS_CHECK_STR(json_string_value(json_object_get(j, "status")), "failed");
+        json_decref(j);
+        LDS_CHECK_INT(http(&j, key_ops, "'%s/v1/assets/%s/similar'", base, bad), ==, 409);
+        LDS_CHECK_STR(json_string_value(json_object_get(json_object_get(j, "error"), "code")), "not_ready");
+        json_decref(j);
+    }
+
+    /* reprocessing A's homer: not a duplicate of itself, index unchanged */
+    lds_redis *r = NULL;
+    lds_error err;
+    lds_error_clear(&err);
+    LDS_CHECK_OK(lds_redis_connect(url, &r, &err), &err);
+    long long members = index_members(r);
+    LDS_CHECK_INT(members, >=, 4);
+    LDS_CHECK_INT(http(&j, key_ops, "-X POST -H 'Content-Type: application/json' -d '{\"assets\": [\"%s\"]}' "
+                                    "'%s/v1/ops/reprocess'", a1, base), ==, 202);
+    const char *job = json_string_value(json_object_get(json_array_get(json_object_get(j, "jobs"), 0), "job"));
+    char job_id[LDS_ID_MAX];
+    snprintf(job_id, sizeof(job_id), "%s", job ? job : "");
+    json_decref(j);
+    json_t *record = NULL;
+    for (int i = 0; i < 3000; i++) {
+        json_decref(record);
+        record = NULL;
+        lds_assets_get(r, a1, &record, &err);
+        json_t *rp = json_object_get(record, "reprocess");
+        const char *state = json_string_value(json_object_get(rp, "status"));
+        if (state && strcmp(json_string_value(json_object_get(rp, "job")), job_id) == 0 &&
+            (strcmp(state, "done") == 0 || strcmp(state, "failed") == 0))
+            break;
+        sleep_ms(100);
+    }
+    LDS_CHECK_STR(json_string_value(json_object_get(json_object_get(record, "reprocess"), "status")), "done");
+    LDS_CHECK_INT(duplicates(record, a1), ==, 0);
+    LDS_CHECK_INT(duplicates(record, a2), ==, 0);
+    LDS_CHECK_INT(duplicates(record, b1), ==, 1); /* B's copy came later, of another owner */
+    LDS_CHECK(json_is_string(json_object_get(record, "shape")));
+    json_decref(record);
+    LDS_CHECK_INT(index_members(r), ==, members);
+    lds_redis_close(r);
+
+    stop_all();
+    return lds_test_result();
+}
