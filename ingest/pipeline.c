@@ -27,6 +27,9 @@ static const lds_mesh_encoding format_encoding[FORMAT_COUNT] = {LDS_MESH_ENCODIN
                                                                 LDS_MESH_ENCODING_MESHOPT};
 
 #define MAX_PARENT_BYTES (4u << 20)
+/* Tasks per level: one per format, then the measurement of its deviation from LOD0. */
+#define TASKS_PER_LEVEL (FORMAT_COUNT + 1)
+#define TASK_MEASURE FORMAT_COUNT
 
 void lds_pipeline_options_init(lds_pipeline_options *o)
 {
@@ -76,7 +79,8 @@ lds_status lds_pipeline_parse_lods(lds_pipeline_options *o, const char *text, ld
 
 typedef struct level_output {
     lds_mesh_model *model; /* owned; freed once all its formats are encoded */
-    int pending;           /* references left: formats to encode, plus the simplifier */
+    int pending;           /* references left: tasks to run, plus the simplifier */
+    int measure;           /* its deviation from LOD0 is still to be measured */
     size_t triangles, vertices;
     double error;
     struct {
@@ -96,22 +100,25 @@ typedef struct encoder {
     size_t level_count;
     size_t published; /* levels whose model is ready */
     int closed;       /* no more levels will be published */
-    size_t next_task; /* next (level * FORMAT_COUNT + format) to hand out */
+    size_t next_task; /* next (level * TASKS_PER_LEVEL + task) to hand out */
     lds_error err;    /* first failure of any task */
+    lds_mesh_deviation_ref *lod0; /* LOD0's sampled surface, measured against each level */
+    pthread_mutex_t lod0_lock;    /* one measurement at a time */
     double encode_ms; /* summed encoder time */
+    double measure_ms; /* summed time measuring deviations */
 } encoder;
 
 /* Takes the next task; returns 0 when none is left. Called with the lock held. */
-static int encoder_take(encoder *e, size_t *level, int *format)
+static int encoder_take(encoder *e, size_t *level, int *task)
 {
     for (;;) {
-        while (e->next_task < e->published * FORMAT_COUNT) {
+        while (e->next_task < e->published * TASKS_PER_LEVEL) {
             size_t t = e->next_task++;
-            size_t l = t / FORMAT_COUNT;
-            int f = (int)(t % FORMAT_COUNT);
-            if (e->levels[l].files[f].wanted) {
+            size_t l = t / TASKS_PER_LEVEL;
+            int f = (int)(t % TASKS_PER_LEVEL);
+            if (f == TASK_MEASURE ? e->levels[l].measure : e->levels[l].files[f].wanted) {
                 *level = l;
-                *format = f;
+                *task = f;
                 return 1;
             }
         }
@@ -157,21 +164,34 @@ static void encoder_release(encoder *e, size_t level)
     pthread_mutex_unlock(&e->lock);
 }
 
+/* The deviation of a level from LOD0 (relative to LOD0's diagonal): a sampled symmetric
+ * Hausdorff distance against LOD0's surface, built once (mesh/deviation.c). */
+static lds_status measure_one(encoder *e, level_output *lv, lds_error *err)
+{
+    pthread_mutex_lock(&e->lod0_lock);
+    lds_status st = lds_mesh_deviation_measure(e->lod0, lv->model, &lv->error, NULL, err);
+    pthread_mutex_unlock(&e->lod0_lock);
+    return st;
+}
+
 static void encoder_work(encoder *e)
 {
     size_t level;
-    int format;
+    int task;
     pthread_mutex_lock(&e->lock);
-    while (encoder_take(e, &level, &format)) {
+    while (encoder_take(e, &level, &task)) {
         level_output *lv = &e->levels[level];
         pthread_mutex_unlock(&e->lock);
         lds_error err;
         lds_error_clear(&err);
         double start = lds_time_ms();
-        lds_status st = encode_one(e, lv, format, &err);
+        lds_status st = task == TASK_MEASURE ? measure_one(e, lv, &err) : encode_one(e, lv, task, &err);
         double ms = lds_time_ms() - start;
         pthread_mutex_lock(&e->lock);
-        e->encode_ms += ms;
+        if (task == TASK_MEASURE)
+            e->measure_ms += ms;
+        else
+            e->encode_ms += ms;
         if (st != LDS_OK && e->err.code == LDS_OK)
             e->err = err;
         level_release_locked(lv, level);
@@ -186,14 +206,13 @@ static void *encoder_thread(void *arg)
     return NULL;
 }
 
-static void encoder_publish(encoder *e, size_t level, lds_mesh_model *model, double error)
+static void encoder_publish(encoder *e, size_t level, lds_mesh_model *model)
 {
     level_output *lv = &e->levels[level];
     pthread_mutex_lock(&e->lock);
     lv->model = model;
     lv->triangles = lds_mesh_triangle_count(model);
     lv->vertices = model->vertex_count;
-    lv->error = error;
     e->published = level + 1;
     pthread_cond_broadcast(&e->ready);
     pthread_mutex_unlock(&e->lock);
@@ -452,6 +471,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     memset(&report, 0, sizeof(report));
     memset(&enc, 0, sizeof(enc));
     pthread_mutex_init(&enc.lock, NULL);
+    pthread_mutex_init(&enc.lod0_lock, NULL);
     pthread_cond_init(&enc.ready, NULL);
     if (manifest_out)
         *manifest_out = NULL;
@@ -517,6 +537,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     }
     for (size_t l = 0; l < enc.level_count; l++) {
         enc.levels[l].pending = 1; /* the simplifier's reference */
+        enc.levels[l].measure = l > 0;
+        enc.levels[l].pending += enc.levels[l].measure;
         int wanted[FORMAT_COUNT] = {1, o->draco, o->meshopt};
         for (int f = 0; f < FORMAT_COUNT; f++) {
             enc.levels[l].files[f].wanted = wanted[f];
@@ -525,6 +547,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
                      format_suffix[f]);
         }
     }
+    if ((st = lds_mesh_deviation_ref_create(model, &enc.lod0, err)) != LDS_OK)
+        goto out;
     thread_count = cpu_count() - 1;
     if (thread_count < 1)
         thread_count = 1;
@@ -533,23 +557,21 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
             thread_count = i;
             break;
         }
-    encoder_publish(&enc, 0, model, 0.0);
+    encoder_publish(&enc, 0, model);
     {
         size_t base = lds_mesh_triangle_count(model);
         if (base == 0) /* a point cloud: targets count points */
             base = model->vertex_count;
         const lds_mesh_model *previous = model;
-        double error_from_lod0 = 0.0;
         size_t last = 0; /* the last level published */
         for (size_t l = 1; l < enc.level_count; l++) {
             size_t target = (size_t)((double)base * o->lod_fractions[l - 1] + 0.5);
             size_t previous_size = lds_mesh_triangle_count(previous) ? lds_mesh_triangle_count(previous)
                                                                       : previous->vertex_count;
             lds_mesh_model *lod = NULL;
-            double step_error = 0.0;
             progress(o, "lods", 0.35 + 0.5 * (double)l / (double)enc.level_count);
             if (target >= 1 && target < previous_size)
-                st = lds_mesh_simplify(previous, target, &lod, &step_error, err);
+                st = lds_mesh_simplify(previous, target, &lod, NULL, err);
             size_t size = lod ? (lds_mesh_triangle_count(lod) ? lds_mesh_triangle_count(lod) : lod->vertex_count) : 0;
             if ((st == LDS_OK || st == LDS_ENOGEOM) && (lod == NULL || size >= previous_size || size == 0)) {
                 /* Too small to simplify further: the chain ends here, the model is fine. */
@@ -563,12 +585,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
             }
             if (st != LDS_OK)
                 break;
-            /* Each step's error is relative to the previous level's diagonal, which simplification
-             * keeps to within that error; the sum bounds the deviation from LOD0 (triangle
-             * inequality). */
-            error_from_lod0 += step_error;
             encoder_release(&enc, l - 1); /* the simplifier is done with the previous level */
-            encoder_publish(&enc, l, lod, error_from_lod0);
+            encoder_publish(&enc, l, lod);
             previous = lod; /* alive until released above on the next turn */
             last = l;
         }
@@ -631,6 +649,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     json_object_set_new(manifest, "timings_ms",
                         json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "import", ms_import, "report", ms_report, "fingerprint",
                                   ms_fingerprint, "lods", ms_lods, "encode", enc.encode_ms, "total", lds_time_ms() - t0));
+    json_object_set_new(json_object_get(manifest, "timings_ms"), "deviation", json_real(enc.measure_ms));
     {
         char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text == NULL) {
@@ -663,6 +682,8 @@ out:
     }
     lds_mesh_model_destroy(model);
     lds_mesh_report_cleanup(&report);
+    lds_mesh_deviation_ref_destroy(enc.lod0);
+    pthread_mutex_destroy(&enc.lod0_lock);
     pthread_mutex_destroy(&enc.lock);
     pthread_cond_destroy(&enc.ready);
     return st;
