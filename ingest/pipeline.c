@@ -27,9 +27,13 @@ static const lds_mesh_encoding format_encoding[FORMAT_COUNT] = {LDS_MESH_ENCODIN
                                                                 LDS_MESH_ENCODING_MESHOPT};
 
 #define MAX_PARENT_BYTES (4u << 20)
-/* Tasks per level: one per format, then the measurement of its deviation from LOD0. */
+/* Tasks per level: one per format and an extra one: for LOD0 the report and fingerprints, for the
+ * other levels the measurement of their deviation from LOD0. They are handed out in this order:
+ * the extra task first (the report is on the critical path), Draco last (its encoder is the
+ * heaviest in memory; handing it out late keeps it from peaking beside the largest simplify). */
 #define TASKS_PER_LEVEL (FORMAT_COUNT + 1)
-#define TASK_MEASURE FORMAT_COUNT
+#define TASK_EXTRA FORMAT_COUNT
+static const int task_order[TASKS_PER_LEVEL] = {TASK_EXTRA, 0, 2, 1};
 
 void lds_pipeline_options_init(lds_pipeline_options *o)
 {
@@ -80,7 +84,7 @@ lds_status lds_pipeline_parse_lods(lds_pipeline_options *o, const char *text, ld
 typedef struct level_output {
     lds_mesh_model *model; /* owned; freed once all its formats are encoded */
     int pending;           /* references left: tasks to run, plus the simplifier */
-    int measure;           /* its deviation from LOD0 is still to be measured */
+    int extra;             /* its extra task (analysis or measurement) is wanted */
     size_t triangles, vertices;
     double error;
     struct {
@@ -104,6 +108,10 @@ typedef struct encoder {
     lds_error err;    /* first failure of any task */
     lds_mesh_deviation_ref *lod0; /* LOD0's sampled surface, measured against each level */
     pthread_mutex_t lod0_lock;    /* one measurement at a time */
+    /* LOD0's analysis, written by its extra task */
+    lds_mesh_report *report;
+    char *geometry, *shape;
+    double report_ms, fingerprint_ms;
     double encode_ms; /* summed encoder time */
     double measure_ms; /* summed time measuring deviations */
 } encoder;
@@ -115,8 +123,8 @@ static int encoder_take(encoder *e, size_t *level, int *task)
         while (e->next_task < e->published * TASKS_PER_LEVEL) {
             size_t t = e->next_task++;
             size_t l = t / TASKS_PER_LEVEL;
-            int f = (int)(t % TASKS_PER_LEVEL);
-            if (f == TASK_MEASURE ? e->levels[l].measure : e->levels[l].files[f].wanted) {
+            int f = task_order[t % TASKS_PER_LEVEL];
+            if (f == TASK_EXTRA ? e->levels[l].extra : e->levels[l].files[f].wanted) {
                 *level = l;
                 *task = f;
                 return 1;
@@ -174,6 +182,21 @@ static lds_status measure_one(encoder *e, level_output *lv, lds_error *err)
     return st;
 }
 
+/* LOD0's report and fingerprints: they only read the model, so they run beside the chain. */
+static lds_status analyse_lod0(encoder *e, level_output *lv, lds_error *err)
+{
+    double t = lds_time_ms();
+    lds_status st = lds_mesh_report_compute(lv->model, e->report, err);
+    e->report_ms += lds_time_ms() - t;
+    t = lds_time_ms();
+    if (st == LDS_OK)
+        st = lds_mesh_fingerprint_geometry(lv->model, e->geometry, err);
+    if (st == LDS_OK)
+        st = lds_mesh_fingerprint_shape(lv->model, e->shape, err);
+    e->fingerprint_ms = lds_time_ms() - t;
+    return st;
+}
+
 static void encoder_work(encoder *e)
 {
     size_t level;
@@ -185,13 +208,15 @@ static void encoder_work(encoder *e)
         lds_error err;
         lds_error_clear(&err);
         double start = lds_time_ms();
-        lds_status st = task == TASK_MEASURE ? measure_one(e, lv, &err) : encode_one(e, lv, task, &err);
+        lds_status st = task != TASK_EXTRA ? encode_one(e, lv, task, &err)
+                        : level == 0       ? analyse_lod0(e, lv, &err)
+                                           : measure_one(e, lv, &err);
         double ms = lds_time_ms() - start;
         pthread_mutex_lock(&e->lock);
-        if (task == TASK_MEASURE)
-            e->measure_ms += ms;
-        else
+        if (task != TASK_EXTRA)
             e->encode_ms += ms;
+        else if (level > 0)
+            e->measure_ms += ms;
         if (st != LDS_OK && e->err.code == LDS_OK)
             e->err = err;
         level_release_locked(lv, level);
@@ -503,8 +528,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     /* 3. clean and report */
     progress(o, "report", 0.2);
     t = lds_time_ms();
-    if ((st = lds_mesh_clean(model, &report, err)) != LDS_OK ||
-        (st = lds_mesh_report_compute(model, &report, err)) != LDS_OK)
+    if ((st = lds_mesh_clean(model, &report, err)) != LDS_OK)
         goto out;
     if (model->vertex_count == 0) {
         st = lds_error_set(err, LDS_ENOGEOM, "%s: no geometry left after cleanup", name);
@@ -512,23 +536,17 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     }
     ms_report = lds_time_ms() - t;
 
-    /* 4. fingerprints */
-    progress(o, "fingerprint", 0.3);
-    t = lds_time_ms();
-    if ((st = lds_mesh_fingerprint_geometry(model, geometry, err)) != LDS_OK ||
-        (st = lds_mesh_fingerprint_shape(model, shape, err)) != LDS_OK)
-        goto out;
-    if ((st = find_duplicates(o, name, shape, dups, &dup_count, err)) != LDS_OK)
-        goto out;
-    ms_fingerprint = lds_time_ms() - t;
-
-    /* 5 and 6. LOD chain, encoded as levels become ready */
-    progress(o, "lods", 0.35);
+    /* 4, 5 and 6. The report and fingerprints of LOD0, the LOD chain, and the encodings: levels
+     * are handed to the task pool as they become ready. */
+    progress(o, "lods", 0.3);
     t = lds_time_ms();
     if ((st = lds_mesh_optimize(model, err)) != LDS_OK)
         goto out;
     enc.options = o;
     enc.out_dir = out_dir;
+    enc.report = &report;
+    enc.geometry = geometry;
+    enc.shape = shape;
     enc.level_count = 1 + o->lod_count;
     enc.levels = calloc(enc.level_count, sizeof(level_output));
     if (enc.levels == NULL) {
@@ -537,8 +555,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     }
     for (size_t l = 0; l < enc.level_count; l++) {
         enc.levels[l].pending = 1; /* the simplifier's reference */
-        enc.levels[l].measure = l > 0;
-        enc.levels[l].pending += enc.levels[l].measure;
+        enc.levels[l].extra = 1;
+        enc.levels[l].pending += 1;
         int wanted[FORMAT_COUNT] = {1, o->draco, o->meshopt};
         for (int f = 0; f < FORMAT_COUNT; f++) {
             enc.levels[l].files[f].wanted = wanted[f];
@@ -607,6 +625,12 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     }
     if (st != LDS_OK)
         goto out;
+    ms_report += enc.report_ms;
+    ms_fingerprint = enc.fingerprint_ms;
+    t = lds_time_ms();
+    if ((st = find_duplicates(o, name, shape, dups, &dup_count, err)) != LDS_OK)
+        goto out;
+    ms_fingerprint += lds_time_ms() - t;
 
     /* 7. manifest and certificate */
     progress(o, "certify", 0.95);
