@@ -64,7 +64,13 @@ typedef struct api_request {
     int body_fd;      /* temp file for uploads, -1 otherwise */
     char body_path[PATH_MAX];
     uint64_t body_bytes;
-    int body_too_large; /* over max_upload_bytes: the rest is drained, then 413 */
+    /* An error found before the body was read, answered once the body is drained (a response
+     * queued mid-body makes MHD close the connection with unread data: the client sees a reset,
+     * not the error). Draining stops at drain_until bytes, where the error goes out at once. */
+    unsigned deferred_status; /* 0: none */
+    char deferred_code[32];
+    char deferred_message[512];
+    uint64_t drain_until;
     lds_buf body;     /* small bodies (JSON), capped */
     struct MHD_PostProcessor *post; /* multipart uploads */
     void *multipart;  /* multipart state (routes.c) */
@@ -91,6 +97,11 @@ enum MHD_Result api_respond_error(struct MHD_Connection *c, api_request *req, un
                                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 enum MHD_Result api_respond_text(struct MHD_Connection *c, api_request *req, unsigned status, const char *type,
                                  const char *text, size_t size);
+/* Answers an error found before or while reading a request body: at once when there is no body
+ * to come, the client waits for "100 Continue", or the body is over API_DRAIN_MAX_BYTES; otherwise
+ * after draining the body (see deferred_status). */
+enum MHD_Result api_defer_error(struct MHD_Connection *c, api_request *req, unsigned status, const char *code,
+                                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Serves a file with a strong ETag (the content's sha256), If-None-Match (304) and Range (206). */
 enum MHD_Result api_respond_file(struct MHD_Connection *c, api_request *req, const char *path, const char *sha256,
                                  const char *type);

@@ -41,11 +41,11 @@ static int may_deposit(const api_request *req)
 enum MHD_Result api_deposit_body_begin(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
     if (!may_deposit(req))
-        return api_respond_error(c, req, 403, "forbidden", "only partner and ops keys may deposit archives");
+        return api_defer_error(c, req, 403, "forbidden", "only partner and ops keys may deposit archives");
     const char *filename = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filename");
     if (filename == NULL || !archive_name(filename))
-        return api_respond_error(c, req, 415, "unsupported_media_type",
-                                 "a deposit needs ?filename=NAME naming a zip, tar, tar.gz, tar.zst or 7z archive");
+        return api_defer_error(c, req, 415, "unsupported_media_type",
+                               "a deposit needs ?filename=NAME naming a zip, tar, tar.gz, tar.zst or 7z archive");
     return api_upload_to_temp(api, c, req, filename);
 }
 

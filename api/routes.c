@@ -230,31 +230,23 @@ static output_entry *output_slot(const char *asset, const char *name)
 enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
     if (req->route == API_ROUTE_NOT_FOUND)
-        return api_respond_error(c, req, 404, "not_found", "no such route");
+        return api_defer_error(c, req, 404, "not_found", "no such route");
     if (req->route != API_ROUTE_ASSETS_POST && req->route != API_ROUTE_OPS_REPROCESS &&
         req->route != API_ROUTE_DEPOSITS_POST && req->route != API_ROUTE_EVENTS_POST)
         return MHD_YES;
     if (!req->who.authenticated)
-        return api_respond_error(c, req, 401, "unauthorized", "a valid API key is required (Authorization: Bearer)");
+        return api_defer_error(c, req, 401, "unauthorized", "a valid API key is required (Authorization: Bearer)");
     if (req->route == API_ROUTE_ASSETS_POST && is_role(req, "studio"))
-        return api_respond_error(c, req, 403, "forbidden", "studio keys cannot upload");
+        return api_defer_error(c, req, 403, "forbidden", "studio keys cannot upload");
     if (req->route == API_ROUTE_OPS_REPROCESS && !is_role(req, "ops"))
-        return api_respond_error(c, req, 403, "forbidden", "reprocessing needs an ops key");
+        return api_defer_error(c, req, 403, "forbidden", "reprocessing needs an ops key");
     if (req->route != API_ROUTE_ASSETS_POST && req->route != API_ROUTE_DEPOSITS_POST)
         return MHD_YES; /* small JSON bodies go to req->body (capped at 1 MiB) */
 
     const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    if (length && strtoull(length, NULL, 10) > api->max_upload_bytes) {
-        /* Answer at once when the client waits for "100 Continue" (it will not send the body) or
-         * the body is too large to drain; otherwise read and discard it first, see api_body_chunk. */
-        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
-        if ((expect && strcasecmp(expect, "100-continue") == 0) ||
-            strtoull(length, NULL, 10) - api->max_upload_bytes > API_DRAIN_MAX_BYTES)
-            return api_respond_error(c, req, 413, "too_large", "upload of %s bytes is over the limit of %llu bytes",
-                                     length, (unsigned long long)api->max_upload_bytes);
-        req->body_too_large = 1;
-        return MHD_YES;
-    }
+    if (length && strtoull(length, NULL, 10) > api->max_upload_bytes)
+        return api_defer_error(c, req, 413, "too_large", "upload of %s bytes is over the limit of %llu bytes", length,
+                               (unsigned long long)api->max_upload_bytes);
     if (req->route == API_ROUTE_DEPOSITS_POST) /* archive deposits: api/deposits.c */
         return api_deposit_body_begin(api, c, req);
     const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
@@ -269,19 +261,19 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
         ctx->req = req;
         req->post = MHD_create_post_processor(c, 64 * 1024, post_iterate, req);
         if (req->post == NULL)
-            return api_respond_error(c, req, 400, "bad_request", "malformed multipart/form-data body");
+            return api_defer_error(c, req, 400, "bad_request", "malformed multipart/form-data body");
         return MHD_YES;
     }
     const char *filename = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filename");
     if (filename == NULL || !name_ok(filename))
-        return api_respond_error(c, req, 400, "bad_request",
+        return api_defer_error(c, req, 400, "bad_request",
                                  "a raw upload needs ?filename=NAME (a file name without '/')");
     if (!model_extension(filename))
-        return api_respond_error(c, req, 415, "unsupported_media_type", "%s: not a model format lodestone reads",
+        return api_defer_error(c, req, 415, "unsupported_media_type", "%s: not a model format lodestone reads",
                                  filename);
     req->body_fd = open_temp(api, req->body_path, sizeof(req->body_path));
     if (req->body_fd < 0)
-        return api_respond_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
+        return api_defer_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
     return MHD_YES;
 }
 
@@ -301,20 +293,15 @@ enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_reque
 {
     req->body_bytes += size;
     if (req->body_bytes > api->max_upload_bytes) {
-        /* Over the cap (chunked, or a false Content-Length): stop storing; answer 413 once the
-         * body is read (a response queued mid-body makes MHD close the connection with unread
-         * data, which the client sees as a reset, not as the 413). A body that goes on for more
-         * than API_DRAIN_MAX_BYTES past the cap is cut off with the 413 at once. */
+        /* Over the cap (chunked, or a false Content-Length): stop storing; the 413 goes out once
+         * the rest is drained (api_defer_error). */
         api_request_cleanup(req);
         if (req->body_fd >= 0) {
             close(req->body_fd);
             req->body_fd = -1;
         }
-        req->body_too_large = 1;
-        if (req->body_bytes - api->max_upload_bytes > API_DRAIN_MAX_BYTES)
-            return api_respond_error(c, req, 413, "too_large", "upload is over the limit of %llu bytes",
-                                     (unsigned long long)api->max_upload_bytes);
-        return MHD_YES;
+        return api_defer_error(c, req, 413, "too_large", "upload is over the limit of %llu bytes",
+                               (unsigned long long)api->max_upload_bytes);
     }
     if (req->post)
         return MHD_post_process(req->post, data, size);

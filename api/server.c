@@ -90,6 +90,27 @@ enum MHD_Result api_respond_error(struct MHD_Connection *c, api_request *req, un
     return api_respond_json(c, req, status, body);
 }
 
+enum MHD_Result api_defer_error(struct MHD_Connection *c, api_request *req, unsigned status, const char *code,
+                                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(req->deferred_message, sizeof(req->deferred_message), fmt, ap);
+    va_end(ap);
+    const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    const char *chunked = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+    const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+    uint64_t declared = length ? strtoull(length, NULL, 10) : 0;
+    int body_to_come = declared > req->body_bytes || chunked != NULL;
+    int waits = expect && strcasecmp(expect, "100-continue") == 0 && req->body_bytes == 0;
+    if (!body_to_come || waits || declared > req->body_bytes + API_DRAIN_MAX_BYTES)
+        return api_respond_error(c, req, status, code, "%s", req->deferred_message);
+    req->deferred_status = status;
+    snprintf(req->deferred_code, sizeof(req->deferred_code), "%s", code);
+    req->drain_until = req->body_bytes + API_DRAIN_MAX_BYTES;
+    return MHD_YES;
+}
+
 enum MHD_Result api_respond_status(struct MHD_Connection *c, api_request *req, const lds_error *err)
 {
     unsigned status = 500;
@@ -334,14 +355,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         size_t size = *upload_data_size;
         *upload_data_size = 0;
         if (req->responded)
-            return MHD_YES; /* an early error response is queued: drain */
+            return MHD_YES; /* a response is queued: discard */
+        if (req->deferred_status) { /* drain, then answer the error */
+            req->body_bytes += size;
+            if (req->body_bytes <= req->drain_until)
+                return MHD_YES;
+            return api_respond_error(c, req, req->deferred_status, req->deferred_code, "%s", req->deferred_message);
+        }
         return api_body_chunk(api, c, req, upload_data, size);
     }
     if (req->responded)
         return MHD_YES;
-    if (req->body_too_large) /* the body was drained, see api_body_chunk */
-        return api_respond_error(c, req, 413, "too_large", "upload is over the limit of %llu bytes",
-                                 (unsigned long long)api->max_upload_bytes);
+    if (req->deferred_status)
+        return api_respond_error(c, req, req->deferred_status, req->deferred_code, "%s", req->deferred_message);
     return api_dispatch(api, c, req, method);
 }
 
