@@ -275,6 +275,8 @@ int lds_cmd_process(int argc, char **argv)
     lds_pipeline_options_init(&o);
     lds_error err;
     lds_error_clear(&err);
+    if (lds_pipeline_limits_from_env(&o, &err) != LDS_OK)
+        return lds_cli_fail_error(&err);
     const char *out_dir = NULL;
     const char *parents[16];
     size_t parent_count = 0;

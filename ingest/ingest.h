@@ -73,6 +73,9 @@ typedef struct lds_pipeline_options {
 
 /* Fills the defaults above. */
 void lds_pipeline_options_init(lds_pipeline_options *options);
+/* Sets options->limits from the environment (LODESTONE_MAX_TRIANGLES, _PARSE_MEMORY, _PARSE_SECONDS,
+ * ...: common's lds_limits_from_env); a malformed value is an error naming the variable. */
+lds_status lds_pipeline_limits_from_env(lds_pipeline_options *options, lds_error *err);
 
 /* Runs the whole pipeline on files[0] (the model; further files are sidecars that must sit in its
  * directory) and writes out_dir/manifest.json, the LOD files and certificate.json. On success

@@ -48,6 +48,15 @@ void lds_pipeline_options_init(lds_pipeline_options *o)
     o->source_kind = "upload";
 }
 
+lds_status lds_pipeline_limits_from_env(lds_pipeline_options *o, lds_error *err)
+{
+    lds_limits limits;
+    lds_status st = lds_limits_from_env(&limits, err);
+    if (st == LDS_OK)
+        lds_sandbox_limits_from(&o->limits, &limits);
+    return st;
+}
+
 lds_status lds_pipeline_parse_lods(lds_pipeline_options *o, const char *text, lds_error *err)
 {
     size_t count = 0;

@@ -281,10 +281,13 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     }
 
     lds_pipeline_options pipeline;
-    if (options->pipeline)
+    if (options->pipeline) {
         pipeline = *options->pipeline;
-    else
+    } else {
         lds_pipeline_options_init(&pipeline);
+        if (status == LDS_OK)
+            status = lds_pipeline_limits_from_env(&pipeline, err);
+    }
     json_t *metadata = json_object_get(record, "metadata");
     pipeline.title = meta(metadata, "title");
     pipeline.owner = meta(metadata, "owner");
