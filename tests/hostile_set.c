@@ -33,6 +33,7 @@ static void add(set *s, const char *name, const void *data, size_t size, int mus
     }
     fclose(out);
     f->must_fail = must_fail;
+    f->no_geometry = 0;
     s->count++;
 }
 
@@ -130,7 +131,7 @@ static int make_3mf_bomb(set *s)
     return 0;
 }
 
-size_t lds_hostile_make(const char *dir, size_t mutations, lds_hostile_file **files)
+size_t lds_hostile_make(const char *dir, size_t mutations, int wide, lds_hostile_file **files)
 {
     set s = {dir, NULL, 0, 0};
     static const char ply_huge[] = "ply\nformat binary_little_endian 1.0\nelement vertex 2000000000\n"
@@ -159,14 +160,18 @@ size_t lds_hostile_make(const char *dir, size_t mutations, lds_hostile_file **fi
     add(&s, "point.obj", "v 0 0 0\n", 8, 1);
     static const char obj_flat[] = "v 0 0 0\nv 0 0 0\nv 0 0 0\nf 1 2 3\n";
     add(&s, "degenerate.obj", obj_flat, sizeof(obj_flat) - 1, 1);
-    static const char *const extensions[] = {"ply", "stl", "obj", "glb", "gltf", "fbx", "3ds", "dae", "3mf", "off"};
+    for (size_t i = 0; i < s.count; i++)
+        s.files[i].no_geometry = !strcmp(s.files[i].name, "point.obj") || !strcmp(s.files[i].name, "degenerate.obj");
+    static const char *const extensions[] = {"ply", "stl",   "obj", "glb",     "gltf", "fbx", "3ds", "dae", "3mf",
+                                             "off", "blend", "x",   "md5mesh", "lwo",  "ifc", "ase", "ms3d"};
+    size_t extension_count = wide ? sizeof(extensions) / sizeof(extensions[0]) : 10;
     uint32_t seed = 99;
     unsigned char random_bytes[4096];
     for (size_t i = 0; i < sizeof(random_bytes); i++) {
         seed = seed * 1664525u + 1013904223u;
         random_bytes[i] = (unsigned char)(seed >> 24);
     }
-    for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
+    for (size_t i = 0; i < extension_count; i++) {
         char name[64];
         snprintf(name, sizeof(name), "empty.%s", extensions[i]);
         add(&s, name, "", 0, 1);
@@ -180,8 +185,13 @@ size_t lds_hostile_make(const char *dir, size_t mutations, lds_hostile_file **fi
         walk_invalid(&s, LDS_ASSIMP_MODELS, 0);
         static const char *const sources[][2] = {{"PLY/cube_binary.ply", "ply"},
                                                  {"OBJ/box.obj", "obj"},
-                                                 {"glTF2/BoxTextured-glTF-Binary/BoxTextured.glb", "glb"}};
-        for (size_t i = 0; i < 3; i++) {
+                                                 {"glTF2/BoxTextured-glTF-Binary/BoxTextured.glb", "glb"},
+                                                 {"PLY/cube.ply", "plyascii"},
+                                                 {"STL/Spider_ascii.stl", "stl"},
+                                                 {"3DS/fels.3ds", "3ds"},
+                                                 {"OFF/Cube.off", "off"},
+                                                 {"Collada/duck.dae", "dae"}};
+        for (size_t i = 0; i < (wide ? sizeof(sources) / sizeof(sources[0]) : 3); i++) {
             char path[1024];
             snprintf(path, sizeof(path), "%s/%s", LDS_ASSIMP_MODELS, sources[i][0]);
             mutate(&s, path, sources[i][1], mutations);

@@ -15,7 +15,8 @@ foreach(source_ ${lds_mesh_sources_})
   endif()
 endforeach()
 if(LDS_HAVE_IMPORT)
-  lds_add_test(NAME sandbox_hostile SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sandbox_hostile.c LIBS lds_sandbox
+  lds_add_test(NAME sandbox_hostile SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sandbox_hostile.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/hostile_set.c LIBS lds_sandbox
     LABELS integration TIMEOUT 900)
 endif()
 

@@ -14,7 +14,7 @@ static api_env env;
 int main(void)
 {
     api_env_init(&env, "api_concurrent");
-    if (api_redis_start(&env) != 0 || api_keys_init(&env) != 0 || api_serve_start(&env) != 0) {
+    if (api_env_start(&env) != 0) {
         fprintf(stderr, "cannot start the service\n");
         return 1;
     }

@@ -95,7 +95,7 @@ int main(void)
     api_env_init(&env, "api_crash_recovery");
     static const char visibility[] = "LODESTONE_VISIBILITY_MS=3000";
     env.serve_env[0] = visibility;
-    if (api_redis_start(&env) != 0 || api_keys_init(&env) != 0 || api_serve_start(&env) != 0) {
+    if (api_env_start(&env) != 0) {
         fprintf(stderr, "cannot start the service\n");
         return 1;
     }

@@ -28,7 +28,7 @@ int main(void)
     env.serve_env[0] = attempts;
     env.serve_env[1] = backoff;
     env.workers = -1; /* no workers: the job waits in the queue */
-    if (api_redis_start(&env) != 0 || api_keys_init(&env) != 0 || api_serve_start(&env) != 0) {
+    if (api_env_start(&env) != 0) {
         fprintf(stderr, "cannot start the service\n");
         return 1;
     }

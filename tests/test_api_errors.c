@@ -116,7 +116,7 @@ int main(void)
     api_env_init(&env, "api_errors");
     static const char max_env[] = "LODESTONE_MAX_UPLOAD_BYTES=100000";
     env.serve_env[0] = max_env;
-    if (api_redis_start(&env) != 0 || api_keys_init(&env) != 0 || api_serve_start(&env) != 0) {
+    if (api_env_start(&env) != 0) {
         fprintf(stderr, "cannot start the service\n");
         return 1;
     }

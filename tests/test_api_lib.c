@@ -276,6 +276,11 @@ int api_serve_start(api_env *e)
     return -1;
 }
 
+int api_env_start(api_env *e)
+{
+    return api_redis_start(e) == 0 && api_keys_init(e) == 0 && api_serve_start(e) == 0 ? 0 : -1;
+}
+
 /* Waits up to ms for pid to exit; 1 when it did. */
 static int wait_exit(pid_t pid, long ms)
 {
@@ -402,6 +407,15 @@ int api_curl(api_env *e, api_resp *r, const char *key, const char *fmt, ...)
         }
     }
     return r->status;
+}
+
+int api_request(api_env *e, api_resp *r, const char *method, const char *path, const char *key,
+                const char *body_path)
+{
+    if (body_path)
+        return api_curl(e, r, key, "-X %s --data-binary '@%s' -H 'Content-Type: application/octet-stream' '%s%s'",
+                        method, body_path, e->base, path);
+    return api_curl(e, r, key, "-X %s '%s%s'", method, e->base, path);
 }
 
 void api_resp_free(api_resp *r)

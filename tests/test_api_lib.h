@@ -45,6 +45,8 @@ int api_redis_start(api_env *e);
 int api_keys_init(api_env *e);
 /* Starts `lodestone serve` on 127.0.0.1:0, reads the port from its log, waits for /healthz 200. */
 int api_serve_start(api_env *e);
+/* api_redis_start, api_keys_init and api_serve_start: 0 when all three succeeded. */
+int api_env_start(api_env *e);
 /* SIGTERM serve and wait (then SIGKILL its group); SIGTERM redis and wait. */
 void api_serve_stop(api_env *e);
 void api_redis_stop(api_env *e);
@@ -61,6 +63,10 @@ int api_key_create(const char *role, const char *name, char *out, size_t size);
  * command line (shell syntax: the URL and options, quoted by the caller). key NULL: no
  * Authorization header. Returns the status. */
 int api_curl(api_env *e, api_resp *r, const char *key, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* api_curl for one request: method, path under e->base ("/v1/..."), key (NULL: none), body_path
+ * (NULL: no body; otherwise sent raw as application/octet-stream). Returns the status. */
+int api_request(api_env *e, api_resp *r, const char *method, const char *path, const char *key,
+                const char *body_path);
 void api_resp_free(api_resp *r);
 /* The value of a response header (case-insensitive name, last occurrence) into out, or NULL. */
 const char *api_header(const api_resp *r, const char *name, char *out, size_t size);

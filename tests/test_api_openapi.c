@@ -14,7 +14,7 @@ int main(void)
     if (lds_test_run(NULL, "python3 -c 'import yaml' >/dev/null 2>&1") != 0)
         lds_test_skip("python3 with PyYAML (python3-yaml) is not installed");
     api_env_init(&env, "api_openapi");
-    if (api_redis_start(&env) != 0 || api_keys_init(&env) != 0 || api_serve_start(&env) != 0) {
+    if (api_env_start(&env) != 0) {
         fprintf(stderr, "cannot start the service\n");
         return 1;
     }

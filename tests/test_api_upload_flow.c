@@ -239,7 +239,7 @@ static void check_multipart(const char *key)
 int main(void)
 {
     api_env_init(&env, "api_upload_flow");
-    if (api_redis_start(&env) != 0 || api_keys_init(&env) != 0 || api_serve_start(&env) != 0) {
+    if (api_env_start(&env) != 0) {
         fprintf(stderr, "cannot start the service\n");
         return 1;
     }

@@ -5,33 +5,24 @@
  * hostile archives (zip bomb, "../", absolute, symlink, hard link) are refused with the member
  * and the reason, nothing appears outside the data directory and no disk is used; the CLI
  * `lodestone deposit` follows a deposit to its summary and exit status. */
-#include <dirent.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
-#include "testlib.h"
+#include "test_api_lib.h"
 
-static lds_test_service svc;
+static api_env env;
 static char partner[80], other[80], modeler[80];
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static json_t *http_json(int *code, const char *method, const char *path, const char *key, const char *body_path)
 {
-    char url[512], *body = NULL;
-    snprintf(url, sizeof(url), "%s%s", svc.url, path);
-    *code = lds_test_http(&body, method, url, key, body_path);
-    json_t *j = body ? json_loads(body, 0, NULL) : NULL;
-    if (j == NULL && body && *code != 200)
-        fprintf(stderr, "%s %s: %d: %s\n", method, path, *code, body);
-    free(body);
+    api_resp r;
+    *code = api_request(&env, &r, method, path, key, body_path);
+    json_t *j = api_json(&r);
+    if (j == NULL && r.body && *code != 200)
+        fprintf(stderr, "%s %s: %d: %s\n", method, path, *code, r.body);
+    api_resp_free(&r);
     return j;
 }
 
@@ -106,7 +97,7 @@ static json_t *wait_deposit(const char *id, double *seconds)
             return d;
         }
         json_decref(d);
-        sleep_ms(250);
+        api_sleep_ms(250);
     }
     fprintf(stderr, "deposit %s still processing after 10 minutes\n", id);
     return NULL;
@@ -157,9 +148,9 @@ static void check_certificate(const char *asset, const expect *e)
     LDS_CHECK_STR(json_string_value(json_object_get(json_object_get(j, "metadata"), "source_kind")), "deposit");
     json_decref(j);
     snprintf(path, sizeof(path), "/v1/assets/%s/lods/0", asset);
-    char url[512];
-    snprintf(url, sizeof(url), "%s%s", svc.url, path);
-    LDS_CHECK_INT(lds_test_http(NULL, "GET", url, partner, NULL), ==, 200);
+    api_resp r;
+    LDS_CHECK_INT(api_request(&env, &r, "GET", path, partner, NULL), ==, 200);
+    api_resp_free(&r);
 }
 
 static void good_deposit(const char *archive)
@@ -211,12 +202,12 @@ static void good_deposit(const char *archive)
 /* A hostile archive: 413/422 naming the member, fast, no disk used, nothing outside home. */
 static void refused(const char *archives, const char *name, unsigned status, const char *member, const char *outside)
 {
-    char archive[1200], path[1300], blobs[1100], tmp[1100], parent[1100];
+    char archive[1200], path[1300], blobs[1200], tmp[1200], parent[1200];
     snprintf(archive, sizeof(archive), "%s/%s", archives, name);
     snprintf(path, sizeof(path), "/v1/deposits?filename=%s", name);
-    snprintf(blobs, sizeof(blobs), "%s/blobs", svc.home);
-    snprintf(tmp, sizeof(tmp), "%s/tmp", svc.home);
-    snprintf(parent, sizeof(parent), "%s/..", svc.home);
+    snprintf(blobs, sizeof(blobs), "%s/blobs", env.home);
+    snprintf(tmp, sizeof(tmp), "%s/tmp", env.home);
+    snprintf(parent, sizeof(parent), "%s/..", env.home);
     char *parent_before = list_dir(parent), *tmp_before = list_dir(tmp);
     long long blobs_before = du_bytes(blobs);
     int code;
@@ -247,11 +238,9 @@ int main(void)
         lds_test_skip("assimp-testmodels are not installed");
     if (lds_test_run(NULL, "command -v zstd >/dev/null && command -v python3 >/dev/null") != 0)
         lds_test_skip("zstd or python3 missing");
-    const char *base = lds_test_tmpdir("deposits");
-    char dir[1024], archives[1100], home[1100], archive[1200];
-    snprintf(dir, sizeof(dir), "%s", base);
-    snprintf(archives, sizeof(archives), "%s/archives", dir);
-    snprintf(home, sizeof(home), "%s/home", dir);
+    api_env_init(&env, "deposits");
+    char archives[1100], archive[1200];
+    snprintf(archives, sizeof(archives), "%s/archives", env.dir);
     char *out = NULL;
     if (lds_test_run(&out, "mkdir -p '%s' && python3 '%s/tests/make_deposit.py' '%s' '%s' 2>&1 && "
                            "python3 '%s/tests/make_archives.py' '%s' 2>&1",
@@ -262,11 +251,15 @@ int main(void)
     }
     free(out);
     snprintf(archive, sizeof(archive), "%s/deposit.tar.zst", archives);
-    if (lds_test_service_start(&svc, home, 2) != 0)
+    env.workers = 2;
+    if (api_env_start(&env) != 0)
         return 1;
-    LDS_CHECK_INT(lds_test_service_key(&svc, "partner", partner), ==, 0);
-    LDS_CHECK_INT(lds_test_service_key(&svc, "partner", other), ==, 0);
-    LDS_CHECK_INT(lds_test_service_key(&svc, "modeler", modeler), ==, 0);
+    char listen[64]; /* the CLI's default URL */
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", env.port);
+    setenv("LODESTONE_LISTEN", listen, 1);
+    LDS_CHECK_INT(api_key_create("partner", "test-partner", partner, sizeof(partner)), ==, 0);
+    LDS_CHECK_INT(api_key_create("partner", "test-partner", other, sizeof(other)), ==, 0);
+    LDS_CHECK_INT(api_key_create("modeler", "test-modeler", modeler, sizeof(modeler)), ==, 0);
 
     /* who may deposit */
     int code;
@@ -290,7 +283,7 @@ int main(void)
     refused(archives, "device.tar", 422, "dev.ply", NULL);
     refused(archives, "garbage.zip", 422, "garbage.zip", NULL);
     char x[1200];
-    snprintf(x, sizeof(x), "%s/../x.ply", home);
+    snprintf(x, sizeof(x), "%s/../x.ply", env.home);
     LDS_CHECK(access(x, F_OK) != 0);
 
     good_deposit(archive);
@@ -299,14 +292,14 @@ int main(void)
      * refused archive exits 1 with the reason; --help */
     char *cli = NULL;
     int rc = lds_test_run(&cli, "'%s' deposit '%s/good.tar.zst' --url %s --key %s 2>&1", lds_test_bin(), archives,
-                          svc.url, partner);
+                          env.base, partner);
     fprintf(stderr, "lodestone deposit good.tar.zst (exit %d):\n%s", rc, cli ? cli : "");
     LDS_CHECK_INT(rc, ==, 1);
     LDS_CHECK(cli && strstr(cli, "3 of 4 items ready, 1 failed"));
     LDS_CHECK(cli && strstr(cli, "FAILED models/car.gltf"));
     LDS_CHECK(cli && strstr(cli, "scans/bust.ply: ready"));
     free(cli);
-    rc = lds_test_run(&cli, "LODESTONE_KEY=%s LODESTONE_URL=%s '%s' deposit '%s/symlink.tar' 2>&1", partner, svc.url,
+    rc = lds_test_run(&cli, "LODESTONE_KEY=%s LODESTONE_URL=%s '%s' deposit '%s/symlink.tar' 2>&1", partner, env.base,
                       lds_test_bin(), archives);
     LDS_CHECK_INT(rc, ==, 1);
     LDS_CHECK(cli && strstr(cli, "link.ply is a symbolic link"));
@@ -319,6 +312,6 @@ int main(void)
     LDS_CHECK_INT(lds_test_run(NULL, "'%s' deposit --help >/dev/null", lds_test_bin()), ==, 0);
     LDS_CHECK_INT(lds_test_run(NULL, "'%s' deposit >/dev/null 2>&1", lds_test_bin()), ==, 2);
 
-    lds_test_service_stop(&svc);
+    api_env_stop(&env);
     return lds_test_result();
 }

@@ -333,6 +333,6 @@ int main(void)
 
     test_draco_shim_points();
     test_bad_models();
-    glb_validate(paths, count);
+    lds_test_check_valid_glb(paths, count);
     return lds_test_result();
 }

@@ -325,16 +325,3 @@ const char *glb_save(const char *dir, const char *name, const unsigned char *dat
     }
     return path;
 }
-
-void glb_validate(const char *const *paths, size_t count)
-{
-    int errors = lds_test_validate_glb(paths, count);
-    if (errors < 0) {
-        if (getenv("LDS_ALLOW_NO_VALIDATOR")) {
-            printf("validator missing: not validated (LDS_ALLOW_NO_VALIDATOR)\n");
-            return;
-        }
-        fprintf(stderr, "the Khronos glTF validator is not installed (scripts/setup.sh)\n");
-    }
-    LDS_CHECK_INT(errors, ==, 0);
-}

@@ -26,7 +26,4 @@ void glb_check(const char *what, const unsigned char *data, size_t size, const l
 /* Writes data to dir/name; returns the path (static buffer rotated over 64 entries). */
 const char *glb_save(const char *dir, const char *name, const unsigned char *data, size_t size);
 
-/* Runs the validator over paths; a missing validator (-1) fails unless LDS_ALLOW_NO_VALIDATOR. */
-void glb_validate(const char *const *paths, size_t count);
-
 #endif

@@ -66,6 +66,6 @@ int main(void)
         }
         lds_mesh_model_destroy(model);
     }
-    glb_validate(paths, count);
+    lds_test_check_valid_glb(paths, count);
     return lds_test_result();
 }

@@ -241,14 +241,7 @@ int main(void)
         json_decref(m);
     }
     printf("validating %zu GLB files\n", path_count);
-    int errors = lds_test_validate_glb((const char *const *)paths, path_count);
-    if (errors < 0 && getenv("LDS_ALLOW_NO_VALIDATOR")) {
-        printf("validator missing: not validated (LDS_ALLOW_NO_VALIDATOR)\n");
-    } else {
-        if (errors < 0)
-            fprintf(stderr, "the Khronos glTF validator is not installed (scripts/setup.sh)\n");
-        LDS_CHECK_INT(errors, ==, 0);
-    }
+    lds_test_check_valid_glb((const char *const *)paths, path_count);
     for (size_t i = 0; i < path_count; i++)
         free(paths[i]);
     return lds_test_result();

@@ -20,7 +20,7 @@ int main(void)
     if (lds_test_run(NULL, "mkdir -p '%s' '%s'", files_dir, out_dir) != 0)
         return 1;
     lds_hostile_file *files = NULL;
-    size_t count = lds_hostile_make(files_dir, 8, &files);
+    size_t count = lds_hostile_make(files_dir, 8, 0, &files);
     LDS_CHECK(count > 50);
     size_t refused = 0, parsed = 0;
     double slowest = 0;

@@ -1,45 +1,44 @@
 /* test_service_hostile.c: a handful of the hostile set of issue 5 uploaded through POST /v1/assets
  * to a private `lodestone serve`: each asset ends "failed" with an error naming the file, and
  * /healthz keeps answering throughout. */
-#include <time.h>
-
 #include <jansson.h>
 
 #include "hostile_set.h"
-#include "testlib.h"
+#include "test_api_lib.h"
 
 static const char *const chosen[] = {"huge.ply",      "hugefaces.ply", "nan.ply",     "nan.obj",
                                      "inf.stl",       "index.ply",     "index.obj",   "random.glb",
                                      "random.fbx",    "random.3ds",    "bomb.3mf",    "invalid-OutOfMemory.off",
                                      "invalid-malformed.obj", "random.dae", "empty.ply"};
 
-static void sleep_ms(int ms)
+static api_env env;
+
+static int healthz(void)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    api_resp r;
+    int status = api_request(&env, &r, "GET", "/healthz", NULL, NULL);
+    api_resp_free(&r);
+    return status;
 }
 
 int main(void)
 {
-    const char *base = lds_test_tmpdir("service_hostile");
-    char dir[1024], files_dir[1100], home[1100];
-    snprintf(dir, sizeof(dir), "%s", base);
-    snprintf(files_dir, sizeof(files_dir), "%s/files", dir);
-    snprintf(home, sizeof(home), "%s/home", dir);
+    api_env_init(&env, "service_hostile");
+    char files_dir[1100];
+    snprintf(files_dir, sizeof(files_dir), "%s/files", env.dir);
     if (lds_test_run(NULL, "mkdir -p '%s'", files_dir) != 0)
         return 1;
     lds_hostile_file *files = NULL;
-    size_t count = lds_hostile_make(files_dir, 1, &files);
+    size_t count = lds_hostile_make(files_dir, 1, 0, &files);
     setenv("LODESTONE_MAX_PARSE_SECONDS", "20", 1);
     setenv("LODESTONE_MAX_PARSE_MEMORY", "1G", 1);
-    lds_test_service svc;
-    if (lds_test_service_start(&svc, home, 2) != 0)
+    env.workers = 2;
+    if (api_env_start(&env) != 0)
         return 1;
-    char key[80], url[512];
-    LDS_CHECK_INT(lds_test_service_key(&svc, "modeler", key), ==, 0);
+    char key[80];
+    LDS_CHECK_INT(api_key_create("modeler", "test-modeler", key, sizeof(key)), ==, 0);
     char assets[sizeof(chosen) / sizeof(chosen[0])][64];
     size_t n = sizeof(chosen) / sizeof(chosen[0]);
-    snprintf(url, sizeof(url), "%s/healthz", svc.url);
     for (size_t c = 0; c < n; c++) {
         assets[c][0] = 0;
         const lds_hostile_file *f = NULL;
@@ -50,15 +49,17 @@ int main(void)
             fprintf(stderr, "%s: not in the hostile set (missing source?)\n", chosen[c]);
             continue;
         }
-        char post[512], *body = NULL;
-        snprintf(post, sizeof(post), "%s/v1/assets?filename=%s", svc.url, f->name);
-        int code = lds_test_http(&body, "POST", post, key, f->path);
-        json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+        char post[512];
+        snprintf(post, sizeof(post), "/v1/assets?filename=%s", f->name);
+        api_resp r;
+        int code = api_request(&env, &r, "POST", post, key, f->path);
+        const char *body = r.body;
+        json_t *j = api_json(&r);
         if (strncmp(f->name, "empty.", 6) == 0) { /* refused up front */
             LDS_CHECK_INT(code, ==, 400);
             LDS_CHECK(body && strstr(body, f->name));
             json_decref(j);
-            free(body);
+            api_resp_free(&r);
             continue;
         }
         const char *id = json_string_value(json_object_get(json_object_get(j, "asset"), "id"));
@@ -68,7 +69,7 @@ int main(void)
             fprintf(stderr, "%s: POST answered %d: %s\n", f->name, code, body ? body : "");
         LDS_CHECK_INT(code, ==, 202);
         json_decref(j);
-        free(body);
+        api_resp_free(&r);
     }
     /* follow them all; the server must keep answering meanwhile */
     size_t failed = 1; /* the empty one, refused above */
@@ -76,20 +77,20 @@ int main(void)
         if (!assets[c][0])
             continue;
         char get[1200];
-        snprintf(get, sizeof(get), "%s/v1/assets/%s", svc.url, assets[c]);
+        snprintf(get, sizeof(get), "/v1/assets/%s", assets[c]);
         const char *status = NULL;
         json_t *j = NULL;
         for (int round = 0; round < 1200; round++) {
-            char *body = NULL;
-            int code = lds_test_http(&body, "GET", get, key, NULL);
-            LDS_CHECK_INT(lds_test_http(NULL, "GET", url, NULL, NULL), ==, 200);
+            api_resp r;
+            int code = api_request(&env, &r, "GET", get, key, NULL);
+            LDS_CHECK_INT(healthz(), ==, 200);
             json_decref(j);
-            j = body ? json_loads(body, 0, NULL) : NULL;
-            free(body);
+            j = api_json(&r);
+            api_resp_free(&r);
             status = json_string_value(json_object_get(j, "status"));
             if (code != 200 || status == NULL || (strcmp(status, "queued") != 0 && strcmp(status, "processing") != 0))
                 break;
-            sleep_ms(250);
+            api_sleep_ms(250);
         }
         const char *message = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
         fprintf(stderr, "%s: %s: %s\n", chosen[c], status ? status : "(no status)", message ? message : "");
@@ -98,10 +99,10 @@ int main(void)
         failed += status && strcmp(status, "failed") == 0;
         json_decref(j);
     }
-    LDS_CHECK_INT(lds_test_http(NULL, "GET", url, NULL, NULL), ==, 200);
+    LDS_CHECK_INT(healthz(), ==, 200);
     fprintf(stderr, "service hostile set: %zu of %zu uploads failed cleanly; /healthz answered throughout\n", failed,
             n);
-    lds_test_service_stop(&svc);
+    api_env_stop(&env);
     free(files);
     return lds_test_result();
 }

@@ -103,21 +103,13 @@ static long long certify(lds_redis *r, const char *title)
 
 int main(void)
 {
-    if (lds_test_run(NULL, "command -v redis-server >/dev/null") != 0)
-        lds_test_skip("redis-server is not installed");
-    lds_crypto_init();
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(home, sizeof(home), "%s", lds_test_tmpdir("service_notary"));
-    setenv("LODESTONE_HOME", home, 1);
-    lds_error err;
-    lds_error_clear(&err);
-    lds_redis_server *server = NULL;
-    LDS_CHECK_OK(lds_redis_server_start(home, &server, &err), &err);
+    lds_redis *r = NULL;
+    lds_redis_server *server = lds_test_redis_start("service_notary", home, sizeof(home), &r);
     if (server == NULL)
         return lds_test_result();
     snprintf(url, sizeof(url), "%s", lds_redis_server_url(server));
-    lds_redis *r = NULL;
-    LDS_CHECK_OK(lds_redis_connect(url, &r, &err), &err);
+    lds_error err;
+    lds_error_clear(&err);
 
     pid_t a = start_notary();
     long long token = 0;

@@ -15,7 +15,7 @@
 #include "ingest.h"
 #include "testlib.h"
 
-static const char *home;
+static char home[1024];
 static char url[1200];
 
 static void sleep_ms(long ms)
@@ -473,19 +473,9 @@ static void test_tcp_url(void)
 
 int main(void)
 {
-    if (lds_test_run(NULL, "command -v redis-server >/dev/null") != 0)
-        lds_test_skip("redis-server is not installed");
-    lds_crypto_init();
-    signal(SIGPIPE, SIG_IGN); /* writes to a killed Redis fail with EPIPE instead */
-    home = lds_test_tmpdir("service_queue");
-    setenv("LODESTONE_HOME", home, 1);
+    lds_redis_server *server = lds_test_redis_start("service_queue", home, sizeof(home), NULL);
     test_blobs();
     test_tcp_url();
-
-    lds_error err;
-    lds_error_clear(&err);
-    lds_redis_server *server = NULL;
-    LDS_CHECK_OK(lds_redis_server_start(home, &server, &err), &err);
     if (server == NULL)
         return lds_test_result();
     LDS_CHECK_INT(lds_redis_server_pid(server), >, 0);

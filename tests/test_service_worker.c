@@ -306,22 +306,14 @@ static void check_ready(lds_redis *r, json_t *record, const char *content)
 
 int main(void)
 {
-    if (lds_test_run(NULL, "command -v redis-server >/dev/null") != 0)
-        lds_test_skip("redis-server is not installed");
-    lds_crypto_init();
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(home, sizeof(home), "%s", lds_test_tmpdir("service_worker"));
-    snprintf(blobs, sizeof(blobs), "%s/blobs", home);
-    setenv("LODESTONE_HOME", home, 1);
-    lds_error err;
-    lds_error_clear(&err);
-    lds_redis_server *server = NULL;
-    LDS_CHECK_OK(lds_redis_server_start(home, &server, &err), &err);
+    lds_redis *r = NULL;
+    lds_redis_server *server = lds_test_redis_start("service_worker", home, sizeof(home), &r);
     if (server == NULL)
         return lds_test_result();
+    snprintf(blobs, sizeof(blobs), "%s/blobs", home);
     snprintf(url, sizeof(url), "%s", lds_redis_server_url(server));
-    lds_redis *r = NULL;
-    LDS_CHECK_OK(lds_redis_connect(url, &r, &err), &err);
+    lds_error err;
+    lds_error_clear(&err);
 
     pid_t notary = start_child(1);
     pid_t worker = start_child(0);

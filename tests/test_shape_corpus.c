@@ -71,19 +71,14 @@ static double diagonal(const lds_mesh_model *m)
 
 static void rigid_scale(lds_mesh_model *m)
 {
-    double ax = rnd() * 6.28, ay = rnd() * 6.28, az = rnd() * 6.28, s = 0.1 + rnd() * 10, d = diagonal(m);
-    double cx = cos(ax), sx = sin(ax), cy = cos(ay), sy = sin(ay), cz = cos(az), sz = sin(az);
-    double r[9] = {cy * cz, -cy * sz, sy, sx * sy * cz + cx * sz, -sx * sy * sz + cx * cz, -sx * cy,
-                   -cx * sy * cz + sx * sz, cx * sy * sz + sx * cz, cx * cy};
-    double t[3] = {(rnd() * 4 - 2) * d * s, (rnd() * 4 - 2) * d * s, (rnd() * 4 - 2) * d * s};
-    for (size_t i = 0; i < m->vertex_count; i++) {
-        float *p = m->positions + 3 * i;
-        double q[3];
-        for (int k = 0; k < 3; k++)
-            q[k] = s * (r[3 * k] * p[0] + r[3 * k + 1] * p[1] + r[3 * k + 2] * p[2]) + t[k];
-        for (int k = 0; k < 3; k++)
-            p[k] = (float)q[k];
-    }
+    double angles[3];
+    for (int k = 0; k < 3; k++)
+        angles[k] = rnd() * 6.28;
+    double s = 0.1 + rnd() * 10, d = diagonal(m);
+    double t[3];
+    for (int k = 0; k < 3; k++)
+        t[k] = (rnd() * 4 - 2) * d * s;
+    lds_test_similarity_transform(m->positions, m->vertex_count, angles, s, t);
 }
 
 static void add_noise(lds_mesh_model *m)

@@ -107,9 +107,9 @@ int main(void)
     char path[4096];
     if (lds_test_shared("corpus/remeshed/homer/homer.off", path, sizeof(path)) == NULL)
         lds_test_skip("corpus not found");
-    if (lds_test_run(NULL, "command -v redis-server >/dev/null 2>&1") != 0)
-        lds_test_skip("redis-server is not installed");
-    const char *home = lds_test_tmpdir("similar_index");
+    char home[1024];
+    lds_redis *r = NULL;
+    lds_redis_server *server = lds_test_redis_start("similar_index", home, sizeof(home), &r);
 
     /* fingerprints */
     lds_buf args;
@@ -153,12 +153,8 @@ int main(void)
     /* redis */
     lds_error err;
     lds_error_clear(&err);
-    lds_redis_server *server = NULL;
-    LDS_CHECK_OK(lds_redis_server_start(home, &server, &err), &err);
     if (server == NULL)
         return lds_test_result();
-    lds_redis *r = NULL;
-    LDS_CHECK_OK(lds_redis_connect(lds_redis_server_url(server), &r, &err), &err);
     if (r == NULL) {
         lds_redis_server_stop(server);
         return lds_test_result();

@@ -9,147 +9,16 @@
  *  - reprocessing A's homer does not flag it as a duplicate of itself, and leaves the index as it
  *    was (idempotent).
  * Skips without redis-server, curl or the corpus. */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "ingest.h"
-#include "testlib.h"
+#include "test_api_lib.h"
 
-static char dir[1024], sock[1200], url[1300], base[64];
-static pid_t redis_pid, serve_pid;
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void stop_group(pid_t *pid)
-{
-    if (*pid <= 0)
-        return;
-    kill(*pid, SIGTERM);
-    for (int i = 0; i < 1000; i++) {
-        if (waitpid(*pid, NULL, WNOHANG) == *pid)
-            break;
-        sleep_ms(20);
-    }
-    kill(-*pid, SIGKILL); /* whatever is left of its process group */
-    waitpid(*pid, NULL, WNOHANG);
-    *pid = 0;
-}
-
-static void stop_all(void)
-{
-    stop_group(&serve_pid);
-    stop_group(&redis_pid);
-}
-
-static void on_signal(int sig)
-{
-    if (serve_pid > 0)
-        kill(-serve_pid, SIGKILL);
-    if (redis_pid > 0)
-        kill(-redis_pid, SIGKILL);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-/* Forks a process in its own group with stdout and stderr to log. */
-static pid_t spawn(const char *log, char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    if (pid > 0)
-        setpgid(pid, pid);
-    return pid;
-}
-
-static int start_redis(void)
-{
-    char log[1300];
-    snprintf(log, sizeof(log), "%s/redis.log", dir);
-    char *argv[] = {"redis-server", "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--dir", dir,
-                    "--appendonly", "yes", "--save", "", "--daemonize", "no", NULL};
-    redis_pid = spawn(log, argv);
-    for (int i = 0; i < 1500; i++) {
-        lds_redis *r = NULL;
-        lds_error err;
-        lds_error_clear(&err);
-        int ok = lds_redis_connect(url, &r, &err) == LDS_OK && lds_redis_command(r, NULL, &err, "PING") == LDS_OK;
-        lds_redis_close(r);
-        if (ok)
-            return 0;
-        sleep_ms(20);
-    }
-    return -1;
-}
-
-static int start_serve(void)
-{
-    char log[1300];
-    snprintf(log, sizeof(log), "%s/serve.log", dir);
-    char *argv[] = {(char *)lds_test_bin(), "serve", "--workers", "1", NULL};
-    setenv("LODESTONE_LISTEN", "127.0.0.1:0", 1);
-    serve_pid = spawn(log, argv);
-    unsetenv("LODESTONE_LISTEN");
-    const char *marker = "listening on http://127.0.0.1:";
-    for (int i = 0; i < 1500; i++) {
-        FILE *f = fopen(log, "r");
-        char line[512];
-        unsigned port = 0;
-        while (f && fgets(line, sizeof(line), f))
-            if (strstr(line, marker))
-                port = (unsigned)atoi(strstr(line, marker) + strlen(marker));
-        if (f)
-            fclose(f);
-        if (port) {
-            snprintf(base, sizeof(base), "http://127.0.0.1:%u", port);
-            return 0;
-        }
-        if (waitpid(serve_pid, NULL, WNOHANG) == serve_pid) {
-            serve_pid = 0;
-            break;
-        }
-        sleep_ms(20);
-    }
-    fprintf(stderr, "lodestone serve did not start (see %s)\n", log);
-    return -1;
-}
-
-static void create_key(const char *role, const char *name, char *key, size_t size)
-{
-    char *out = NULL;
-    key[0] = 0;
-    int rc = lds_test_run(&out, "'%s' keys create --role %s --name %s 2>/dev/null", lds_test_bin(), role, name);
-    LDS_CHECK_INT(rc, ==, 0);
-    if (out) {
-        out[strcspn(out, "\r\n")] = 0;
-        snprintf(key, size, "%s", out);
-    }
-    free(out);
-}
+static api_env env;
 
 /* curl: returns the HTTP status, *body (may be NULL) the body parsed as JSON. */
 static int http(json_t **body, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -160,24 +29,11 @@ static int http(json_t **body, const char *key, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(args, sizeof(args), fmt, ap);
     va_end(ap);
-    char auth[256] = "";
-    if (key)
-        snprintf(auth, sizeof(auth), "-H 'Authorization: Bearer %s'", key);
-    char *out = NULL;
-    lds_test_run(&out, "curl -s %s -w '\\n%%{http_code}' %s", auth, args);
-    int status = 0;
+    api_resp r;
+    int status = api_curl(&env, &r, key, "%s", args);
     if (body)
-        *body = NULL;
-    if (out) {
-        char *nl = strrchr(out, '\n');
-        if (nl) {
-            status = atoi(nl + 1);
-            *nl = 0;
-        }
-        if (body)
-            *body = json_loads(out, 0, NULL);
-    }
-    free(out);
+        *body = api_json(&r);
+    api_resp_free(&r);
     return status;
 }
 
@@ -186,7 +42,7 @@ static void upload(const char *key, const char *path, char asset[LDS_ID_MAX])
     json_t *j = NULL;
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     int status = http(&j, key, "--data-binary '@%s' -H 'Content-Type: application/octet-stream' "
-                               "'%s/v1/assets?filename=%s&title=%s&license=CC0-1.0'", path, base, name, name);
+                               "'%s/v1/assets?filename=%s&title=%s&license=CC0-1.0'", path, env.base, name, name);
     LDS_CHECK_INT(status, ==, 202);
     const char *id = json_string_value(json_object_get(json_object_get(j, "asset"), "id"));
     snprintf(asset, LDS_ID_MAX, "%s", id ? id : "");
@@ -196,17 +52,7 @@ static void upload(const char *key, const char *path, char asset[LDS_ID_MAX])
 /* Polls GET /v1/assets/{id} until ready or failed (5 minutes at most); returns the last body. */
 static json_t *wait_asset(const char *key, const char *id)
 {
-    for (int i = 0; i < 3000; i++) {
-        json_t *j = NULL;
-        http(&j, key, "'%s/v1/assets/%s'", base, id);
-        const char *status = json_string_value(json_object_get(j, "status"));
-        if (status && (strcmp(status, "ready") == 0 || strcmp(status, "failed") == 0))
-            return j;
-        json_decref(j);
-        sleep_ms(100);
-    }
-    fprintf(stderr, "asset %s: not done within 5 minutes\n", id);
-    return NULL;
+    return api_wait_asset(&env, key, id, 300, NULL);
 }
 
 /* The possible_duplicate issues of a manifest naming asset other (NULL: any). */
@@ -283,37 +129,20 @@ int main(void)
         !lds_test_shared("corpus/remeshed/homer/homer_35.off", homer_35, sizeof(homer_35)) ||
         !lds_test_shared("corpus/scans/stanford-bunny.obj", bunny, sizeof(bunny)))
         lds_test_skip("corpus not found");
-    if (lds_test_run(NULL, "command -v redis-server >/dev/null 2>&1") != 0)
-        lds_test_skip("redis-server is not installed");
-    if (lds_test_run(NULL, "command -v curl >/dev/null 2>&1") != 0)
-        lds_test_skip("curl is not installed");
-    snprintf(dir, sizeof(dir), "%s", lds_test_tmpdir("similar_service"));
-    snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
-    snprintf(url, sizeof(url), "unix://%s", sock);
-    if (strlen(sock) >= 100)
-        lds_test_skip("the build tree path is too long for a Unix socket");
-    char home[1200];
-    snprintf(home, sizeof(home), "%s/home", dir);
-    mkdir(home, 0755);
-    setenv("LODESTONE_HOME", home, 1);
-    setenv("LODESTONE_REDIS_URL", url, 1);
-    setenv("LODESTONE_WORKER_GRACE_MS", "2000", 1);
-    atexit(stop_all);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    signal(SIGPIPE, SIG_IGN);
-
-    if (start_redis() != 0) {
+    api_env_init(&env, "similar_service");
+    env.serve_env[0] = "LODESTONE_WORKER_GRACE_MS=2000";
+    env.workers = 1;
+    if (api_redis_start(&env) != 0) {
         fprintf(stderr, "redis-server did not start\n");
         return 1;
     }
-    LDS_CHECK_INT(lds_test_run(NULL, "'%s' keys init >/dev/null 2>&1", lds_test_bin()), ==, 0);
+    LDS_CHECK_INT(api_keys_init(&env), ==, 0);
     char key_a[128], key_b[128], key_ops[128], key_studio[128];
-    create_key("modeler", "alice", key_a, sizeof(key_a));
-    create_key("modeler", "bob", key_b, sizeof(key_b));
-    create_key("ops", "ops", key_ops, sizeof(key_ops));
-    create_key("studio", "studio", key_studio, sizeof(key_studio));
-    if (start_serve() != 0)
+    LDS_CHECK_INT(api_key_create("modeler", "alice", key_a, sizeof(key_a)), ==, 0);
+    LDS_CHECK_INT(api_key_create("modeler", "bob", key_b, sizeof(key_b)), ==, 0);
+    LDS_CHECK_INT(api_key_create("ops", "ops", key_ops, sizeof(key_ops)), ==, 0);
+    LDS_CHECK_INT(api_key_create("studio", "studio", key_studio, sizeof(key_studio)), ==, 0);
+    if (api_serve_start(&env) != 0)
         return 1;
 
     /* A: homer, then a remesh of it (same owner: no flag) */
@@ -343,7 +172,7 @@ int main(void)
 
     /* /similar */
     int match = 0;
-    LDS_CHECK_INT(http(&j, key_ops, "'%s/v1/assets/%s/similar'", base, b1), ==, 200);
+    LDS_CHECK_INT(http(&j, key_ops, "'%s/v1/assets/%s/similar'", env.base, b1), ==, 200);
     {
         char *text = json_dumps(j, JSON_COMPACT);
         fprintf(stderr, "similar (ops): %s\n", text ? text : "");
@@ -355,23 +184,23 @@ int main(void)
     LDS_CHECK(!lists(j, b1, NULL));
     LDS_CHECK(!lists(j, b2, &match) || !match);
     json_decref(j);
-    LDS_CHECK_INT(http(&j, key_studio, "'%s/v1/assets/%s/similar?limit=1'", base, b1), ==, 200);
+    LDS_CHECK_INT(http(&j, key_studio, "'%s/v1/assets/%s/similar?limit=1'", env.base, b1), ==, 200);
     LDS_CHECK_INT(json_array_size(json_object_get(j, "similar")), ==, 1);
     json_decref(j);
-    LDS_CHECK_INT(http(&j, key_b, "'%s/v1/assets/%s/similar'", base, b1), ==, 200);
+    LDS_CHECK_INT(http(&j, key_b, "'%s/v1/assets/%s/similar'", env.base, b1), ==, 200);
     LDS_CHECK(!lists(j, a1, NULL) && !lists(j, a2, NULL)); /* a modeler sees only their own */
     json_decref(j);
-    LDS_CHECK_INT(http(&j, key_a, "'%s/v1/assets/%s/similar'", base, a1), ==, 200);
+    LDS_CHECK_INT(http(&j, key_a, "'%s/v1/assets/%s/similar'", env.base, a1), ==, 200);
     LDS_CHECK(lists(j, a2, &match) && match);
     LDS_CHECK(!lists(j, b1, NULL));
     json_decref(j);
-    LDS_CHECK_INT(http(NULL, key_a, "'%s/v1/assets/%s/similar'", base, b1), ==, 403);
-    LDS_CHECK_INT(http(NULL, NULL, "'%s/v1/assets/%s/similar'", base, b1), ==, 401);
-    LDS_CHECK_INT(http(NULL, key_ops, "'%s/v1/assets/a_0123456789abcdef0123456789abcdef/similar'", base), ==, 404);
-    LDS_CHECK_INT(http(NULL, key_ops, "'%s/v1/assets/%s/similar?limit=0'", base, b1), ==, 400);
+    LDS_CHECK_INT(http(NULL, key_a, "'%s/v1/assets/%s/similar'", env.base, b1), ==, 403);
+    LDS_CHECK_INT(http(NULL, NULL, "'%s/v1/assets/%s/similar'", env.base, b1), ==, 401);
+    LDS_CHECK_INT(http(NULL, key_ops, "'%s/v1/assets/a_0123456789abcdef0123456789abcdef/similar'", env.base), ==, 404);
+    LDS_CHECK_INT(http(NULL, key_ops, "'%s/v1/assets/%s/similar?limit=0'", env.base, b1), ==, 400);
     {
         char path[1300];
-        snprintf(path, sizeof(path), "%s/empty.obj", dir);
+        snprintf(path, sizeof(path), "%s/empty.obj", env.dir);
         FILE *f = fopen(path, "w");
         fputs("# no geometry\nv 0 0 0\n", f);
         fclose(f);
@@ -379,7 +208,7 @@ int main(void)
         j = wait_asset(key_a, bad);
         LDS_CHECK_STR(json_string_value(json_object_get(j, "status")), "failed");
         json_decref(j);
-        LDS_CHECK_INT(http(&j, key_ops, "'%s/v1/assets/%s/similar'", base, bad), ==, 409);
+        LDS_CHECK_INT(http(&j, key_ops, "'%s/v1/assets/%s/similar'", env.base, bad), ==, 409);
         LDS_CHECK_STR(json_string_value(json_object_get(json_object_get(j, "error"), "code")), "not_ready");
         json_decref(j);
     }
@@ -388,11 +217,11 @@ int main(void)
     lds_redis *r = NULL;
     lds_error err;
     lds_error_clear(&err);
-    LDS_CHECK_OK(lds_redis_connect(url, &r, &err), &err);
+    LDS_CHECK_OK(lds_redis_connect(env.url, &r, &err), &err);
     long long members = index_members(r);
     LDS_CHECK_INT(members, >=, 4);
     LDS_CHECK_INT(http(&j, key_ops, "-X POST -H 'Content-Type: application/json' -d '{\"assets\": [\"%s\"]}' "
-                                    "'%s/v1/ops/reprocess'", a1, base), ==, 202);
+                                    "'%s/v1/ops/reprocess'", a1, env.base), ==, 202);
     const char *job = json_string_value(json_object_get(json_array_get(json_object_get(j, "jobs"), 0), "job"));
     char job_id[LDS_ID_MAX];
     snprintf(job_id, sizeof(job_id), "%s", job ? job : "");
@@ -407,7 +236,7 @@ int main(void)
         if (state && strcmp(json_string_value(json_object_get(rp, "job")), job_id) == 0 &&
             (strcmp(state, "done") == 0 || strcmp(state, "failed") == 0))
             break;
-        sleep_ms(100);
+        api_sleep_ms(100);
     }
     LDS_CHECK_STR(json_string_value(json_object_get(json_object_get(record, "reprocess"), "status")), "done");
     LDS_CHECK_INT(duplicates(record, a1), ==, 0);
@@ -418,6 +247,6 @@ int main(void)
     LDS_CHECK_INT(index_members(r), ==, members);
     lds_redis_close(r);
 
-    stop_all();
+    api_env_stop(&env);
     return lds_test_result();
 }

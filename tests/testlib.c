@@ -1,4 +1,6 @@
 /* testlib.c: see testlib.h. */
+#include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -107,149 +109,52 @@ int lds_test_validate_glb(const char *const *paths, size_t count)
     return errors;
 }
 
-/* ---- a private service ---- */
-
-#include <errno.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <time.h>
-
-static unsigned free_port(void)
+void lds_test_check_valid_glb(const char *const *paths, size_t count)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    unsigned port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
+    int errors = lds_test_validate_glb(paths, count);
+    if (errors < 0) {
+        if (getenv("LDS_ALLOW_NO_VALIDATOR")) {
+            printf("validator missing: not validated (LDS_ALLOW_NO_VALIDATOR)\n");
+            return;
+        }
+        fprintf(stderr, "the Khronos glTF validator is not installed (scripts/setup.sh)\n");
+    }
+    LDS_CHECK_INT(errors, ==, 0);
 }
 
-int lds_test_service_start(lds_test_service *s, const char *home, unsigned workers)
+lds_redis_server *lds_test_redis_start(const char *name, char *home, size_t home_size, lds_redis **conn)
 {
-    memset(s, 0, sizeof(*s));
-    if (lds_test_run(NULL, "command -v redis-server >/dev/null && command -v curl >/dev/null") != 0)
-        lds_test_skip("redis-server or curl is not installed");
-    snprintf(s->home, sizeof(s->home), "%s", home);
-    s->port = free_port();
-    if (s->port == 0) {
-        fprintf(stderr, "no free port\n");
-        return -1;
-    }
-    snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%u", s->port);
-    char listen[64], log[1100];
-    snprintf(listen, sizeof(listen), "127.0.0.1:%u", s->port);
+    if (lds_test_run(NULL, "command -v redis-server >/dev/null") != 0)
+        lds_test_skip("redis-server is not installed");
+    lds_crypto_init();
+    signal(SIGPIPE, SIG_IGN); /* writes to a killed Redis fail with EPIPE instead */
+    snprintf(home, home_size, "%s", lds_test_tmpdir(name));
     setenv("LODESTONE_HOME", home, 1);
-    setenv("LODESTONE_LISTEN", listen, 1);
-    unsetenv("LODESTONE_REDIS_URL");
-    if (lds_test_run(NULL, "mkdir -p '%s' && '%s' keys init >/dev/null 2>&1", home, lds_test_bin()) != 0) {
-        fprintf(stderr, "lodestone keys init failed in %s\n", home);
-        return -1;
+    lds_error err;
+    lds_error_clear(&err);
+    lds_redis_server *server = NULL;
+    LDS_CHECK_OK(lds_redis_server_start(home, &server, &err), &err);
+    if (conn) {
+        *conn = NULL;
+        if (server)
+            LDS_CHECK_OK(lds_redis_connect(lds_redis_server_url(server), conn, &err), &err);
     }
-    snprintf(log, sizeof(log), "%s/serve.log", home);
-    char count[16];
-    snprintf(count, sizeof(count), "%u", workers);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        setpgid(0, 0);
-        FILE *f = freopen(log, "a", stderr);
-        (void)f;
-        dup2(2, 1);
-        execl(lds_test_bin(), "lodestone", "serve", "--workers", count, (char *)NULL);
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    s->pid = pid;
-    for (int i = 0; i < 600; i++) {
-        char *body = NULL, url[128];
-        snprintf(url, sizeof(url), "%s/healthz", s->url);
-        int code = lds_test_http(&body, "GET", url, NULL, NULL);
-        free(body);
-        if (code == 200)
-            return 0;
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            s->pid = 0;
-            fprintf(stderr, "lodestone serve exited; see %s\n", log);
-            lds_test_run(NULL, "tail -20 '%s' >&2", log);
-            return -1;
-        }
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    fprintf(stderr, "lodestone serve did not answer /healthz within 60 s\n");
-    lds_test_service_stop(s);
-    return -1;
+    return server;
 }
 
-void lds_test_service_stop(lds_test_service *s)
+void lds_test_similarity_transform(float *positions, size_t vertex_count, const double angles[3], double scale,
+                                   const double translation[3])
 {
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        int st, done = 0;
-        for (int i = 0; i < 300 && !done; i++) {
-            pid_t r = waitpid(s->pid, &st, WNOHANG);
-            done = r == s->pid || (r < 0 && errno == ECHILD);
-            if (!done) {
-                struct timespec ts = {0, 100 * 1000000L};
-                nanosleep(&ts, NULL);
-            }
-        }
-        kill(-s->pid, SIGKILL); /* whatever is left of its group */
-        if (!done)
-            waitpid(s->pid, &st, 0);
-        s->pid = 0;
+    double cx = cos(angles[0]), sx = sin(angles[0]), cy = cos(angles[1]), sy = sin(angles[1]);
+    double cz = cos(angles[2]), sz = sin(angles[2]);
+    double r[9] = {cy * cz, -cy * sz, sy, sx * sy * cz + cx * sz, -sx * sy * sz + cx * cz, -sx * cy,
+                   -cx * sy * cz + sx * sz, cx * sy * sz + sx * cz, cx * cy};
+    for (size_t i = 0; i < vertex_count; i++) {
+        float *p = positions + 3 * i;
+        double q[3];
+        for (int k = 0; k < 3; k++)
+            q[k] = scale * (r[3 * k] * p[0] + r[3 * k + 1] * p[1] + r[3 * k + 2] * p[2]) + translation[k];
+        for (int k = 0; k < 3; k++)
+            p[k] = (float)q[k];
     }
-    if (s->home[0])
-        lds_test_run(NULL, "test -S '%s/redis/redis.sock' && redis-cli -s '%s/redis/redis.sock' shutdown nosave "
-                           ">/dev/null 2>&1; true",
-                     s->home, s->home);
-}
-
-int lds_test_service_key(const lds_test_service *s, const char *role, char key[80])
-{
-    char *out = NULL;
-    int rc = lds_test_run(&out, "LODESTONE_HOME='%s' '%s' keys create --role %s --name test-%s 2>/dev/null", s->home,
-                          lds_test_bin(), role, role);
-    key[0] = 0;
-    if (rc == 0 && out)
-        sscanf(out, "%79s", key);
-    free(out);
-    return key[0] ? 0 : -1;
-}
-
-int lds_test_http(char **body, const char *method, const char *url, const char *key, const char *body_path)
-{
-    char auth[128] = "", data[1200] = "";
-    if (key)
-        snprintf(auth, sizeof(auth), "-H 'Authorization: Bearer %s'", key);
-    if (body_path)
-        snprintf(data, sizeof(data), "--data-binary '@%s' -H 'Content-Type: application/octet-stream'", body_path);
-    char *out = NULL;
-    int rc = lds_test_run(&out, "curl -s -m 120 -X %s %s %s %s -w '\\n%%{http_code}' '%s'", method, auth, data,
-                          body ? "" : "-o /dev/null", url);
-    int code = 0;
-    if (out) {
-        char *nl = strrchr(out, '\n');
-        if (nl) {
-            code = atoi(nl + 1);
-            *nl = 0;
-        }
-    }
-    if (rc != 0)
-        code = 0;
-    if (body)
-        *body = out;
-    else
-        free(out);
-    return code;
 }

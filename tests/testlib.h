@@ -68,28 +68,20 @@ int lds_test_run(char **output, const char *fmt, ...) __attribute__((format(prin
  * validator is not installed) and prints its messages. */
 int lds_test_validate_glb(const char *const *paths, size_t count);
 
-/* ---- a private service (added by the deposits branch) ----
- * `lodestone serve` with LODESTONE_HOME=home (its own embedded redis-server on a Unix socket under
- * home) on a free loopback port, in its own process group. The test process gets LODESTONE_HOME
- * and LODESTONE_LISTEN set too, so that `lodestone keys create` and the like reach the same Redis.
- * Skips (exit 77) when redis-server or curl is missing. */
-typedef struct lds_test_service {
-    int pid;
-    unsigned port;
-    char home[1024];
-    char url[64]; /* "http://127.0.0.1:PORT" */
-} lds_test_service;
-/* Starts it (home is created; `keys init` run) and waits until /healthz answers (up to 60 s).
- * Returns 0, or -1 with a message (the log is home/serve.log). */
-int lds_test_service_start(lds_test_service *s, const char *home, unsigned workers);
-/* SIGTERM, then SIGKILL of the process group after 30 s; stops the embedded redis-server if it is
- * still up. Safe to call twice. */
-void lds_test_service_stop(lds_test_service *s);
-/* Creates an API key of role ("partner", "ops", ...) into key (80 bytes). Returns 0 or -1. */
-int lds_test_service_key(const lds_test_service *s, const char *role, char key[80]);
-/* An HTTP request through curl: method, url (full), key (NULL: no Authorization), body_path (NULL:
- * no body; otherwise sent raw). Returns the status code (0 when curl failed) and the body in *body
- * (malloc'd); body NULL discards the response body. */
-int lds_test_http(char **body, const char *method, const char *url, const char *key, const char *body_path);
+/* lds_test_validate_glb, as a check: any error fails; a missing validator fails too, unless
+ * LDS_ALLOW_NO_VALIDATOR is set (then it says so and passes). */
+void lds_test_check_valid_glb(const char *const *paths, size_t count);
+
+/* The preamble of the tests that talk to Redis directly: skips (77) without redis-server;
+ * lds_crypto_init, SIGPIPE ignored, a fresh tmp dir for name into home (also LODESTONE_HOME), and
+ * lds_redis_server_start there (a failed check and NULL when it does not start). When conn is not
+ * NULL, a connection to it into *conn (NULL after a failed check). Stop with lds_redis_server_stop.
+ * (HTTP tests against `lodestone serve` use test_api_lib.h.) */
+lds_redis_server *lds_test_redis_start(const char *name, char *home, size_t home_size, lds_redis **conn);
+
+/* p -> scale * R * p + translation on every position, R the rotation by angles[0..2] (radians)
+ * about x, y and z: a similarity transform, for invariance tests. */
+void lds_test_similarity_transform(float *positions, size_t vertex_count, const double angles[3], double scale,
+                                   const double translation[3]);
 
 #endif
