@@ -563,9 +563,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
         goto out;
     }
     for (size_t l = 0; l < enc.level_count; l++) {
-        enc.levels[l].pending = 1; /* the simplifier's reference */
         enc.levels[l].extra = 1;
-        enc.levels[l].pending += 1;
+        enc.levels[l].pending = 2; /* the simplifier's reference and the extra task */
         int wanted[FORMAT_COUNT] = {1, o->draco, o->meshopt};
         for (int f = 0; f < FORMAT_COUNT; f++) {
             enc.levels[l].files[f].wanted = wanted[f];
@@ -610,8 +609,10 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
                          previous_size, lds_mesh_triangle_count(previous) ? "triangles" : "points", target);
                 break;
             }
-            if (st != LDS_OK)
+            if (st != LDS_OK) {
+                lds_mesh_model_destroy(lod);
                 break;
+            }
             encoder_release(&enc, l - 1); /* the simplifier is done with the previous level */
             encoder_publish(&enc, l, lod);
             previous = lod; /* alive until released above on the next turn */
