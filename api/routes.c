@@ -20,7 +20,7 @@
 #include "ingest.h"
 #include "proto.h"
 
-#define MAX_PARTS 64
+#define MAX_PARTS LDS_PIPELINE_MAX_FILES
 #define MAX_METADATA_BYTES (64u << 10)
 
 /* Model formats we accept: the native readers and what Assimp 5.2 imports. Sidecars (.mtl,
