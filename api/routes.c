@@ -639,6 +639,15 @@ static void metrics_queue(lds_api *api, lds_buf *out)
                    (long long)json_integer_value(json_object_get(stats, "delayed")));
     lds_buf_printf(out, "# TYPE lodestone_dead_letters gauge\nlodestone_dead_letters %lld\n",
                    (long long)json_integer_value(json_object_get(stats, "dead")));
+    lds_buf_printf(out, "# HELP lodestone_job_stage_seconds Time spent in each pipeline stage by finished jobs.\n"
+                        "# TYPE lodestone_job_stage_seconds summary\n");
+    json_object_foreach(json_object_get(stats, "durations"), name, v)
+    {
+        lds_buf_printf(out, "lodestone_job_stage_seconds_sum{stage=\"%s\"} %.3f\n", name,
+                       json_number_value(json_object_get(v, "sum_ms")) / 1000.0);
+        lds_buf_printf(out, "lodestone_job_stage_seconds_count{stage=\"%s\"} %lld\n", name,
+                       (long long)json_integer_value(json_object_get(v, "count")));
+    }
     json_object_foreach(json_object_get(stats, "counters"), name, v)
     {
         if (json_is_integer(v))
