@@ -17,6 +17,7 @@
  *
  * Keys are short strings ("s1:0:3,-2,5,1") so that a Redis set per key can hold asset ids.
  */
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,7 +31,6 @@
 #define SHAPE_WIDTH 2.5         /* bucket width, more than twice LDS_SHAPE_MATCH_DISTANCE */
 #define SHAPE_INDEX_SEED 0x73686170656c7368ull
 
-_Static_assert(SHAPE_WIDTH > 2 * LDS_SHAPE_MATCH_DISTANCE, "probing one neighbour must cover every match");
 _Static_assert(LDS_MESH_SHAPE_TABLES * (1 << SHAPE_HASHES) <= LDS_MESH_SHAPE_PROBES_MAX, "probe bound");
 
 typedef struct shape_projection {
@@ -58,6 +58,9 @@ static pthread_once_t projections_once = PTHREAD_ONCE_INIT;
 
 static void projections_init(void)
 {
+    /* probing one neighbouring bucket must cover every match (a floating-point condition, which
+     * C11 does not allow in _Static_assert) */
+    assert(SHAPE_WIDTH > 2 * LDS_SHAPE_MATCH_DISTANCE);
     static const int block_start[5] = {0, 0, LDS_SHAPE_VECTOR_D1, LDS_SHAPE_VECTOR_D2, LDS_SHAPE_VECTOR_A3};
     static const int block_end[5] = {2, 2, LDS_SHAPE_VECTOR_D2, LDS_SHAPE_VECTOR_A3, LDS_SHAPE_VECTOR_DIM};
     uint64_t state = SHAPE_INDEX_SEED;
