@@ -134,8 +134,8 @@ lds_status lds_assets_submit_paths(lds_redis *redis, const char *blob_root, cons
                                    json_t *metadata, const char *owner_key, char *asset_id, char *job_id,
                                    lds_error *err)
 {
-    if (count == 0 || count > 256)
-        return lds_error_set(err, LDS_EINVAL, "upload: %zu files (1 to 256)", count);
+    if (count == 0 || count > LDS_PIPELINE_MAX_FILES)
+        return lds_error_set(err, LDS_EINVAL, "upload: %zu files (1 to %d)", count, LDS_PIPELINE_MAX_FILES);
     lds_asset_file *files = calloc(count, sizeof(*files));
     char(*ids)[LDS_SHA256_HEX] = calloc(count, LDS_SHA256_HEX);
     lds_status status = files && ids ? LDS_OK : lds_error_set(err, LDS_ENOMEM, "upload: out of memory");

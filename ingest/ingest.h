@@ -21,6 +21,7 @@ extern "C" {
 
 #define LDS_PIPELINE_VERSION "lodestone-pipeline/1"
 #define LDS_PIPELINE_MAX_LODS 16
+#define LDS_PIPELINE_MAX_FILES 64 /* a model and its sidecars */
 
 /* Issues the certificate for a statement (offline: the notary in-process; service: through the
  * notary stream). Returns the bundle JSON (caller frees) and its log index. */

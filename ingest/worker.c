@@ -448,7 +448,11 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
     run.stop = stop;
     pthread_mutex_init(&run.lock, NULL);
     pthread_cond_init(&run.cond, NULL);
-    lds_status status = lds_redis_connect(options->redis_url, &run.redis, err);
+    /* A malformed LODESTONE_MAX_* stops the worker here, not every job it would take. */
+    lds_limits limits;
+    lds_status status = lds_limits_from_env(&limits, err);
+    if (status == LDS_OK)
+        status = lds_redis_connect(options->redis_url, &run.redis, err);
     if (status == LDS_OK)
         status = lds_redis_connect(options->redis_url, &run.beat, err);
     char consumer[128], host[64] = "host";
