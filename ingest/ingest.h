@@ -402,7 +402,7 @@ void lds_service_options_init(lds_service_options *options);
  * their own SIGTERM/SIGINT handlers. Blocks; call it from a single-threaded process. */
 lds_status lds_service_run(const lds_service_options *options, volatile sig_atomic_t *stop, lds_error *err);
 
-/* ---- the shape index (shape_index.c) ----
+/* ---- the shape index (shape_store.c) ----
  *
  *   lds:shape:<bucket key>   set of asset ids whose shape fingerprint is stored under that key
  *                            (keys from lds_mesh_shape_bucket_keys, probe 0)

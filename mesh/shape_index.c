@@ -40,19 +40,6 @@ typedef struct shape_projection {
 
 static shape_projection projections[LDS_MESH_SHAPE_TABLES][SHAPE_HASHES];
 
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double random_unit(uint64_t *state)
-{
-    return (double)(next_random(state) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 /* The projections are a pure function of the seed, filled once. */
 static pthread_once_t projections_once = PTHREAD_ONCE_INIT;
 
@@ -69,10 +56,10 @@ static void projections_init(void)
             shape_projection *p = &projections[t][h];
             memset(p->a, 0, sizeof p->a);
             for (int i = block_start[h % 5]; i < block_end[h % 5]; i++)
-                p->a[i] = 0.75 + 0.25 * random_unit(&state);
+                p->a[i] = 0.75 + 0.25 * lds_shape_uniform01(&state);
             if (h % 5 == 1)
                 p->a[1] = -p->a[1]; /* lambda2 - lambda3 */
-            p->b = random_unit(&state) * SHAPE_WIDTH;
+            p->b = lds_shape_uniform01(&state) * SHAPE_WIDTH;
         }
 }
 

@@ -173,7 +173,7 @@ void lds_cert_info_cleanup(lds_cert_info *info);
 lds_status lds_cert_verify(const char *bundle, size_t bundle_size, const char *verifier_key, size_t key_size,
                            lds_cert_info *info, lds_error *err);
 
-/* ---- the log's storage (log.c) ---- */
+/* ---- the log's storage (tlog.c) ---- */
 typedef struct lds_log_audit_result {
     uint64_t tree_size;     /* published size (from the checkpoint) */
     uint64_t entry_bytes;   /* bytes of published entries */
