@@ -84,20 +84,6 @@ static int open_temp(lds_api *api, char *path, size_t size)
     return mkstemp(path);
 }
 
-static int write_all(int fd, const char *data, size_t size)
-{
-    while (size > 0) {
-        ssize_t n = write(fd, data, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
-
 typedef struct post_ctx {
     lds_api *api;
     api_request *req;
@@ -139,7 +125,7 @@ static enum MHD_Result post_iterate(void *cls, enum MHD_ValueKind kind, const ch
         m->count++;
     }
     part *p = &m->parts[m->count - 1];
-    if (size > 0 && write_all(p->fd, data, size) != 0)
+    if (size > 0 && lds_write_all(p->fd, data, size) != LDS_OK)
         multipart_fail(m, 503, "cannot store the upload");
     p->bytes += size;
     return MHD_YES;
@@ -306,7 +292,7 @@ enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_reque
     if (req->post)
         return MHD_post_process(req->post, data, size);
     if (req->body_fd >= 0) {
-        if (write_all(req->body_fd, data, size) != 0)
+        if (lds_write_all(req->body_fd, data, size) != LDS_OK)
             return api_defer_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
         return MHD_YES;
     }

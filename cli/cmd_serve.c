@@ -127,8 +127,7 @@ int lds_cmd_serve(int argc, char **argv)
                     pool = -1;
                     break;
                 }
-                struct timespec ts = {0, 200 * 1000000L};
-                nanosleep(&ts, NULL);
+                lds_sleep_ms(200);
             }
             lds_api_stop(api);
         }
