@@ -8,7 +8,6 @@
 #ifndef LDS_API_H
 #define LDS_API_H
 
-#include <signal.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -33,10 +32,6 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
 unsigned lds_api_port(const lds_api *api);
 /* Stops the server (finishing requests in flight) and frees it. Accepts NULL. */
 void lds_api_stop(lds_api *api);
-
-/* For `lodestone serve`: starts the API with the defaults above, prints where it listens, and
- * serves until *stop becomes non-zero; then stops it. */
-lds_status lds_api_run(volatile sig_atomic_t *stop, lds_error *err);
 
 /* ---- API keys (stored hashed in Redis: lds:apikey:<sha256 hex>) ---- */
 #define LDS_API_KEY_MAX 64

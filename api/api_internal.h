@@ -25,7 +25,6 @@
     XX(ASSET_GET, "asset_get")                           \
     XX(ASSET_LOD, "asset_lod")                           \
     XX(ASSET_CERT, "asset_certificate")                  \
-    XX(ASSET_VALUATION, "asset_valuation")               \
     XX(ASSET_SIMILAR, "asset_similar")                   \
     XX(LOG_CHECKPOINT, "log_checkpoint")                 \
     XX(LOG_KEY, "log_key")                               \
@@ -33,7 +32,6 @@
     XX(LOG_CONSISTENCY, "log_consistency")               \
     XX(DEPOSITS_POST, "deposits_post")                   \
     XX(DEPOSIT_GET, "deposit_get")                       \
-    XX(EVENTS_POST, "events_post")                       \
     XX(OPS_QUEUES, "ops_queues")                         \
     XX(OPS_REPROCESS, "ops_reprocess")
 
@@ -111,7 +109,8 @@ enum MHD_Result api_respond_status(struct MHD_Connection *c, api_request *req, c
 /* The Redis connection of the calling server thread (connected lazily); NULL with err set. */
 struct lds_redis *api_redis(lds_api *api, lds_error *err);
 
-/* Auth (auth.c): fills req->who from the Authorization header; 0 when absent or unknown. */
+/* Auth (auth.c): fills req->who from the Authorization header; 1 for a known key, 0 when absent or
+ * unknown, -1 when the key store (Redis) cannot be reached. */
 int api_authenticate(lds_api *api, struct MHD_Connection *c, api_principal *who);
 
 /* Route handlers (routes.c). Called once the body is complete. */

@@ -88,7 +88,7 @@ int api_authenticate(lds_api *api, struct MHD_Connection *c, api_principal *who)
     lds_redis *redis = api_redis(api, &err);
     lds_redis_reply *reply = NULL;
     if (redis == NULL || lds_redis_command(redis, &reply, &err, "HMGET lds:apikey:%s role name", hash) != LDS_OK)
-        return 0;
+        return -1; /* cannot tell: the caller answers 503, not 401 */
     const char *role;
     if (reply && reply->type == LDS_REDIS_ARRAY && reply->elements == 2 && reply->element[0].type == LDS_REDIS_STRING) {
         role = reply->element[0].str;

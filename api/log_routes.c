@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "api_internal.h"
 #include "proto.h"
 
@@ -17,16 +15,6 @@ void api_log_close(lds_api *api)
     api->notary = NULL;
 }
 
-static json_t *proof_json(unsigned char proof[][LDS_MERKLE_HASH_BYTES], size_t count)
-{
-    json_t *list = json_array();
-    for (size_t i = 0; i < count; i++) {
-        char b64[64];
-        sodium_bin2base64(b64, sizeof(b64), proof[i], LDS_MERKLE_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL);
-        json_array_append_new(list, json_string(b64));
-    }
-    return list;
-}
 
 static enum MHD_Result log_route_locked(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
@@ -64,26 +52,13 @@ static enum MHD_Result log_route_locked(lds_api *api, struct MHD_Connection *c, 
     const char *from = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
     char *end = NULL;
     unsigned long long size1 = from ? strtoull(from, &end, 10) : 0;
-    uint64_t size2 = 0;
     if (from == NULL || *from == 0 || *end || size1 == 0)
         return api_respond_error(c, req, 400, "bad_request", "consistency needs ?from=N with N >= 1");
-    if (lds_notary_size(api->notary, &size2, &err) != LDS_OK || lds_notary_checkpoint(api->notary, &text, &err) != LDS_OK)
+    if (lds_notary_consistency_json(api->notary, size1, &text, &err) != LDS_OK)
         return api_respond_status(c, req, &err);
-    if (size1 > size2) {
-        free(text);
-        return api_respond_error(c, req, 400, "bad_request", "from=%llu is beyond the tree size %llu", size1,
-                                 (unsigned long long)size2);
-    }
-    unsigned char proof[LDS_MERKLE_PROOF_MAX][LDS_MERKLE_HASH_BYTES];
-    size_t count = 0;
-    if (lds_notary_consistency_proof(api->notary, size1, size2, proof, &count, &err) != LDS_OK) {
-        free(text);
-        return api_respond_status(c, req, &err);
-    }
-    json_t *body = json_pack("{s:I,s:I,s:o,s:s}", "from", (json_int_t)size1, "treeSize", (json_int_t)size2,
-                             "consistencyProof", proof_json(proof, count), "checkpoint", text);
+    enum MHD_Result ret = api_respond_text(c, req, 200, "application/json", text, strlen(text));
     free(text);
-    return api_respond_json(c, req, 200, body);
+    return ret;
 }
 
 enum MHD_Result api_log_route(lds_api *api, struct MHD_Connection *c, api_request *req)

@@ -20,7 +20,7 @@
 #include "ingest.h"
 #include "proto.h"
 
-#define MAX_PARTS 64
+#define MAX_PARTS LDS_PIPELINE_MAX_FILES
 #define MAX_METADATA_BYTES (64u << 10)
 
 /* Model formats we accept: the native readers and what Assimp 5.2 imports. Sidecars (.mtl,
@@ -84,20 +84,6 @@ static int open_temp(lds_api *api, char *path, size_t size)
     return mkstemp(path);
 }
 
-static int write_all(int fd, const char *data, size_t size)
-{
-    while (size > 0) {
-        ssize_t n = write(fd, data, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
-
 typedef struct post_ctx {
     lds_api *api;
     api_request *req;
@@ -139,7 +125,7 @@ static enum MHD_Result post_iterate(void *cls, enum MHD_ValueKind kind, const ch
         m->count++;
     }
     part *p = &m->parts[m->count - 1];
-    if (size > 0 && write_all(p->fd, data, size) != 0)
+    if (size > 0 && lds_write_all(p->fd, data, size) != LDS_OK)
         multipart_fail(m, 503, "cannot store the upload");
     p->bytes += size;
     return MHD_YES;
@@ -232,7 +218,7 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
     if (req->route == API_ROUTE_NOT_FOUND)
         return api_defer_error(c, req, 404, "not_found", "no such route");
     if (req->route != API_ROUTE_ASSETS_POST && req->route != API_ROUTE_OPS_REPROCESS &&
-        req->route != API_ROUTE_DEPOSITS_POST && req->route != API_ROUTE_EVENTS_POST)
+        req->route != API_ROUTE_DEPOSITS_POST)
         return MHD_YES;
     if (!req->who.authenticated)
         return api_defer_error(c, req, 401, "unauthorized", "a valid API key is required (Authorization: Bearer)");
@@ -282,10 +268,10 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
 enum MHD_Result api_upload_to_temp(lds_api *api, struct MHD_Connection *c, api_request *req, const char *filename)
 {
     if (!name_ok(filename))
-        return api_respond_error(c, req, 400, "bad_request", "?filename=NAME must be a file name without '/'");
+        return api_defer_error(c, req, 400, "bad_request", "?filename=NAME must be a file name without '/'");
     req->body_fd = open_temp(api, req->body_path, sizeof(req->body_path));
     if (req->body_fd < 0)
-        return api_respond_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
+        return api_defer_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
     return MHD_YES;
 }
 
@@ -306,12 +292,12 @@ enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_reque
     if (req->post)
         return MHD_post_process(req->post, data, size);
     if (req->body_fd >= 0) {
-        if (write_all(req->body_fd, data, size) != 0)
-            return api_respond_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
+        if (lds_write_all(req->body_fd, data, size) != LDS_OK)
+            return api_defer_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
         return MHD_YES;
     }
     if (lds_buf_append(&req->body, data, size) != LDS_OK)
-        return api_respond_error(c, req, 413, "too_large", "request body over 1 MiB");
+        return api_defer_error(c, req, 413, "too_large", "request body over 1 MiB");
     return MHD_YES;
 }
 
@@ -347,7 +333,9 @@ static enum MHD_Result post_asset(lds_api *api, struct MHD_Connection *c, api_re
             MHD_post_process(req->post, NULL, 0);
         if (m->error_status) {
             json_decref(meta);
-            return api_respond_error(c, req, m->error_status, m->error_status == 413 ? "too_large" : "bad_request",
+            return api_respond_error(c, req, m->error_status, m->error_status == 413   ? "too_large"
+                                     : m->error_status == 503 ? "unavailable"
+                                                              : "bad_request",
                                      "%s", m->error);
         }
         if (m->metadata.size > 0) {
@@ -570,10 +558,17 @@ static enum MHD_Result post_reprocess(lds_api *api, struct MHD_Connection *c, ap
     json_t *assets = json_object_get(body, "assets");
     size_t i;
     json_t *v;
+    if (json_array_size(assets) > sizeof(ids) / sizeof(ids[0])) {
+        json_decref(body);
+        return api_respond_error(c, req, 413, "too_large", "body: at most %zu asset ids per request",
+                                 sizeof(ids) / sizeof(ids[0]));
+    }
     json_array_foreach(assets, i, v)
     {
-        if (!json_is_string(v) || sel.asset_count == 1024)
-            break;
+        if (!json_is_string(v)) {
+            json_decref(body);
+            return api_respond_error(c, req, 400, "bad_request", "body: \"assets\" must hold asset id strings");
+        }
         ids[sel.asset_count++] = json_string_value(v);
     }
     sel.asset_ids = ids;
@@ -630,6 +625,15 @@ static void metrics_queue(lds_api *api, lds_buf *out)
                    (long long)json_integer_value(json_object_get(stats, "delayed")));
     lds_buf_printf(out, "# TYPE lodestone_dead_letters gauge\nlodestone_dead_letters %lld\n",
                    (long long)json_integer_value(json_object_get(stats, "dead")));
+    lds_buf_printf(out, "# HELP lodestone_job_stage_seconds Time spent in each pipeline stage by finished jobs.\n"
+                        "# TYPE lodestone_job_stage_seconds summary\n");
+    json_object_foreach(json_object_get(stats, "durations"), name, v)
+    {
+        lds_buf_printf(out, "lodestone_job_stage_seconds_sum{stage=\"%s\"} %.3f\n", name,
+                       json_number_value(json_object_get(v, "sum_ms")) / 1000.0);
+        lds_buf_printf(out, "lodestone_job_stage_seconds_count{stage=\"%s\"} %lld\n", name,
+                       (long long)json_integer_value(json_object_get(v, "count")));
+    }
     json_object_foreach(json_object_get(stats, "counters"), name, v)
     {
         if (json_is_integer(v))

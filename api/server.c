@@ -50,10 +50,16 @@ enum MHD_Result api_respond_text(struct MHD_Connection *c, api_request *req, uns
 
 enum MHD_Result api_respond_json(struct MHD_Connection *c, api_request *req, unsigned status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(body);
-    if (text == NULL)
-        return MHD_NO;
+    if (text == NULL) { /* a body that could not be built still gets an answer */
+        static const char internal[] = "{\"error\":{\"code\":\"internal\",\"message\":\"cannot encode the response\"}}";
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(sizeof(internal) - 1, (void *)internal, MHD_RESPMEM_PERSISTENT);
+        if (r)
+            MHD_add_response_header(r, "Content-Type", "application/json");
+        return queue(c, req, 500, r);
+    }
     size_t size = strlen(text);
     struct MHD_Response *r = MHD_create_response_from_buffer(size, text, MHD_RESPMEM_MUST_FREE);
     if (r == NULL) {
@@ -64,6 +70,24 @@ enum MHD_Result api_respond_json(struct MHD_Connection *c, api_request *req, uns
     return queue(c, req, status, r);
 }
 
+/* Replaces every byte that is not part of valid UTF-8 with '?' (JSON strings must be UTF-8; ids
+ * and file names come from clients, and vsnprintf may cut a character in two). */
+static void utf8_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        int ok = n > 0;
+        for (int i = 1; ok && i < n; i++)
+            ok = (p[i] & 0xC0) == 0x80;
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 enum MHD_Result api_respond_error(struct MHD_Connection *c, api_request *req, unsigned status, const char *code,
                                   const char *fmt, ...)
 {
@@ -72,6 +96,7 @@ enum MHD_Result api_respond_error(struct MHD_Connection *c, api_request *req, un
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
+    utf8_sanitize(message);
     json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
     if (status == 401) {
         char *text = json_dumps(body, JSON_COMPACT);
@@ -293,8 +318,6 @@ static api_route route_of(const char *method, const char *url, api_request *req)
         }
         if (n == 4 && get && strcmp(s[3], "certificate") == 0)
             return API_ROUTE_ASSET_CERT;
-        if (n == 4 && get && strcmp(s[3], "valuation") == 0)
-            return API_ROUTE_ASSET_VALUATION;
         if (n == 4 && get && strcmp(s[3], "similar") == 0)
             return API_ROUTE_ASSET_SIMILAR;
         return API_ROUTE_NOT_FOUND;
@@ -321,8 +344,6 @@ static api_route route_of(const char *method, const char *url, api_request *req)
         }
         return API_ROUTE_NOT_FOUND;
     }
-    if (n == 2 && post && strcmp(s[1], "events") == 0)
-        return API_ROUTE_EVENTS_POST;
     if (n == 3 && strcmp(s[1], "ops") == 0) {
         if (get && strcmp(s[2], "queues") == 0)
             return API_ROUTE_OPS_QUEUES;
@@ -346,7 +367,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         req->body_fd = -1;
         lds_buf_init(&req->body, 1 << 20);
         req->route = route_of(method, url, req);
-        api_authenticate(api, c, &req->who);
+        if (api_authenticate(api, c, &req->who) < 0 && req->route != API_ROUTE_HEALTHZ &&
+            req->route != API_ROUTE_METRICS && req->route != API_ROUTE_NOT_FOUND)
+            return api_defer_error(c, req, 503, "unavailable", "the key store (Redis) cannot be reached; try again");
         if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
             return api_body_begin(api, c, req);
         return MHD_YES;
@@ -491,26 +514,6 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->daemon, MHD_DAEMON_INFO_BIND_PORT);
     api->port = info ? info->port : ntohs(addr.sin_port);
     *out = api;
-    return LDS_OK;
-}
-
-lds_status lds_api_run(volatile sig_atomic_t *stop, lds_error *err)
-{
-    lds_api_config config = {0};
-    lds_api *api = NULL;
-    lds_status st = lds_api_start(&config, &api, err);
-    if (st != LDS_OK)
-        return st;
-    const char *listen = getenv("LODESTONE_LISTEN");
-    char host[64] = "127.0.0.1";
-    if (listen && strchr(listen, ':') && (size_t)(strrchr(listen, ':') - listen) < sizeof(host))
-        snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen, ':') - listen), listen);
-    fprintf(stderr, "lodestone serve: listening on http://%s:%u\n", host, api->port);
-    while (!*stop) {
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    lds_api_stop(api);
     return LDS_OK;
 }
 

@@ -1,5 +1,5 @@
 /* similar.c: GET /v1/assets/{id}/similar: the nearest shapes of a ready asset, from the shape
- * index on Redis (ingest/shape_index.c), restricted to the assets the caller may see.
+ * index on Redis (ingest/shape_store.c), restricted to the assets the caller may see.
  *
  *   {"asset": id, "similar": [{"asset", "similarity", "match"}, ...]}
  *

@@ -31,12 +31,6 @@ static void usage(FILE *out)
             "2 usage.\n");
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* The error message of an API error body, or the body itself. */
 static const char *error_message(const lds_http_response *r, json_t **holder)
 {
@@ -204,7 +198,7 @@ int lds_cmd_deposit(int argc, char **argv)
                          id, timeout_s, ready + failed, json_array_size(items));
             break;
         }
-        sleep_ms(POLL_MS);
+        lds_sleep_ms(POLL_MS);
     }
     json_decref(last);
     json_decref(deposit);

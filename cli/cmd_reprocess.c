@@ -101,8 +101,7 @@ int lds_cmd_reprocess(int argc, char **argv)
         size_t failed = 0, pending;
         while ((pending = pending_jobs(redis, jobs, &failed)) > 0) {
             fprintf(stderr, "\rreprocess: %zu/%zu done, %zu failed", queued - pending - failed, queued, failed);
-            struct timespec ts = {1, 0};
-            nanosleep(&ts, NULL);
+            lds_sleep_ms(1000);
         }
         fprintf(stderr, "\rreprocess: %zu/%zu done, %zu failed\n", queued - failed, queued, failed);
         if (failed)

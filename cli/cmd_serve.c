@@ -11,10 +11,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ingest.h"
-#ifdef LDS_HAVE_API
 #include "api.h"
-#endif
+#include "ingest.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -110,23 +108,29 @@ int lds_cmd_serve(int argc, char **argv)
     if (pool < 0) {
         rc = lds_cli_fail("serve", "fork: %s", strerror(errno));
     } else {
-#ifdef LDS_HAVE_API
-        /* The API runs in this process until stop_requested (api/ owns it). */
-        if (lds_api_run(&stop_requested, &err) != LDS_OK)
+        /* The API runs in this process until a signal, or until the pool dies (then uploads
+         * would be accepted that nothing processes). */
+        lds_api_config config = {0};
+        lds_api *api = NULL;
+        if (lds_api_start(&config, &api, &err) != LDS_OK) {
             rc = lds_cli_fail_error(&err);
-#else
-        fprintf(stderr, "lodestone serve: no HTTP API in this build; running workers and notary\n");
-        while (!stop_requested) {
-            int st;
-            if (waitpid(pool, &st, WNOHANG) == pool) {
-                rc = lds_cli_fail("serve", "the worker pool exited");
-                pool = -1;
-                break;
+        } else {
+            const char *listen = getenv("LODESTONE_LISTEN");
+            const char *colon = listen ? strrchr(listen, ':') : NULL;
+            int host_len = colon ? (int)(colon - listen) : 0;
+            fprintf(stderr, "lodestone serve: listening on http://%.*s:%u\n", host_len ? host_len : 9,
+                    host_len ? listen : "127.0.0.1", lds_api_port(api));
+            while (!stop_requested) {
+                int st;
+                if (waitpid(pool, &st, WNOHANG) == pool) {
+                    rc = lds_cli_fail("serve", "the worker pool exited; stopping");
+                    pool = -1;
+                    break;
+                }
+                lds_sleep_ms(200);
             }
-            struct timespec ts = {0, 200 * 1000000L};
-            nanosleep(&ts, NULL);
+            lds_api_stop(api);
         }
-#endif
         if (pool > 0) {
             kill(pool, SIGTERM);
             while (waitpid(pool, NULL, 0) < 0 && errno == EINTR) {

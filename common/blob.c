@@ -38,21 +38,6 @@ static void root_dir(const char *root, char *out, size_t size)
         snprintf(out, size, "%s/blobs", lds_home_dir());
 }
 
-static int write_all(int fd, const void *data, size_t size)
-{
-    const unsigned char *p = data;
-    while (size > 0) {
-        ssize_t n = write(fd, p, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
-
 static ssize_t read_some(int fd, void *data, size_t size)
 {
     for (;;) {
@@ -139,7 +124,7 @@ lds_status lds_blob_writer_create(const char *root, unsigned flags, uint64_t max
 static lds_status writer_push(lds_blob_writer *w, const void *data, size_t size, int end, lds_error *err)
 {
     if (!w->compress) {
-        if (size && write_all(w->fd, data, size) != 0)
+        if (size && lds_write_all(w->fd, data, size) != LDS_OK)
             return lds_error_set(err, LDS_EIO, "%s: %s", w->tmp, strerror(errno));
         return LDS_OK;
     }
@@ -150,7 +135,7 @@ static lds_status writer_push(lds_blob_writer *w, const void *data, size_t size,
         size_t left = ZSTD_compressStream2(w->cctx, &zout, &zin, mode);
         if (ZSTD_isError(left))
             return lds_error_set(err, LDS_EIO, "blob store: zstd: %s", ZSTD_getErrorName(left));
-        if (zout.pos && write_all(w->fd, w->out_buf, zout.pos) != 0)
+        if (zout.pos && lds_write_all(w->fd, w->out_buf, zout.pos) != LDS_OK)
             return lds_error_set(err, LDS_EIO, "%s: %s", w->tmp, strerror(errno));
         if (end ? left == 0 : zin.pos == zin.size)
             return LDS_OK;
@@ -277,7 +262,7 @@ lds_status lds_blob_put_buffer(const char *root, const void *data, size_t size, 
     if (fd < 0)
         return lds_error_set(err, LDS_EIO, "%s: %s", tmp, strerror(errno));
     unlink(tmp);
-    if (write_all(fd, data, size) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+    if (lds_write_all(fd, data, size) != LDS_OK || lseek(fd, 0, SEEK_SET) != 0) {
         close(fd);
         return lds_error_set(err, LDS_EIO, "%s: %s", tmp, strerror(errno));
     }
@@ -370,7 +355,7 @@ static lds_status blob_stream(const char *root, const char *id, uint64_t expecte
                 goto out;
             }
             lds_sha256_update(&sha, chunk, chunk_size);
-            if (out >= 0 && chunk_size && write_all(out, chunk, chunk_size) != 0) {
+            if (out >= 0 && chunk_size && lds_write_all(out, chunk, chunk_size) != LDS_OK) {
                 status = lds_error_set(err, LDS_EIO, "blob %s: writing the copy: %s", id, strerror(errno));
                 goto out;
             }

@@ -90,6 +90,8 @@ lds_status lds_file_read(const char *path, size_t max, unsigned char **data, siz
 lds_status lds_file_write(const char *path, const void *data, size_t size, lds_error *err);
 /* Writes data to path atomically: temp file in the same directory, fsync, rename, fsync dir. */
 lds_status lds_file_write_atomic(const char *path, const void *data, size_t size, lds_error *err);
+/* Writes all of data to fd, retrying short writes and EINTR. LDS_EIO on failure, errno kept. */
+lds_status lds_write_all(int fd, const void *data, size_t size);
 /* mkdir -p with mode 0755 (or mode). */
 lds_status lds_dir_create(const char *path, int mode, lds_error *err);
 /* fsyncs a directory so that a rename inside it is durable. */
@@ -130,6 +132,10 @@ void lds_log(lds_log_level level, const char *fmt, ...) __attribute__((format(pr
 /* ---- time ---- */
 /* Monotonic milliseconds (for durations). */
 double lds_time_ms(void);
+/* Wall-clock milliseconds since the Unix epoch (for timestamps stored or compared across hosts). */
+int64_t lds_wall_ms(void);
+/* Sleeps ms milliseconds; returns early when a signal arrives, so that loops see a stop flag. */
+void lds_sleep_ms(long ms);
 /* Current UTC time as RFC 3339 "2026-11-25T12:00:00Z" into out (at least 21 bytes). */
 void lds_time_rfc3339(char *out, size_t out_size);
 

@@ -66,15 +66,18 @@ out:
     return status;
 }
 
-static lds_status write_all(int fd, const void *data, size_t size)
+lds_status lds_write_all(int fd, const void *data, size_t size)
 {
     const unsigned char *p = data;
     while (size > 0) {
         ssize_t n = write(fd, p, size);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO; /* no progress: fail rather than spin */
             return LDS_EIO;
+        }
         p += n;
         size -= (size_t)n;
     }
@@ -86,7 +89,7 @@ lds_status lds_file_write(const char *path, const void *data, size_t size, lds_e
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(errno));
-    if (write_all(fd, data, size) != LDS_OK) {
+    if (lds_write_all(fd, data, size) != LDS_OK) {
         int saved = errno;
         close(fd);
         return lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(saved));
@@ -117,7 +120,7 @@ lds_status lds_file_write_atomic(const char *path, const void *data, size_t size
     int fd = mkstemp(tmp);
     if (fd < 0)
         return lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(errno));
-    if (write_all(fd, data, size) != LDS_OK) {
+    if (lds_write_all(fd, data, size) != LDS_OK) {
         int saved = errno;
         close(fd);
         unlink(tmp);

@@ -40,13 +40,6 @@ struct lds_redis_server {
     char url[PATH_MAX + 16];
 };
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 /* ---- URL parsing ---- */
 
 static lds_status parse_url(lds_redis *r, const char *url, lds_error *err)
@@ -440,7 +433,7 @@ static lds_status ensure_server(const char *home, int detach, pid_t *started_pid
                     return lds_error_set(err, LDS_EUNAVAIL,
                                          "redis-server exited at start (is it installed? see %s/redis.log)", dir);
                 }
-                sleep_ms(10);
+                lds_sleep_ms(10);
             }
         }
         if (!ready) {

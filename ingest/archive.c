@@ -464,6 +464,12 @@ static lds_status build_items(walk_state *w, lds_error *err)
                 lds_archive_item *it = &r->items[k];
                 if (dir_length(it->file) != dl || strncmp(it->file, m, dl) != 0)
                     continue;
+                attached = 1;
+                if (it->sidecar_count + 1 >= LDS_PIPELINE_MAX_FILES) { /* the pipeline takes 64 files */
+                    st = result_warn(r, "%s: left out of %s, which has %d files beside it already", m, it->file,
+                                     LDS_PIPELINE_MAX_FILES - 1);
+                    continue;
+                }
                 char **s = realloc(it->sidecars, (it->sidecar_count + 1) * sizeof(char *));
                 if (s == NULL || (s[it->sidecar_count] = strdup(m)) == NULL) {
                     if (s)
@@ -473,7 +479,6 @@ static lds_status build_items(walk_state *w, lds_error *err)
                 }
                 it->sidecars = s;
                 it->sidecar_count++;
-                attached = 1;
             }
             if (attached || dl == 0 || st != LDS_OK)
                 break;

@@ -15,13 +15,6 @@
 #define KEY_INDEX "lds:assets"
 #define FIELDS_MAX 32
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int asset_id_valid(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
@@ -105,7 +98,7 @@ lds_status lds_assets_submit(lds_redis *redis, const lds_asset_submission *submi
     job.kind = LDS_JOB_UPLOAD;
     job.priority = LDS_QUEUE_HIGH;
     lds_time_rfc3339(job.time, sizeof(job.time));
-    int64_t accepted_ms = wall_ms();
+    int64_t accepted_ms = lds_wall_ms();
     char key[LDS_ID_MAX + 16], accepted_ms_text[24];
     snprintf(key, sizeof(key), RECORD_PREFIX "%s", job.asset_id);
     snprintf(accepted_ms_text, sizeof(accepted_ms_text), "%lld", (long long)accepted_ms);
@@ -141,8 +134,8 @@ lds_status lds_assets_submit_paths(lds_redis *redis, const char *blob_root, cons
                                    json_t *metadata, const char *owner_key, char *asset_id, char *job_id,
                                    lds_error *err)
 {
-    if (count == 0 || count > 256)
-        return lds_error_set(err, LDS_EINVAL, "upload: %zu files (1 to 256)", count);
+    if (count == 0 || count > LDS_PIPELINE_MAX_FILES)
+        return lds_error_set(err, LDS_EINVAL, "upload: %zu files (1 to %d)", count, LDS_PIPELINE_MAX_FILES);
     lds_asset_file *files = calloc(count, sizeof(*files));
     char(*ids)[LDS_SHA256_HEX] = calloc(count, LDS_SHA256_HEX);
     lds_status status = files && ids ? LDS_OK : lds_error_set(err, LDS_ENOMEM, "upload: out of memory");

@@ -129,13 +129,6 @@ static void set_string(json_t *obj, const char *key, const char *value)
         json_object_set_new(obj, key, json_string(value));
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int deposit_id_valid(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
@@ -291,7 +284,7 @@ lds_status lds_deposit_create(lds_redis *redis, const lds_deposit_request *reque
         char accepted[40], key[LDS_ID_MAX + 16], score[24];
         lds_time_rfc3339(accepted, sizeof(accepted));
         snprintf(key, sizeof(key), DEPOSIT_PREFIX "%s", id);
-        snprintf(score, sizeof(score), "%lld", (long long)wall_ms());
+        snprintf(score, sizeof(score), "%lld", (long long)lds_wall_ms());
         char *items_text = json_dumps(items, JSON_COMPACT);
         char *warnings_text = json_dumps(warnings, JSON_COMPACT);
         const char *argv[] = {"HSET",      key,        "id",       id,       "name",  name,

@@ -21,6 +21,7 @@ extern "C" {
 
 #define LDS_PIPELINE_VERSION "lodestone-pipeline/1"
 #define LDS_PIPELINE_MAX_LODS 16
+#define LDS_PIPELINE_MAX_FILES 64 /* a model and its sidecars */
 
 /* Issues the certificate for a statement (offline: the notary in-process; service: through the
  * notary stream). Returns the bundle JSON (caller frees) and its log index. */
@@ -401,7 +402,7 @@ void lds_service_options_init(lds_service_options *options);
  * their own SIGTERM/SIGINT handlers. Blocks; call it from a single-threaded process. */
 lds_status lds_service_run(const lds_service_options *options, volatile sig_atomic_t *stop, lds_error *err);
 
-/* ---- the shape index (shape_index.c) ----
+/* ---- the shape index (shape_store.c) ----
  *
  *   lds:shape:<bucket key>   set of asset ids whose shape fingerprint is stored under that key
  *                            (keys from lds_mesh_shape_bucket_keys, probe 0)

@@ -30,19 +30,6 @@
 #define REPLY_TTL_MS 600000
 #define STATEMENT_MAX (16u << 20)
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 void lds_notary_service_options_init(lds_notary_service_options *options)
 {
     memset(options, 0, sizeof(*options));
@@ -156,7 +143,7 @@ static lds_status handle_entry(service *s, const lds_redis_reply *entry, int *lo
     lds_status status = LDS_OK;
     if (req == NULL || req->reply_key == NULL || strncmp(req->reply_key, REPLY_PREFIX, strlen(REPLY_PREFIX)) != 0) {
         lds_log_error("notary: request %s does not parse; dropped", id);
-    } else if (req->deadline_ms && req->deadline_ms < wall_ms()) {
+    } else if (req->deadline_ms && req->deadline_ms < lds_wall_ms()) {
         lds_log_warn("notary: request %s expired before it was served (its worker retries)", req->request_id);
     } else if (req->statement.len == 0 || req->statement.len > STATEMENT_MAX) {
         status = send_reply(s, req->reply_key, req->request_id, LDS_EINVAL, "notary: statement empty or too large",
@@ -268,7 +255,7 @@ lds_status lds_notary_service_run(const lds_notary_service_options *options, vol
         lds_status st = lds_redis_command(s.redis, NULL, &inner, "XGROUP CREATE " KEY_REQUESTS " " GROUP " 0 MKSTREAM");
         if (st == LDS_EUNAVAIL) {
             lds_log_warn("%s; retrying", inner.message);
-            sleep_ms(1000);
+            lds_sleep_ms(1000);
             continue;
         }
         int held = 0;
@@ -279,7 +266,7 @@ lds_status lds_notary_service_run(const lds_notary_service_options *options, vol
                 lds_log_warn("notary: %s", inner.message);
             else if (!announced++)
                 lds_log_info("notary: another notary holds the lease; standing by");
-            sleep_ms((long)(options->lease_ms / 3 > 0 ? options->lease_ms / 3 : 1));
+            lds_sleep_ms((long)(options->lease_ms / 3 > 0 ? options->lease_ms / 3 : 1));
             continue;
         }
         lds_log_info("notary %s: lease taken, fencing token %lld", s.holder, s.token);
@@ -287,7 +274,7 @@ lds_status lds_notary_service_run(const lds_notary_service_options *options, vol
         st = serve_leased(&s, stop, &inner);
         if (st != LDS_OK) {
             lds_log_error("notary: %s", inner.message);
-            sleep_ms(500);
+            lds_sleep_ms(500);
         }
         /* Lost, stopped or failed: close the log so that the next holder can lock it. */
         lds_notary_close(s.notary);
@@ -311,7 +298,7 @@ lds_status lds_notary_request(lds_redis *redis, const char *statement_json, size
     req.reply_key = reply_key;
     req.statement.data = (uint8_t *)statement_json;
     req.statement.len = statement_size;
-    req.deadline_ms = wall_ms() + timeout_ms;
+    req.deadline_ms = lds_wall_ms() + timeout_ms;
     size_t size = lds__certify_request__get_packed_size(&req);
     uint8_t *data = malloc(size + 1);
     if (data == NULL)

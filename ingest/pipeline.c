@@ -339,7 +339,7 @@ static lds_status certify(const lds_pipeline_options *o, const source_file *sour
                           const char *out_dir, json_t *manifest, lds_error *err)
 {
     lds_status st = LDS_OK;
-    lds_cert_digest src[64];
+    lds_cert_digest src[LDS_PIPELINE_MAX_FILES];
     lds_cert_digest lods[LDS_PIPELINE_MAX_LODS * FORMAT_COUNT + FORMAT_COUNT];
     char *parents[16] = {0};
     char *tag_copy = NULL, *statement = NULL, *bundle = NULL, *previous = NULL;
@@ -348,7 +348,7 @@ static lds_status certify(const lds_pipeline_options *o, const source_file *sour
     uint64_t index = 0;
     char when[32], path[PATH_MAX];
 
-    if (source_count > 64 || o->parent_count > 16)
+    if (source_count > LDS_PIPELINE_MAX_FILES || o->parent_count > 16)
         return lds_error_set(err, LDS_ELIMIT, "certificate: too many source files or parents");
     for (size_t i = 0; i < source_count; i++)
         src[i] = (lds_cert_digest){lds_path_basename(sources[i].path), sources[i].sha256};
@@ -492,7 +492,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     pthread_t threads[16];
     int thread_count = 0;
     json_t *manifest = NULL;
-    source_file sources[64];
+    source_file sources[LDS_PIPELINE_MAX_FILES];
     char geometry[LDS_MESH_GEOMETRY_FP_MAX] = "", shape[LDS_MESH_SHAPE_FP_MAX] = "";
     char path[PATH_MAX];
     char chain_note[256] = "";
@@ -511,8 +511,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
         *manifest_out = NULL;
     if (file_count == 0)
         return lds_error_set(err, LDS_EINVAL, "no input file");
-    if (file_count > 64)
-        return lds_error_set(err, LDS_ELIMIT, "%zu files: at most 64 per model", file_count);
+    if (file_count > LDS_PIPELINE_MAX_FILES)
+        return lds_error_set(err, LDS_ELIMIT, "%zu files: at most %d per model", file_count, LDS_PIPELINE_MAX_FILES);
     name = lds_path_basename(files[0]);
 
     /* 1. stage: digests of the originals (also proves they are readable) */
@@ -563,9 +563,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
         goto out;
     }
     for (size_t l = 0; l < enc.level_count; l++) {
-        enc.levels[l].pending = 1; /* the simplifier's reference */
         enc.levels[l].extra = 1;
-        enc.levels[l].pending += 1;
+        enc.levels[l].pending = 2; /* the simplifier's reference and the extra task */
         int wanted[FORMAT_COUNT] = {1, o->draco, o->meshopt};
         for (int f = 0; f < FORMAT_COUNT; f++) {
             enc.levels[l].files[f].wanted = wanted[f];
@@ -610,8 +609,10 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
                          previous_size, lds_mesh_triangle_count(previous) ? "triangles" : "points", target);
                 break;
             }
-            if (st != LDS_OK)
+            if (st != LDS_OK) {
+                lds_mesh_model_destroy(lod);
                 break;
+            }
             encoder_release(&enc, l - 1); /* the simplifier is done with the previous level */
             encoder_publish(&enc, l, lod);
             previous = lod; /* alive until released above on the next turn */

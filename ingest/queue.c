@@ -31,13 +31,6 @@ static const char *stream_key(lds_queue_priority priority)
     return priority == LDS_QUEUE_LOW ? KEY_LOW : KEY_HIGH;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void env_int64(const char *name, int64_t *value)
 {
     const char *text = getenv(name);
@@ -210,7 +203,7 @@ lds_status lds_queue_enqueue(lds_redis *redis, lds_job *job, lds_error *err)
 {
     if (job->id[0] == 0)
         lds_ingest_new_id("j_", job->id, sizeof(job->id));
-    job->enqueued_ms = wall_ms();
+    job->enqueued_ms = lds_wall_ms();
     unsigned char *payload = NULL;
     size_t size = 0;
     lds_status status = job_encode(job, &payload, &size, err);
@@ -452,7 +445,7 @@ lds_status lds_queue_fail(lds_redis *redis, const lds_queue_config *config, cons
     member[1] = ':';
     memcpy(member + 2, payload, size);
     char due[24], now[24];
-    int64_t t = wall_ms();
+    int64_t t = lds_wall_ms();
     snprintf(due, sizeof(due), "%lld", (long long)(t + delay));
     snprintf(now, sizeof(now), "%lld", (long long)t);
     const char *keys[4] = {stream_key(claim->job.priority), KEY_DELAYED, KEY_DEAD, KEY_STATS};
@@ -492,7 +485,7 @@ lds_status lds_queue_release(lds_redis *redis, const lds_job_claim *claim, lds_e
 lds_status lds_queue_promote(lds_redis *redis, size_t *moved, lds_error *err)
 {
     char now[24];
-    snprintf(now, sizeof(now), "%lld", (long long)wall_ms());
+    snprintf(now, sizeof(now), "%lld", (long long)lds_wall_ms());
     const char *keys[3] = {KEY_DELAYED, KEY_HIGH, KEY_LOW};
     const char *args[2] = {now, "100"};
     lds_redis_reply *reply = NULL;
@@ -658,7 +651,7 @@ static lds_status dead_retry_one(lds_redis *redis, const char *dead_id, const ld
         return lds_error_set(err, LDS_EFORMAT, "dead letter %s: no readable job to retry", dead_id);
     lds_job job = *job_in;
     job.attempt = 0;
-    job.enqueued_ms = wall_ms();
+    job.enqueued_ms = lds_wall_ms();
     unsigned char *payload = NULL;
     size_t size = 0;
     lds_status status = job_encode(&job, &payload, &size, err);

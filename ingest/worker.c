@@ -2,7 +2,7 @@
  *
  * Each job: read the asset record, fetch the originals from the blob store into a scratch
  * directory, run lds_pipeline_run with the notary service as its certifier and the shape index
- * (shape_index.c) as its duplicate lookup, store every output as an uncompressed blob (served as
+ * (shape_store.c) as its duplicate lookup, store every output as an uncompressed blob (served as
  * is), add the shape to the index, publish the manifest and outputs in one record update, and
  * acknowledge. Everything the job needs is in Redis and the blob store, so any worker anywhere can
  * run it, and re-running it gives the same result: the certificate time is the job's (the asset's
@@ -448,7 +448,11 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
     run.stop = stop;
     pthread_mutex_init(&run.lock, NULL);
     pthread_cond_init(&run.cond, NULL);
-    lds_status status = lds_redis_connect(options->redis_url, &run.redis, err);
+    /* A malformed LODESTONE_MAX_* stops the worker here, not every job it would take. */
+    lds_limits limits;
+    lds_status status = lds_limits_from_env(&limits, err);
+    if (status == LDS_OK)
+        status = lds_redis_connect(options->redis_url, &run.redis, err);
     if (status == LDS_OK)
         status = lds_redis_connect(options->redis_url, &run.beat, err);
     char consumer[128], host[64] = "host";
@@ -468,8 +472,7 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
         lds_status st = lds_queue_claim(run.redis, &options->queue, consumer, 1000, &run.claim, &claimed, &inner);
         if (st != LDS_OK) {
             lds_log_warn("worker %s: %s; retrying", consumer, inner.message);
-            struct timespec ts = {1, 0};
-            nanosleep(&ts, NULL);
+            lds_sleep_ms(1000);
             continue;
         }
         if (!claimed)
@@ -575,8 +578,7 @@ lds_status lds_service_run(const lds_service_options *options, volatile sig_atom
                 }
             continue;
         }
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
+        lds_sleep_ms(100);
     }
     /* Workers first, the notary after them: a worker that finishes its job in the grace period
      * still waits for its certificate, which a notary stopped at the same time never sends. */
@@ -608,8 +610,7 @@ lds_status lds_service_run(const lds_service_options *options, volatile sig_atom
                     }
                 break;
             }
-            struct timespec ts = {0, 50 * 1000000L};
-            nanosleep(&ts, NULL);
+            lds_sleep_ms(50);
         }
     }
     free(pids);

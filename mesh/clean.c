@@ -6,9 +6,9 @@
  * attributes; meshopt_generateVertexRemapMulti would do but asserts on vertex counts that are not a
  * multiple of 3 when given no index buffer); then triangles are dropped when
  *  - degenerate: two corners are the same welded vertex, or the triangle has zero area, tested
- *    exactly as fingerprint.c does (corners rotated so the smallest position in (x, y, z)-bits
- *    order comes first, cross product (b - a) x (c - a) in double exactly zero), so that the
- *    geometry fingerprint is the same before and after cleaning;
+ *    exactly as fingerprint.c does, by the one rule of mesh_internal.h (corners rotated so the
+ *    smallest position in (x, y, z)-bits order comes first, cross product (b - a) x (c - a) in
+ *    double exactly zero), so that the geometry fingerprint is the same before and after cleaning;
  *  - an exact duplicate: the same three welded vertices in the same cyclic order as a triangle
  *    kept before it (a reverse-wound twin is different geometry and is kept);
  * and vertices no kept triangle uses are removed. Point-cloud submeshes (no indices) are welded.
@@ -21,16 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mesh.h"
+#include "mesh_internal.h"
 
 #define PREFETCH_AHEAD 8 /* triangles */
-
-static uint32_t float_key(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof(u));
-    return u;
-}
 
 static void normalise_zero(float *values, size_t count)
 {
@@ -39,32 +32,6 @@ static void normalise_zero(float *values, size_t count)
     for (size_t i = 0; i < count; i++)
         if (values[i] == 0.0f)
             values[i] = 0.0f;
-}
-
-/* -1, 0, 1 comparing two positions in (x bits, y bits, z bits) order, as fingerprint.c orders them. */
-static int position_compare(const float *a, const float *b)
-{
-    for (int i = 0; i < 3; i++) {
-        uint32_t x = float_key(a[i]), y = float_key(b[i]);
-        if (x != y)
-            return x < y ? -1 : 1;
-    }
-    return 0;
-}
-
-/* Zero area, tested on the canonical rotation (see the top of the file and fingerprint.c). */
-static int triangle_is_flat(const float *a, const float *b, const float *c)
-{
-    if (position_compare(b, a) < 0 && position_compare(b, c) < 0) {
-        const float *t = a;
-        a = b, b = c, c = t;
-    } else if (position_compare(c, a) < 0 && position_compare(c, b) < 0) {
-        const float *t = c;
-        c = b, b = a, a = t;
-    }
-    double ux = (double)b[0] - a[0], uy = (double)b[1] - a[1], uz = (double)b[2] - a[2];
-    double vx = (double)c[0] - a[0], vy = (double)c[1] - a[1], vz = (double)c[2] - a[2];
-    return uy * vz - uz * vy == 0.0 && uz * vx - ux * vz == 0.0 && ux * vy - uy * vx == 0.0;
 }
 
 /* The cyclic rotation of t that starts at its smallest index (winding kept). */
@@ -87,7 +54,7 @@ static int same_vertex(const lds_mesh_model *m, size_t a, size_t b)
 static uint64_t mix_floats(uint64_t h, const float *values, int count)
 {
     for (int i = 0; i < count; i++) {
-        h = (h ^ float_key(values[i])) * 0x9E3779B97F4A7C15ull;
+        h = (h ^ lds_mesh_float_key(values[i])) * 0x9E3779B97F4A7C15ull;
         h ^= h >> 29;
     }
     return h;
@@ -249,7 +216,7 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
             uint32_t a = remap[idx[t * 3] - vo], b = remap[idx[t * 3 + 1] - vo], c = remap[idx[t * 3 + 2] - vo];
             /* welded vertices share their position bits, so the corners' own positions do */
             if (a == b || b == c || a == c ||
-                triangle_is_flat(m->positions + (size_t)idx[t * 3] * 3, m->positions + (size_t)idx[t * 3 + 1] * 3,
+                lds_mesh_triangle_is_flat(m->positions + (size_t)idx[t * 3] * 3, m->positions + (size_t)idx[t * 3 + 1] * 3,
                                  m->positions + (size_t)idx[t * 3 + 2] * 3)) {
                 degenerate++;
                 continue;

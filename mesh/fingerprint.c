@@ -38,20 +38,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mesh.h"
+#include "mesh_internal.h"
 
 
 #define FP_PREFIX "lds-geom-1"
 #define RADIX_BITS 11
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define PREFETCH_AHEAD 8 /* triangles */
-
-static uint32_t float_key(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof(u));
-    return u == 0x80000000u ? 0u : u;
-}
 
 /*
  * LSD radix sort of n records of `words` uint32 each. keys lists the key words from the least to the
@@ -146,12 +139,13 @@ static void hash_count(lds_sha256 *ctx, uint64_t count)
     lds_sha256_update(ctx, le, sizeof(le));
 }
 
-/* Zero-area test shared in spirit with clean.c: exact zero of the cross product in double. */
-static int triangle_is_flat(const float *a, const float *b, const float *c)
+/* A position record: the keys of p, then payload. */
+static void put_record(uint32_t *k, const float *p, uint32_t payload)
 {
-    double ux = (double)b[0] - a[0], uy = (double)b[1] - a[1], uz = (double)b[2] - a[2];
-    double vx = (double)c[0] - a[0], vy = (double)c[1] - a[1], vz = (double)c[2] - a[2];
-    return uy * vz - uz * vy == 0.0 && uz * vx - ux * vz == 0.0 && ux * vy - uy * vx == 0.0;
+    k[0] = lds_mesh_float_key(p[0]);
+    k[1] = lds_mesh_float_key(p[1]);
+    k[2] = lds_mesh_float_key(p[2]);
+    k[3] = payload;
 }
 
 static int compare_yz(const void *a, const void *b)
@@ -160,27 +154,6 @@ static int compare_yz(const void *a, const void *b)
     if (p[1] != q[1])
         return p[1] < q[1] ? -1 : 1;
     return p[2] < q[2] ? -1 : p[2] > q[2];
-}
-
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void sort_u64_small(uint64_t *e, size_t n)
-{
-    if (n > 24) {
-        qsort(e, n, sizeof(uint64_t), compare_u64);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) {
-        uint64_t x = e[i];
-        size_t j = i;
-        for (; j > 0 && e[j - 1] > x; j--)
-            e[j] = e[j - 1];
-        e[j] = x;
-    }
 }
 
 /*
@@ -212,84 +185,6 @@ static int sort_positions(uint32_t **a, uint32_t **tmp, size_t n, size_t words)
         i = j;
     }
     return 0;
-}
-
-static uint64_t position_hash(uint32_t x, uint32_t y, uint32_t z)
-{
-    uint64_t h = ((uint64_t)x | ((uint64_t)y << 32)) * 0x9E3779B97F4A7C15ull;
-    h ^= (uint64_t)z * 0xC2B2AE3D27D4EB4Full;
-    h ^= h >> 31;
-    h *= 0xD6E8FEB86659FD93ull;
-    return h ^ (h >> 32);
-}
-
-/*
- * Welds the positions of the vertices marked in take by bits into the unique table keys
- * (4 words per entry: x, y, z, unique id) and writes each vertex's unique id into ids[v].
- * Returns the number of unique positions, or SIZE_MAX on out of memory.
- */
-static size_t weld_positions(const lds_mesh_model *m, const uint8_t *take, uint32_t *ids, uint32_t *keys)
-{
-    size_t total = 0;
-    for (size_t v = 0; v < m->vertex_count; v++)
-        total += take[v];
-    size_t table_size = 16;
-    while (table_size < total * 2)
-        table_size <<= 1;
-    uint32_t *table = malloc(table_size * sizeof(uint32_t));
-    if (table == NULL)
-        return SIZE_MAX;
-    memset(table, 0xff, table_size * sizeof(uint32_t));
-    size_t unique = 0, mask = table_size - 1;
-    /* The table is far bigger than the caches: look up WELD_BATCH vertices at a time, prefetching
-     * their slots first and then the entries those slots name, so the misses overlap. */
-    enum { WELD_BATCH = 32 };
-    uint32_t batch[WELD_BATCH], kx[WELD_BATCH], ky[WELD_BATCH], kz[WELD_BATCH];
-    size_t slots[WELD_BATCH];
-    size_t v = 0;
-    while (v < m->vertex_count) {
-        int n = 0;
-        for (; v < m->vertex_count && n < WELD_BATCH; v++) {
-            if (!take[v])
-                continue;
-            const float *p = m->positions + v * 3;
-            kx[n] = float_key(p[0]), ky[n] = float_key(p[1]), kz[n] = float_key(p[2]);
-            slots[n] = (size_t)position_hash(kx[n], ky[n], kz[n]) & mask;
-            __builtin_prefetch(&table[slots[n]]);
-            batch[n++] = (uint32_t)v;
-        }
-        for (int j = 0; j < n; j++) {
-            uint32_t id = table[slots[j]];
-            if (id != UINT32_MAX)
-                __builtin_prefetch(keys + (size_t)id * 4);
-        }
-        for (int j = 0; j < n; j++) {
-            uint32_t x = kx[j], y = ky[j], z = kz[j];
-            size_t slot = slots[j];
-            for (;;) {
-                uint32_t id = table[slot];
-                if (id == UINT32_MAX) {
-                    id = (uint32_t)unique++;
-                    table[slot] = id;
-                    uint32_t *k = keys + (size_t)id * 4;
-                    k[0] = x;
-                    k[1] = y;
-                    k[2] = z;
-                    k[3] = id;
-                    ids[batch[j]] = id;
-                    break;
-                }
-                const uint32_t *k = keys + (size_t)id * 4;
-                if (k[0] == x && k[1] == y && k[2] == z) {
-                    ids[batch[j]] = id;
-                    break;
-                }
-                slot = (slot + 1) & mask;
-            }
-        }
-    }
-    free(table);
-    return unique;
 }
 
 lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_MESH_GEOMETRY_FP_MAX],
@@ -344,19 +239,22 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
         int welded_first = n > tri_count;
         size_t records = 0;
         if (welded_first) {
-            records = weld_positions(m, take, ids, keys); /* records hold (x, y, z, id) */
-            if (records == SIZE_MAX)
+            size_t welded = lds_mesh_weld_positions(m, take, n, ids);
+            if (welded == SIZE_MAX)
                 goto nomem;
+            /* records hold (x, y, z, id), one per distinct position: ids count up in order of
+             * first appearance, so a vertex whose id is the next one is its position's first */
+            for (size_t v = 0; v < m->vertex_count && records < welded; v++) {
+                if (!take[v] || ids[v] != records)
+                    continue;
+                put_record(keys + records * 4, m->positions + v * 3, (uint32_t)records);
+                records++;
+            }
         } else {
             for (size_t v = 0; v < m->vertex_count; v++) {
                 if (!take[v])
                     continue;
-                const float *p = m->positions + v * 3;
-                uint32_t *k = keys + records++ * 4;
-                k[0] = float_key(p[0]);
-                k[1] = float_key(p[1]);
-                k[2] = float_key(p[2]);
-                k[3] = (uint32_t)v; /* records hold (x, y, z, vertex) */
+                put_record(keys + records++ * 4, m->positions + v * 3, (uint32_t)v); /* (x, y, z, vertex) */
             }
         }
         if (sort_positions(&keys, &keys_tmp, records, 4) != 0)
@@ -424,7 +322,7 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
                     r2 = r1, r1 = r0, r0 = tr;
                     v2 = v1, v1 = v0, v0 = tv;
                 }
-                if (triangle_is_flat(m->positions + (size_t)v0 * 3, m->positions + (size_t)v1 * 3,
+                if (lds_mesh_triangle_is_flat_rotated(m->positions + (size_t)v0 * 3, m->positions + (size_t)v1 * 3,
                                      m->positions + (size_t)v2 * 3))
                     continue;
                 uint32_t *dst = tris + kept * 3;
@@ -455,7 +353,7 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
             size_t end = start[r];
             if (end == begin)
                 continue;
-            sort_u64_small(rest + begin, end - begin);
+            lds_mesh_sort_u64(rest + begin, end - begin);
             for (size_t i = begin; i < end; i++) {
                 if (i > begin && rest[i] == rest[i - 1])
                     continue;
@@ -499,9 +397,9 @@ lds_status lds_mesh_fingerprint_geometry(const lds_mesh_model *m, char out[LDS_M
                 continue;
             for (uint32_t v = sm->vertex_offset; v < sm->vertex_offset + sm->vertex_count; v++) {
                 const float *p = m->positions + (size_t)v * 3;
-                points[n * 3] = float_key(p[0]);
-                points[n * 3 + 1] = float_key(p[1]);
-                points[n * 3 + 2] = float_key(p[2]);
+                points[n * 3] = lds_mesh_float_key(p[0]);
+                points[n * 3 + 1] = lds_mesh_float_key(p[1]);
+                points[n * 3 + 2] = lds_mesh_float_key(p[2]);
                 n++;
             }
         }

@@ -1,8 +1,8 @@
 /*
  * report.c: the quality report of a (cleaned) model, manifest.json's "report" (DESIGN.md 6.2).
  *
- * Topology is computed on positions welded across the whole model by their bits (a hash pass), so
- * a UV or normal seam, or a material boundary between submeshes, is not a boundary:
+ * Topology is computed on positions welded across the whole model by their bits (the hash pass of
+ * weld.c), so a UV or normal seam, or a material boundary between submeshes, is not a boundary:
  *  - edges: every triangle's three undirected edges, bucketed by their smaller endpoint (a counting
  *    sort, linear); an edge used once is a boundary edge, more than twice non-manifold, and an edge
  *    used twice in the same direction marks inconsistently oriented neighbours;
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mesh.h"
+#include "mesh_internal.h"
 
 #define PREFETCH_AHEAD 8             /* triangles */
 #define REPORT_MAX_ISSUES 256      /* cap on issues one report holds */
@@ -63,79 +63,6 @@ void lds_mesh_report_cleanup(lds_mesh_report *report)
     memset(report, 0, sizeof(*report));
 }
 
-static uint32_t float_key(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof(u));
-    return u == 0x80000000u ? 0u : u;
-}
-
-static uint64_t position_hash(uint32_t x, uint32_t y, uint32_t z)
-{
-    uint64_t h = ((uint64_t)x | ((uint64_t)y << 32)) * 0x9E3779B97F4A7C15ull;
-    h ^= (uint64_t)z * 0xC2B2AE3D27D4EB4Full;
-    h ^= h >> 31;
-    h *= 0xD6E8FEB86659FD93ull;
-    return h ^ (h >> 32);
-}
-
-/* Welded position id of every vertex marked in take (others untouched); returns the number of
- * distinct positions or SIZE_MAX on out of memory. The table is far bigger than the caches, so
- * vertices go WELD_BATCH at a time: their slots are prefetched, then the vertices those slots name,
- * and only then compared, so that the cache misses overlap. */
-static size_t weld_positions(const lds_mesh_model *m, const uint8_t *take, size_t take_count, uint32_t *ids)
-{
-    enum { WELD_BATCH = 32 };
-    size_t table_size = 16;
-    while (table_size < take_count * 2)
-        table_size <<= 1;
-    uint32_t *table = malloc(table_size * sizeof(uint32_t)); /* a vertex holding the position */
-    if (table == NULL)
-        return SIZE_MAX;
-    memset(table, 0xff, table_size * sizeof(uint32_t));
-    size_t unique = 0, mask = table_size - 1, slots[WELD_BATCH];
-    uint32_t batch[WELD_BATCH], keys[WELD_BATCH][3];
-    for (size_t v = 0; v < m->vertex_count;) {
-        int n = 0;
-        for (; v < m->vertex_count && n < WELD_BATCH; v++) {
-            if (!take[v])
-                continue;
-            const float *p = m->positions + v * 3;
-            for (int k = 0; k < 3; k++)
-                keys[n][k] = float_key(p[k]);
-            slots[n] = (size_t)position_hash(keys[n][0], keys[n][1], keys[n][2]) & mask;
-            __builtin_prefetch(&table[slots[n]]);
-            batch[n++] = (uint32_t)v;
-        }
-        for (int j = 0; j < n; j++) {
-            uint32_t owner = table[slots[j]];
-            if (owner != UINT32_MAX) {
-                __builtin_prefetch(m->positions + (size_t)owner * 3);
-                __builtin_prefetch(&ids[owner]);
-            }
-        }
-        for (int j = 0; j < n; j++) {
-            size_t slot = slots[j];
-            for (;;) {
-                uint32_t owner = table[slot];
-                if (owner == UINT32_MAX) {
-                    table[slot] = batch[j];
-                    ids[batch[j]] = (uint32_t)unique++;
-                    break;
-                }
-                const float *q = m->positions + (size_t)owner * 3;
-                if (float_key(q[0]) == keys[j][0] && float_key(q[1]) == keys[j][1] && float_key(q[2]) == keys[j][2]) {
-                    ids[batch[j]] = ids[owner];
-                    break;
-                }
-                slot = (slot + 1) & mask;
-            }
-        }
-    }
-    free(table);
-    return unique;
-}
-
 static uint32_t find_root(uint32_t *parent, uint32_t x)
 {
     while (parent[x] != x) {
@@ -158,12 +85,6 @@ static void unite(uint32_t *parent, uint32_t *size, uint32_t a, uint32_t b)
     }
     parent[b] = a;
     size[a] += size[b];
-}
-
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 typedef struct edge_stats {
@@ -207,17 +128,7 @@ static int count_edges(const uint32_t *tris, size_t tri_count, size_t unique, ed
     for (size_t v = 0; v < unique; v++) {
         size_t end = start[v], n = end - begin;
         uint64_t *e = entries + begin;
-        if (n > 24) {
-            qsort(e, n, sizeof(uint64_t), compare_u64);
-        } else {
-            for (size_t i = 1; i < n; i++) {
-                uint64_t x = e[i];
-                size_t j = i;
-                for (; j > 0 && e[j - 1] > x; j--)
-                    e[j] = e[j - 1];
-                e[j] = x;
-            }
-        }
+        lds_mesh_sort_u64(e, n);
         for (size_t i = 0; i < n;) {
             size_t j = i + 1, reversed = e[i] & 1;
             while (j < n && (e[j] >> 1) == (e[i] >> 1))
@@ -324,7 +235,7 @@ lds_status lds_mesh_report_compute(const lds_mesh_model *m, lds_mesh_report *r, 
         tris = malloc(r->triangles * 3 * sizeof(uint32_t));
         if (ids == NULL || tris == NULL)
             goto nomem;
-        size_t unique = weld_positions(m, take, take_count, ids);
+        size_t unique = lds_mesh_weld_positions(m, take, take_count, ids);
         if (unique == SIZE_MAX)
             goto nomem;
         parent = malloc(unique * sizeof(uint32_t));

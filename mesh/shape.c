@@ -51,24 +51,11 @@ _Static_assert(LDS_SHAPE_BYTES % 3 == 0, "base64 groups of 3 bytes");
 #define D1_RANGE 2.5
 #define D2_RANGE 4.0
 
-/* ---- random numbers: splitmix64 (Steele, Lea, Flood 2014) ---- */
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double uniform01(uint64_t *state)
-{
-    return (double)(splitmix64(state) >> 11) * (1.0 / 9007199254740992.0);
-}
+/* ---- random numbers (splitmix64 and uniform01 in shape_internal.h) ---- */
 
 static uint32_t uniform_index(uint64_t *state, uint32_t n)
 {
-    return (uint32_t)(((splitmix64(state) >> 32) * (uint64_t)n) >> 32);
+    return (uint32_t)(((lds_shape_splitmix64(state) >> 32) * (uint64_t)n) >> 32);
 }
 
 static uint64_t hash_floats(const float *v, size_t count)
@@ -79,7 +66,7 @@ static uint64_t hash_floats(const float *v, size_t count)
         float f = v[i] == 0.0f ? 0.0f : v[i]; /* -0 and +0 are the same point */
         memcpy(&bits, &f, sizeof bits);
         h ^= bits;
-        h = splitmix64(&h);
+        h = lds_shape_splitmix64(&h);
     }
     return h;
 }
@@ -262,9 +249,9 @@ static lds_status sample_model(const lds_mesh_model *model, shape_moments *momen
             uint64_t state = hash_floats(key, 9);
             double expected = area * per_area;
             double whole = floor(expected);
-            size_t count = (size_t)whole + (uniform01(&state) < expected - whole ? 1 : 0);
+            size_t count = (size_t)whole + (lds_shape_uniform01(&state) < expected - whole ? 1 : 0);
             for (size_t i = 0; i < count; i++) {
-                double r1 = sqrt(uniform01(&state)), r2 = uniform01(&state);
+                double r1 = sqrt(lds_shape_uniform01(&state)), r2 = lds_shape_uniform01(&state);
                 double w0 = 1.0 - r1, w1 = r1 * (1.0 - r2), w2 = r1 * r2;
                 const float *a = key, *b = key + 3, *c = key + 6;
                 if (samples_push(samples, w0 * a[0] + w1 * b[0] + w2 * c[0], w0 * a[1] + w1 * b[1] + w2 * c[1],
@@ -281,7 +268,7 @@ static lds_status sample_model(const lds_mesh_model *model, shape_moments *momen
             const float *p = model->positions + 3 * i;
             moments_add_point(moments, p);
             uint64_t state = hash_floats(p, 3);
-            if (keep >= 1.0 || uniform01(&state) < keep)
+            if (keep >= 1.0 || lds_shape_uniform01(&state) < keep)
                 if (samples_push(samples, p[0], p[1], p[2]) != 0)
                     return lds_error_set(err, LDS_ENOMEM, "out of memory sampling the points");
         }

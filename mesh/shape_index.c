@@ -17,6 +17,7 @@
  *
  * Keys are short strings ("s1:0:3,-2,5,1") so that a Redis set per key can hold asset ids.
  */
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,7 +31,6 @@
 #define SHAPE_WIDTH 2.5         /* bucket width, more than twice LDS_SHAPE_MATCH_DISTANCE */
 #define SHAPE_INDEX_SEED 0x73686170656c7368ull
 
-_Static_assert(SHAPE_WIDTH > 2 * LDS_SHAPE_MATCH_DISTANCE, "probing one neighbour must cover every match");
 _Static_assert(LDS_MESH_SHAPE_TABLES * (1 << SHAPE_HASHES) <= LDS_MESH_SHAPE_PROBES_MAX, "probe bound");
 
 typedef struct shape_projection {
@@ -40,24 +40,14 @@ typedef struct shape_projection {
 
 static shape_projection projections[LDS_MESH_SHAPE_TABLES][SHAPE_HASHES];
 
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double random_unit(uint64_t *state)
-{
-    return (double)(next_random(state) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 /* The projections are a pure function of the seed, filled once. */
 static pthread_once_t projections_once = PTHREAD_ONCE_INIT;
 
 static void projections_init(void)
 {
+    /* probing one neighbouring bucket must cover every match (a floating-point condition, which
+     * C11 does not allow in _Static_assert) */
+    assert(SHAPE_WIDTH > 2 * LDS_SHAPE_MATCH_DISTANCE);
     static const int block_start[5] = {0, 0, LDS_SHAPE_VECTOR_D1, LDS_SHAPE_VECTOR_D2, LDS_SHAPE_VECTOR_A3};
     static const int block_end[5] = {2, 2, LDS_SHAPE_VECTOR_D2, LDS_SHAPE_VECTOR_A3, LDS_SHAPE_VECTOR_DIM};
     uint64_t state = SHAPE_INDEX_SEED;
@@ -66,10 +56,10 @@ static void projections_init(void)
             shape_projection *p = &projections[t][h];
             memset(p->a, 0, sizeof p->a);
             for (int i = block_start[h % 5]; i < block_end[h % 5]; i++)
-                p->a[i] = 0.75 + 0.25 * random_unit(&state);
+                p->a[i] = 0.75 + 0.25 * lds_shape_uniform01(&state);
             if (h % 5 == 1)
                 p->a[1] = -p->a[1]; /* lambda2 - lambda3 */
-            p->b = random_unit(&state) * SHAPE_WIDTH;
+            p->b = lds_shape_uniform01(&state) * SHAPE_WIDTH;
         }
 }
 

@@ -21,6 +21,22 @@ typedef struct lds_shape_descriptor {
     uint8_t bytes[LDS_SHAPE_BYTES];
 } lds_shape_descriptor;
 
+/* splitmix64 (Steele, Lea, Flood 2014): the next number of the sequence that *state seeds; the
+ * random numbers of the descriptor's sampling and of the index's projections. */
+static inline uint64_t lds_shape_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1) with 53 random bits. */
+static inline double lds_shape_uniform01(uint64_t *state)
+{
+    return (double)(lds_shape_splitmix64(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
 lds_status lds_shape_descriptor_compute(const lds_mesh_model *model, lds_shape_descriptor *out, lds_error *err);
 void lds_shape_descriptor_format(const lds_shape_descriptor *d, char out[LDS_MESH_SHAPE_FP_MAX]);
 lds_status lds_shape_descriptor_parse(const char *text, lds_shape_descriptor *d, lds_error *err);

@@ -436,3 +436,28 @@ lds_status lds_notary_inclusion_json(lds_notary *notary, uint64_t index, char **
     free(proof);
     return status;
 }
+
+lds_status lds_notary_consistency_json(lds_notary *notary, uint64_t size1, char **json, lds_error *err)
+{
+    *json = NULL;
+    char *note = NULL;
+    unsigned char(*proof)[LDS_MERKLE_HASH_BYTES] = NULL;
+    size_t count = 0;
+    lds_status status = lds_tlog_checkpoint(notary->log, &note, err); /* one snapshot: proof and checkpoint agree */
+    if (status != LDS_OK)
+        return status;
+    const lds_merkle_tree *tree = lds_tlog_tree(notary->log);
+    uint64_t size = lds_merkle_tree_size(tree);
+    proof = malloc(LDS_MERKLE_PROOF_MAX * sizeof(*proof));
+    if (proof == NULL)
+        status = lds_error_set(err, LDS_ENOMEM, "proof: out of memory");
+    else if (size1 == 0 || size1 > size)
+        status = lds_error_set(err, LDS_EINVAL, "log: no consistency proof from size %llu (the log has %llu)",
+                               (unsigned long long)size1, (unsigned long long)size);
+    else if ((status = lds_merkle_tree_consistency_proof(tree, size1, size, proof, &count, err)) == LDS_OK)
+        status = lds_proof_json(notary->name, "from", size1, "treeSize", size, NULL, "consistencyProof",
+                                (const unsigned char(*)[LDS_MERKLE_HASH_BYTES])proof, count, note, json, err);
+    free(note);
+    free(proof);
+    return status;
+}

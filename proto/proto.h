@@ -173,7 +173,7 @@ void lds_cert_info_cleanup(lds_cert_info *info);
 lds_status lds_cert_verify(const char *bundle, size_t bundle_size, const char *verifier_key, size_t key_size,
                            lds_cert_info *info, lds_error *err);
 
-/* ---- the log's storage (log.c) ---- */
+/* ---- the log's storage (tlog.c) ---- */
 typedef struct lds_log_audit_result {
     uint64_t tree_size;     /* published size (from the checkpoint) */
     uint64_t entry_bytes;   /* bytes of published entries */
@@ -207,6 +207,10 @@ lds_status lds_notary_check_consistency(lds_notary *notary, const char *old_note
 /* `lodestone log proof`: {"origin","index","treeSize","leafHash","inclusionProof":[base64...],
  * "checkpoint"} for entry index in the current tree (caller frees *json). */
 lds_status lds_notary_inclusion_json(lds_notary *notary, uint64_t index, char **json, lds_error *err);
+/* For GET /v1/log/consistency: {"origin","from","treeSize","consistencyProof":[base64...],
+ * "checkpoint"} from size1 to the current tree, proof and checkpoint from one snapshot (caller
+ * frees *json). LDS_EINVAL when size1 is 0 or beyond the tree. */
+lds_status lds_notary_consistency_json(lds_notary *notary, uint64_t size1, char **json, lds_error *err);
 lds_status lds_notary_inclusion_proof(lds_notary *notary, uint64_t index, uint64_t tree_size,
                                       unsigned char leaf_hash[LDS_MERKLE_HASH_BYTES],
                                       unsigned char proof[][LDS_MERKLE_HASH_BYTES], size_t *count, lds_error *err);

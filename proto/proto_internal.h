@@ -1,5 +1,5 @@
 /* proto_internal.h: what proto/'s files share and nobody else sees: libsodium's Ed25519 and
- * base64 (wrapped in crypto.c), note signing, DSSE PAE, and the log's storage (log.c). */
+ * base64 (wrapped in crypto.c), note signing, DSSE PAE, and the log's storage (tlog.c). */
 #ifndef LDS_PROTO_INTERNAL_H
 #define LDS_PROTO_INTERNAL_H
 
@@ -56,7 +56,7 @@ lds_status lds_proof_json(const char *origin, const char *a_key, uint64_t a, con
                           const unsigned char (*proof)[LDS_MERKLE_HASH_BYTES], size_t count, const char *checkpoint,
                           char **out, lds_error *err);
 
-/* ---- log.c: storage under home/log; see the top of log.c for the format ---- */
+/* ---- tlog.c: storage under home/log; see the top of tlog.c for the format ---- */
 typedef struct lds_tlog lds_tlog;
 /* Opens (creating) the log in dir. The caller supplies the signer for checkpoints. */
 lds_status lds_tlog_open(const char *dir, const char *origin, uint32_t key_id,

@@ -525,12 +525,12 @@ lds_status lds_sandbox_run(const char *name, const unsigned char *data, size_t s
         else
             st = lds_error_set(err, child_err.code, "%s", child_err.message);
     } else if (loop == LDS_ETIMEOUT) {
-        st = lds_error_set(err, LDS_ETIMEOUT, "%s: exceeded the %u s parse time limit", name, lim.wall_seconds);
+        st = lds_error_set(err, LDS_ELIMIT, "%s: exceeded the %u s parse time limit", name, lim.wall_seconds);
     } else if (w == pid && WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         char buf[32];
         if (sig == SIGXCPU || (sig == SIGKILL && cpu >= lim.cpu_seconds))
-            st = lds_error_set(err, LDS_ETIMEOUT, "%s: exceeded the %u s parse CPU time limit", name, lim.cpu_seconds);
+            st = lds_error_set(err, LDS_ELIMIT, "%s: exceeded the %u s parse CPU time limit", name, lim.cpu_seconds);
         else if (sig == SIGSYS)
             st = lds_error_set(err, LDS_ECRASH, "%s: parser made a forbidden system call and was killed (SIGSYS)",
                                name);

@@ -13,7 +13,7 @@ PACKAGES=(
   libmeshoptimizer-dev gltfpack
   libdraco-dev draco
   libhiredis-dev redis-server
-  libarchive-dev libzstd-dev zstd
+  libarchive-dev libzstd-dev zstd p7zip-full
   libsodium-dev libssl-dev libjansson-dev
   libmicrohttpd-dev libseccomp-dev
   libprotobuf-c-dev protobuf-c-compiler

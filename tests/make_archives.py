@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the archives test_archive needs, good and hostile, into the directory given (issue 5).
 Everything is generated here at test time; nothing is copied from elsewhere."""
-import io, os, subprocess, sys, tarfile, zipfile
+import io, os, shutil, subprocess, sys, tarfile, tempfile, zipfile
 
 out = sys.argv[1]
 os.chdir(out)
@@ -50,6 +50,15 @@ with zipfile.ZipFile("good.zip", "w", zipfile.ZIP_DEFLATED) as z:
     for name, data in good_json:
         z.writestr(name, data)
 tar("good.tar.gz", good_json, "w:gz")
+if shutil.which("7z"):  # 7z archives need the 7z tool (Debian p7zip-full) to be made
+    staging = tempfile.mkdtemp(dir=".")
+    for name, data in good_json:
+        os.makedirs(os.path.join(staging, os.path.dirname(name)), exist_ok=True)
+        with open(os.path.join(staging, name), "wb") as f:
+            f.write(data)
+    subprocess.run(["7z", "a", "-bd", "-y", os.path.abspath("good.7z"), "."], cwd=staging, check=True,
+                   stdout=subprocess.DEVNULL)
+    shutil.rmtree(staging)
 
 # hostile: paths, links, devices
 tar("dotdot.tar", [("ok.ply", PLY), ("../x.ply", PLY)])

@@ -292,11 +292,11 @@ int main(void)
     expect_error("abort.obj", parse_abort, &limits, LDS_ECRASH, "parser crashed (SIGABRT)");
     /* Time: wall clock (sleeping uses no CPU) and CPU. */
     limits.wall_seconds = 1;
-    expect_error("sleep.stl", parse_sleep, &limits, LDS_ETIMEOUT, "exceeded the 1 s parse time limit");
-    expect_error("loop.stl", parse_loop, &limits, LDS_ETIMEOUT, "exceeded the 1 s parse time limit");
+    expect_error("sleep.stl", parse_sleep, &limits, LDS_ELIMIT, "exceeded the 1 s parse time limit");
+    expect_error("loop.stl", parse_loop, &limits, LDS_ELIMIT, "exceeded the 1 s parse time limit");
     limits.wall_seconds = 10;
     limits.cpu_seconds = 1;
-    expect_error("spin.stl", parse_loop, &limits, LDS_ETIMEOUT, "exceeded the 1 s parse CPU time limit");
+    expect_error("spin.stl", parse_loop, &limits, LDS_ELIMIT, "exceeded the 1 s parse CPU time limit");
     limits.cpu_seconds = 0;
     limits.wall_seconds = 5;
     /* Memory. */

@@ -1,4 +1,4 @@
-/* test_similar_index.c: the Redis shape index (ingest/shape_index.c) on a real redis-server on
+/* test_similar_index.c: the Redis shape index (ingest/shape_store.c) on a real redis-server on
  * a private socket, with the fingerprints of the corpus and of distinct assimp-testmodels
  * (`lodestone fingerprint`):
  *  - a lookup finds exactly the matches a full scan finds (recall is exact), minus the excluded

@@ -1,4 +1,4 @@
-/* shape_index.c: the shape index of the service on Redis (DESIGN.md 6.3 and 6.5).
+/* shape_store.c: the shape index of the service on Redis (DESIGN.md 6.3 and 6.5).
  *
  * mesh/shape_index.c hashes a shape fingerprint to locality-sensitive bucket keys: one key to
  * store it under, and the probe keys whose union holds every stored fingerprint that matches.

@@ -1,4 +1,4 @@
-/* log.c: the transparency log's storage under home/log, built to survive a crash at any point.
+/* tlog.c: the transparency log's storage under home/log, built to survive a crash at any point.
  *
  *   entries     append-only records: u32 big-endian length, then the leaf data (a DSSE PAE)
  *   index       append-only 40-byte records: leaf hash SHA-256(0x00 || data), then the u64
