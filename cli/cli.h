@@ -3,6 +3,8 @@
 #ifndef LDS_CLI_H
 #define LDS_CLI_H
 
+#include <signal.h>
+
 #include "common.h"
 
 /* Prints "lodestone: <what>: <why>" to stderr and returns 1. */
@@ -11,6 +13,13 @@ int lds_cli_fail(const char *what, const char *fmt, ...) __attribute__((format(p
 int lds_cli_fail_error(const lds_error *err);
 /* Prints "lodestone <command>: <why>" and a hint to use --help, returns 2. */
 int lds_cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Installs handlers that set *lds_cli_stop (SIGTERM always, SIGINT when catch_int). */
+extern volatile sig_atomic_t lds_cli_stop;
+void lds_cli_catch_stop_signals(int catch_int);
+/* Connects to the configured Redis (starting the embedded one if needed) and creates the queue's
+ * streams, so that a service command fails at once with a clear message; returns 0 or the exit
+ * code of the failure. */
+int lds_cli_probe_queue(void);
 /* True when stderr is a terminal (progress lines are shown only then). */
 int lds_cli_is_tty(void);
 

@@ -14,13 +14,6 @@
 #include "api.h"
 #include "ingest.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    stop_requested = 1;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -37,16 +30,11 @@ static pid_t start_pool(const lds_service_options *options)
     pid_t pid = fork();
     if (pid != 0)
         return pid;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGINT, SIG_IGN); /* the parent decides when we stop */
-    stop_requested = 0;
+    lds_cli_catch_stop_signals(0); /* SIGINT: the parent decides when we stop */
+    lds_cli_stop = 0;
     lds_error err;
     lds_error_clear(&err);
-    lds_status status = lds_service_run(options, &stop_requested, &err);
+    lds_status status = lds_service_run(options, &lds_cli_stop, &err);
     if (status != LDS_OK)
         lds_log_error("serve: %s", err.message);
     _exit(status == LDS_OK ? 0 : 1);
@@ -72,15 +60,7 @@ int lds_cmd_serve(int argc, char **argv)
             return lds_cli_usage_error("serve", "unexpected argument '%s'", argv[i]);
         }
     }
-    const char *grace = getenv("LODESTONE_WORKER_GRACE_MS");
-    if (grace && atoi(grace) > 0)
-        options.worker.grace_ms = atoi(grace);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    lds_cli_catch_stop_signals(1);
 
     lds_error err;
     lds_error_clear(&err);
@@ -93,18 +73,15 @@ int lds_cmd_serve(int argc, char **argv)
         /* Children (pool, API handlers) find the server through the variable. */
         setenv("LODESTONE_REDIS_URL", lds_redis_server_url(server), 1);
     }
-    lds_redis *probe = NULL;
-    if (lds_redis_connect(NULL, &probe, &err) != LDS_OK || lds_queue_setup(probe, &err) != LDS_OK) {
-        lds_redis_close(probe);
+    int rc = lds_cli_probe_queue();
+    if (rc != 0) {
         lds_redis_server_stop(server);
-        return lds_cli_fail_error(&err);
+        return rc;
     }
-    lds_redis_close(probe);
     fprintf(stderr, "lodestone serve: redis %s, %zu workers%s\n", getenv("LODESTONE_REDIS_URL"),
             options.worker_count, options.run_notary ? ", notary" : "");
 
     pid_t pool = start_pool(&options);
-    int rc = 0;
     if (pool < 0) {
         rc = lds_cli_fail("serve", "fork: %s", strerror(errno));
     } else {
@@ -120,7 +97,7 @@ int lds_cmd_serve(int argc, char **argv)
             int host_len = colon ? (int)(colon - listen) : 0;
             fprintf(stderr, "lodestone serve: listening on http://%.*s:%u\n", host_len ? host_len : 9,
                     host_len ? listen : "127.0.0.1", lds_api_port(api));
-            while (!stop_requested) {
+            while (!lds_cli_stop) {
                 int st;
                 if (waitpid(pool, &st, WNOHANG) == pool) {
                     rc = lds_cli_fail("serve", "the worker pool exited; stopping");

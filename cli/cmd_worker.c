@@ -7,13 +7,6 @@
 #include "cli.h"
 #include "ingest.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    stop_requested = 1;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -46,26 +39,14 @@ int lds_cmd_worker(int argc, char **argv)
             return lds_cli_usage_error("worker", "unexpected argument '%s'", argv[i]);
         }
     }
-    const char *grace = getenv("LODESTONE_WORKER_GRACE_MS");
-    if (grace && atoi(grace) > 0)
-        options.worker.grace_ms = atoi(grace);
+    /* Fail early (and start the embedded Redis once) rather than in every child. */
+    int rc = lds_cli_probe_queue();
+    if (rc != 0)
+        return rc;
+    lds_cli_catch_stop_signals(1);
     lds_error err;
     lds_error_clear(&err);
-    /* Fail early (and start the embedded Redis once) rather than in every child. */
-    lds_redis *probe = NULL;
-    if (lds_redis_connect(NULL, &probe, &err) != LDS_OK)
-        return lds_cli_fail_error(&err);
-    lds_status status = lds_queue_setup(probe, &err);
-    lds_redis_close(probe);
-    if (status != LDS_OK)
-        return lds_cli_fail_error(&err);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    if (lds_service_run(&options, &stop_requested, &err) != LDS_OK)
+    if (lds_service_run(&options, &lds_cli_stop, &err) != LDS_OK)
         return lds_cli_fail_error(&err);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ingest.h"
 
 typedef struct command {
     const char *name;
@@ -63,6 +64,38 @@ int lds_cli_usage_error(const char *command_name, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n(see `lodestone %s --help`)\n", command_name);
     return 2;
+}
+
+volatile sig_atomic_t lds_cli_stop;
+
+static void on_stop_signal(int sig)
+{
+    lds_cli_stop = 1;
+}
+
+void lds_cli_catch_stop_signals(int catch_int)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    if (catch_int)
+        sigaction(SIGINT, &sa, NULL);
+    else
+        signal(SIGINT, SIG_IGN);
+}
+
+int lds_cli_probe_queue(void)
+{
+    lds_error err;
+    lds_error_clear(&err);
+    lds_redis *probe = NULL;
+    lds_status st = lds_redis_connect(NULL, &probe, &err);
+    if (st == LDS_OK)
+        st = lds_queue_setup(probe, &err);
+    lds_redis_close(probe);
+    return st == LDS_OK ? 0 : lds_cli_fail_error(&err);
 }
 
 int lds_cli_is_tty(void)

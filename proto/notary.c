@@ -411,7 +411,10 @@ out:
     return status;
 }
 
-lds_status lds_notary_inclusion_json(lds_notary *notary, uint64_t index, char **json, lds_error *err)
+/* An inclusion proof of entry arg, or a consistency proof from size arg, as JSON, with the
+ * checkpoint of the same snapshot of the log (so that proof and checkpoint always agree, even
+ * while another process appends). */
+static lds_status proof_json(lds_notary *notary, int consistency, uint64_t arg, char **json, lds_error *err)
 {
     *json = NULL;
     char *note = NULL;
@@ -425,39 +428,32 @@ lds_status lds_notary_inclusion_json(lds_notary *notary, uint64_t index, char **
     proof = malloc(LDS_MERKLE_PROOF_MAX * sizeof(*proof));
     if (proof == NULL)
         status = lds_error_set(err, LDS_ENOMEM, "proof: out of memory");
-    else if (index >= size)
-        status = lds_error_set(err, LDS_ENOENT, "log: no entry %llu (the log has %llu)", (unsigned long long)index,
+    else if (consistency && (arg == 0 || arg > size))
+        status = lds_error_set(err, LDS_EINVAL, "log: no consistency proof from size %llu (the log has %llu)",
+                               (unsigned long long)arg, (unsigned long long)size);
+    else if (!consistency && arg >= size)
+        status = lds_error_set(err, LDS_ENOENT, "log: no entry %llu (the log has %llu)", (unsigned long long)arg,
                                (unsigned long long)size);
-    else if ((status = lds_merkle_tree_inclusion_proof(tree, index, size, proof, &count, err)) == LDS_OK)
-        status = lds_proof_json(notary->name, "index", index, "treeSize", size, lds_merkle_tree_leaf(tree, index),
-                                "inclusionProof", (const unsigned char(*)[LDS_MERKLE_HASH_BYTES])proof, count, note,
-                                json, err);
+    else if (consistency)
+        status = lds_merkle_tree_consistency_proof(tree, arg, size, proof, &count, err);
+    else
+        status = lds_merkle_tree_inclusion_proof(tree, arg, size, proof, &count, err);
+    if (status == LDS_OK)
+        status = lds_proof_json(notary->name, consistency ? "from" : "index", arg, "treeSize", size,
+                                consistency ? NULL : lds_merkle_tree_leaf(tree, arg),
+                                consistency ? "consistencyProof" : "inclusionProof",
+                                (const unsigned char(*)[LDS_MERKLE_HASH_BYTES])proof, count, note, json, err);
     free(note);
     free(proof);
     return status;
 }
 
+lds_status lds_notary_inclusion_json(lds_notary *notary, uint64_t index, char **json, lds_error *err)
+{
+    return proof_json(notary, 0, index, json, err);
+}
+
 lds_status lds_notary_consistency_json(lds_notary *notary, uint64_t size1, char **json, lds_error *err)
 {
-    *json = NULL;
-    char *note = NULL;
-    unsigned char(*proof)[LDS_MERKLE_HASH_BYTES] = NULL;
-    size_t count = 0;
-    lds_status status = lds_tlog_checkpoint(notary->log, &note, err); /* one snapshot: proof and checkpoint agree */
-    if (status != LDS_OK)
-        return status;
-    const lds_merkle_tree *tree = lds_tlog_tree(notary->log);
-    uint64_t size = lds_merkle_tree_size(tree);
-    proof = malloc(LDS_MERKLE_PROOF_MAX * sizeof(*proof));
-    if (proof == NULL)
-        status = lds_error_set(err, LDS_ENOMEM, "proof: out of memory");
-    else if (size1 == 0 || size1 > size)
-        status = lds_error_set(err, LDS_EINVAL, "log: no consistency proof from size %llu (the log has %llu)",
-                               (unsigned long long)size1, (unsigned long long)size);
-    else if ((status = lds_merkle_tree_consistency_proof(tree, size1, size, proof, &count, err)) == LDS_OK)
-        status = lds_proof_json(notary->name, "from", size1, "treeSize", size, NULL, "consistencyProof",
-                                (const unsigned char(*)[LDS_MERKLE_HASH_BYTES])proof, count, note, json, err);
-    free(note);
-    free(proof);
-    return status;
+    return proof_json(notary, 1, size1, json, err);
 }
