@@ -496,8 +496,8 @@ static enum MHD_Result get_output(lds_api *api, struct MHD_Connection *c, api_re
     const char *owner = json_string_value(json_object_get(record, "owner_key"));
     if (strlen(req->id) < sizeof(cached->asset) && strlen(name) < sizeof(cached->name) &&
         strlen(status ? status : "") < sizeof(cached->status)) {
-        snprintf(cached->asset, sizeof(cached->asset), "%s", req->id);
-        snprintf(cached->name, sizeof(cached->name), "%s", name);
+        memcpy(cached->asset, req->id, strlen(req->id) + 1); /* lengths checked above */
+        memcpy(cached->name, name, strlen(name) + 1);
         snprintf(cached->blob, sizeof(cached->blob), "%s", etag);
         snprintf(cached->owner, sizeof(cached->owner), "%s", owner ? owner : "");
         snprintf(cached->status, sizeof(cached->status), "%s", status ? status : "");
