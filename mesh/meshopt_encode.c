@@ -42,7 +42,7 @@ lds_status lds_meshopt_compress_attributes(const void *elements, size_t count, s
 {
     assert(stride % 4 == 0 && stride <= 256);
     size_t bound = meshopt_encodeVertexBufferBound(count, stride);
-    unsigned char *dst;
+    unsigned char *dst = NULL;
     lds_status s = append_aligned(bin, bound, &dst, offset, err);
     if (s != LDS_OK)
         return s;
@@ -60,7 +60,7 @@ lds_status lds_meshopt_compress_triangles(const uint32_t *indices, size_t index_
     assert(index_count % 3 == 0);
     pthread_once(&index_version_once, set_index_version);
     size_t bound = meshopt_encodeIndexBufferBound(index_count, vertex_count);
-    unsigned char *dst;
+    unsigned char *dst = NULL;
     lds_status s = append_aligned(bin, bound, &dst, offset, err);
     if (s != LDS_OK)
         return s;
