@@ -15,6 +15,7 @@
 /* An upload over the cap is read and discarded up to this many bytes past the cap so that the
  * client gets the 413 (not a connection reset); beyond it the connection is cut. */
 #define API_DRAIN_MAX_BYTES (64ull << 20)
+#define API_REDIS_TIMEOUT_MS 5000 /* handlers issue no blocking commands */
 
 /* Routes, also the label of the requests counter in /metrics. */
 #define API_ROUTES(XX)                                   \

@@ -465,6 +465,7 @@ struct lds_redis *api_redis(lds_api *api, lds_error *err)
         return redis;
     if (lds_redis_connect(api->redis_url[0] ? api->redis_url : NULL, &redis, err) != LDS_OK)
         return NULL;
+    lds_redis_set_timeout(redis, API_REDIS_TIMEOUT_MS); /* a stalled Redis: 503, not a hung thread */
     pthread_setspecific(api->redis_key, redis);
     return redis;
 }

@@ -202,6 +202,10 @@ typedef struct lds_redis_reply {
  * Caller closes with lds_redis_close (accepts NULL). */
 lds_status lds_redis_connect(const char *url, lds_redis **out, lds_error *err);
 void lds_redis_close(lds_redis *redis);
+/* Gives every command of this connection a read/write timeout (kept across reconnects), after
+ * which it fails with LDS_EUNAVAIL instead of waiting on a stalled server. For connections that
+ * issue no blocking commands (BLPOP, XREADGROUP BLOCK) longer than it; 0 turns it off. */
+void lds_redis_set_timeout(lds_redis *redis, int timeout_ms);
 /* Sends one command given as argv (binary safe) and reads its reply. reply may be NULL (reply
  * discarded); otherwise the caller frees *reply with lds_redis_reply_free. An error reply is
  * LDS_EREDIS with the message and *reply NULL. */

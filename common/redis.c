@@ -33,6 +33,7 @@ struct lds_redis {
     char user[128];
     char password[256];
     int db;
+    int timeout_ms; /* read/write timeout of commands, 0: none (reapplied on reconnect) */
 };
 
 struct lds_redis_server {
@@ -210,6 +211,10 @@ static lds_status reconnect(lds_redis *r, lds_error *err)
         r->ctx = NULL;
         return status;
     }
+    if (r->timeout_ms > 0) {
+        struct timeval command_tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+        redisSetTimeout(r->ctx, command_tv);
+    }
     lds_status status = LDS_OK;
     if (r->password[0]) {
         const char *argv[3] = {"AUTH", r->user[0] ? r->user : r->password, r->password};
@@ -226,6 +231,15 @@ static lds_status reconnect(lds_redis *r, lds_error *err)
         r->ctx = NULL;
     }
     return status;
+}
+
+void lds_redis_set_timeout(lds_redis *redis, int timeout_ms)
+{
+    redis->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+    if (redis->ctx && redis->timeout_ms > 0) {
+        struct timeval tv = {redis->timeout_ms / 1000, (redis->timeout_ms % 1000) * 1000};
+        redisSetTimeout(redis->ctx, tv);
+    }
 }
 
 static lds_status connect_url(const char *url, lds_redis **out, lds_error *err)
