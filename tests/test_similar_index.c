@@ -85,23 +85,6 @@ static void set_record(lds_redis *r, const entry *e, const char *status)
                  &err);
 }
 
-static long long index_members(lds_redis *r)
-{
-    lds_redis_reply *keys = NULL;
-    lds_error err;
-    lds_error_clear(&err);
-    long long total = 0;
-    LDS_CHECK_OK(lds_redis_command(r, &keys, &err, "KEYS lds:shape:*"), &err);
-    for (size_t i = 0; keys && i < keys->elements; i++) {
-        lds_redis_reply *n = NULL;
-        if (lds_redis_command(r, &n, &err, "SCARD %s", keys->element[i].str) == LDS_OK)
-            total += n->integer;
-        lds_redis_reply_free(n);
-    }
-    lds_redis_reply_free(keys);
-    return total;
-}
-
 int main(void)
 {
     char path[4096];
@@ -164,11 +147,11 @@ int main(void)
         set_record(r, &entries[i], "ready");
         LDS_CHECK_OK(lds_shape_index_add(r, entries[i].id, entries[i].shape, &err), &err);
     }
-    long long members = index_members(r);
+    long long members = lds_test_shape_index_members(r);
     LDS_CHECK_INT(members, ==, (long long)entry_count * LDS_MESH_SHAPE_TABLES);
     for (size_t i = 0; i < entry_count; i++) /* again: idempotent */
         LDS_CHECK_OK(lds_shape_index_add(r, entries[i].id, entries[i].shape, &err), &err);
-    LDS_CHECK_INT(index_members(r), ==, members);
+    LDS_CHECK_INT(lds_test_shape_index_members(r), ==, members);
 
     /* every lookup against a full scan */
     static lds_shape_match hits[MAX_ENTRIES];
@@ -251,7 +234,7 @@ int main(void)
     LDS_CHECK(bunny != NULL);
     if (bunny) {
         LDS_CHECK_OK(lds_shape_index_add(r, entries[0].id, bunny->shape, &err), &err);
-        LDS_CHECK_INT(index_members(r), ==, members);
+        LDS_CHECK_INT(lds_test_shape_index_members(r), ==, members);
         LDS_CHECK_OK(lds_shape_index_lookup(r, entries[1].shape, NULL, 1, hits, MAX_ENTRIES, &count, NULL, &err),
                      &err);
         for (size_t h = 0; h < count; h++)

@@ -103,24 +103,6 @@ static int lists(json_t *similar, const char *asset, int *match)
     return 0;
 }
 
-/* Members over every lds:shape:* set. */
-static long long index_members(lds_redis *r)
-{
-    lds_redis_reply *keys = NULL;
-    lds_error err;
-    lds_error_clear(&err);
-    long long total = 0;
-    LDS_CHECK_OK(lds_redis_command(r, &keys, &err, "KEYS lds:shape:*"), &err);
-    for (size_t i = 0; keys && i < keys->elements; i++) {
-        lds_redis_reply *n = NULL;
-        if (lds_redis_command(r, &n, &err, "SCARD %s", keys->element[i].str) == LDS_OK)
-            total += n->integer;
-        lds_redis_reply_free(n);
-    }
-    lds_redis_reply_free(keys);
-    return total;
-}
-
 int main(void)
 {
     char homer[4096], homer_40[4096], homer_35[4096], bunny[4096];
@@ -218,7 +200,7 @@ int main(void)
     lds_error err;
     lds_error_clear(&err);
     LDS_CHECK_OK(lds_redis_connect(env.url, &r, &err), &err);
-    long long members = index_members(r);
+    long long members = lds_test_shape_index_members(r);
     LDS_CHECK_INT(members, >=, 4);
     LDS_CHECK_INT(http(&j, key_ops, "-X POST -H 'Content-Type: application/json' -d '{\"assets\": [\"%s\"]}' "
                                     "'%s/v1/ops/reprocess'", a1, env.base), ==, 202);
@@ -244,7 +226,7 @@ int main(void)
     LDS_CHECK_INT(duplicates(record, b1), ==, 1); /* B's copy came later, of another owner */
     LDS_CHECK(json_is_string(json_object_get(record, "shape")));
     json_decref(record);
-    LDS_CHECK_INT(index_members(r), ==, members);
+    LDS_CHECK_INT(lds_test_shape_index_members(r), ==, members);
     lds_redis_close(r);
 
     api_env_stop(&env);

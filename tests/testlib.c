@@ -158,3 +158,20 @@ void lds_test_similarity_transform(float *positions, size_t vertex_count, const 
             p[k] = (float)q[k];
     }
 }
+
+long long lds_test_shape_index_members(lds_redis *r)
+{
+    lds_redis_reply *keys = NULL;
+    lds_error err;
+    lds_error_clear(&err);
+    long long total = 0;
+    LDS_CHECK_OK(lds_redis_command(r, &keys, &err, "KEYS lds:shape:*"), &err);
+    for (size_t i = 0; keys && i < keys->elements; i++) {
+        lds_redis_reply *n = NULL;
+        if (lds_redis_command(r, &n, &err, "SCARD %s", keys->element[i].str) == LDS_OK)
+            total += n->integer;
+        lds_redis_reply_free(n);
+    }
+    lds_redis_reply_free(keys);
+    return total;
+}

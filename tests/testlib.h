@@ -84,4 +84,7 @@ lds_redis_server *lds_test_redis_start(const char *name, char *home, size_t home
 void lds_test_similarity_transform(float *positions, size_t vertex_count, const double angles[3], double scale,
                                    const double translation[3]);
 
+/* Members over every lds:shape:* set of the shape index (ingest/shape_store.c) in Redis. */
+long long lds_test_shape_index_members(lds_redis *redis);
+
 #endif
