@@ -19,6 +19,8 @@ PACKAGES=(
   libprotobuf-c-dev protobuf-c-compiler
   curl python3 python3-cryptography time
   python3-yaml
+  libpng-dev libjpeg62-turbo-dev libwebp-dev
+  chromium
 )
 
 missing=()
@@ -35,9 +37,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The Khronos glTF Validator, used by the tests to check every GLB we write.
-if [ ! -x "$here/tools/node_modules/.bin/gltf_validator" ] && [ ! -f "$here/tools/node_modules/gltf-validator/package.json" ]; then
-  echo "setup: installing gltf-validator (npm)"
-  (cd "$here/tools" && npm install --no-audit --no-fund --silent)
+# npm tools for the tests (tools/package.json): the Khronos glTF Validator, glTF-Transform,
+# three.js and playwright-core (which drives Debian's chromium; it never downloads a browser).
+tools_missing=0
+for p in $(node -e 'for (const d of Object.keys(require(process.argv[1]).dependencies)) console.log(d)' "$here/tools/package.json"); do
+  [ -f "$here/tools/node_modules/$p/package.json" ] || tools_missing=1
+done
+if [ "$tools_missing" = 1 ]; then
+  echo "setup: installing the npm test tools (tools/package.json)"
+  (cd "$here/tools" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent)
 fi
 echo "setup: ok"
