@@ -475,7 +475,7 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
     lds_api *api = calloc(1, sizeof(*api));
     if (api == NULL)
         return lds_error_set(err, LDS_ENOMEM, "api: out of memory");
-    const char *listen = config->listen ? config->listen : getenv("LODESTONE_LISTEN");
+    const char *listen = config->listen ? config->listen : lds_setting_text("LODESTONE_LISTEN");
     if (listen == NULL || *listen == 0)
         listen = "127.0.0.1:8080";
     snprintf(api->home, sizeof(api->home), "%s", config->home ? config->home : lds_home_dir());
@@ -488,10 +488,11 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
         snprintf(api->redis_url, sizeof(api->redis_url), "%s", config->redis_url);
     api->max_upload_bytes = config->max_upload_bytes;
     if (api->max_upload_bytes == 0) {
-        const char *env = getenv("LODESTONE_MAX_UPLOAD_BYTES");
-        api->max_upload_bytes = env ? strtoull(env, NULL, 10) : 0;
-        if (api->max_upload_bytes == 0)
-            api->max_upload_bytes = 2ull << 30;
+        lds_status st = lds_setting_u64("LODESTONE_MAX_UPLOAD_BYTES", &api->max_upload_bytes, err);
+        if (st != LDS_OK) {
+            free(api);
+            return st;
+        }
     }
     pthread_mutex_init(&api->metrics_lock, NULL);
     pthread_mutex_init(&api->log_lock, NULL);

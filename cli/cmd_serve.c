@@ -65,7 +65,7 @@ int lds_cmd_serve(int argc, char **argv)
     lds_error err;
     lds_error_clear(&err);
     lds_redis_server *server = NULL;
-    const char *url = getenv("LODESTONE_REDIS_URL");
+    const char *url = lds_setting_text("LODESTONE_REDIS_URL");
     if (url == NULL || *url == 0) {
         if (lds_dir_create(lds_home_dir(), 0755, &err) != LDS_OK ||
             lds_redis_server_start(lds_home_dir(), &server, &err) != LDS_OK)
@@ -78,7 +78,7 @@ int lds_cmd_serve(int argc, char **argv)
         lds_redis_server_stop(server);
         return rc;
     }
-    fprintf(stderr, "lodestone serve: redis %s, %zu workers%s\n", getenv("LODESTONE_REDIS_URL"),
+    fprintf(stderr, "lodestone serve: redis %s, %zu workers%s\n", lds_setting_text("LODESTONE_REDIS_URL"),
             options.worker_count, options.run_notary ? ", notary" : "");
 
     pid_t pool = start_pool(&options);
@@ -92,7 +92,7 @@ int lds_cmd_serve(int argc, char **argv)
         if (lds_api_start(&config, &api, &err) != LDS_OK) {
             rc = lds_cli_fail_error(&err);
         } else {
-            const char *listen = getenv("LODESTONE_LISTEN");
+            const char *listen = lds_setting_text("LODESTONE_LISTEN");
             const char *colon = listen ? strrchr(listen, ':') : NULL;
             int host_len = colon ? (int)(colon - listen) : 0;
             fprintf(stderr, "lodestone serve: listening on http://%.*s:%u\n", host_len ? host_len : 9,

@@ -34,8 +34,7 @@ void lds_worker_options_init(lds_worker_options *options)
     memset(options, 0, sizeof(*options));
     lds_queue_config_init(&options->queue);
     options->notary_timeout_ms = 120000;
-    const char *grace = getenv("LODESTONE_WORKER_GRACE_MS");
-    options->grace_ms = grace && atoi(grace) > 0 ? atoi(grace) : 30000;
+    options->grace_ms = (int)lds_setting_ms_or_default("LODESTONE_WORKER_GRACE_MS");
 }
 
 typedef struct job_run {
