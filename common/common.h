@@ -188,12 +188,27 @@ lds_status lds_setting_ms(const char *name, uint64_t *ms, lds_error *err);
 lds_status lds_setting_bool(const char *name, int *value, lds_error *err);
 /* The index of the value in the variable's list of choices. */
 lds_status lds_setting_enum(const char *name, unsigned *index, lds_error *err);
+/* Parses a duration ("1500ms", "30s", "10m", "2h"; a plain number is in plain_unit, "ms" or "s")
+ * into *ms; LDS_EINVAL if malformed. For command-line options that take the same syntax. */
+lds_status lds_duration_parse(const char *text, const char *plain_unit, uint64_t *ms);
 /* A text setting (path, URL, address): NULL when unset, empty or malformed. */
 const char *lds_setting_text(const char *name);
 /* For callers that cannot fail (a config init): the value, or the default when malformed (which
  * lds_settings_check has already refused in the CLI). */
 uint64_t lds_setting_u64_or_default(const char *name);
 uint64_t lds_setting_ms_or_default(const char *name);
+
+/* ---- time budget of one run (watchdog.c) ----
+ * After ms, a thread of the watchdog calls expire(ctx), which is expected to end the run (record
+ * the failure, then _exit): a stuck stage cannot be asked to stop. Between hold and release the
+ * expiry waits (for sections that must not be cut: a log append, a publish); expire is called with
+ * the watchdog locked, so a hold taken after it never returns. Thread-safe; stop (accepts NULL)
+ * cancels a watchdog that has not fired and frees it. */
+typedef struct lds_watchdog lds_watchdog;
+lds_status lds_watchdog_start(uint64_t ms, void (*expire)(void *ctx), void *ctx, lds_watchdog **out, lds_error *err);
+void lds_watchdog_hold(lds_watchdog *watchdog);
+void lds_watchdog_release(lds_watchdog *watchdog);
+void lds_watchdog_stop(lds_watchdog *watchdog);
 
 /* ==== Service: Redis connection and blob store (common/redis.c, common/blob.c) ====
  * Added for issue 4. hiredis and libzstd types stop in those two files. */

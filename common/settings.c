@@ -136,6 +136,11 @@ static int parse_duration(const char *text, const char *plain_unit, uint64_t *ms
     return scale(v, factor, ms);
 }
 
+lds_status lds_duration_parse(const char *text, const char *plain_unit, uint64_t *ms)
+{
+    return text && parse_duration(text, plain_unit, ms) ? LDS_OK : LDS_EINVAL;
+}
+
 static int parse_bool(const char *text, uint64_t *out)
 {
     static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no", "off"};

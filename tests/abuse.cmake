@@ -1,0 +1,4 @@
+# Hostile load (issue 9): time budgets through the service, connection floods, fair scheduling,
+# quotas, strict HTTP parsing. Real `lodestone serve` and redis-server (test_api_lib.h).
+lds_add_test(NAME api_time_budget SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_time_budget.c
+  LIBS lds_testapi LABELS integration TIMEOUT 600)
