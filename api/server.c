@@ -128,7 +128,8 @@ enum MHD_Result api_defer_error(struct MHD_Connection *c, api_request *req, unsi
     uint64_t declared = length ? strtoull(length, NULL, 10) : 0;
     int body_to_come = declared > req->body_bytes || chunked != NULL;
     int waits = expect && strcasecmp(expect, "100-continue") == 0 && req->body_bytes == 0;
-    if (!body_to_come || waits || declared > req->body_bytes + API_DRAIN_MAX_BYTES)
+    /* A client without a valid key gets its answer at once: its body is never read. */
+    if (!req->who.authenticated || !body_to_come || waits || declared > req->body_bytes + API_DRAIN_MAX_BYTES)
         return api_respond_error(c, req, status, code, "%s", req->deferred_message);
     req->deferred_status = status;
     snprintf(req->deferred_code, sizeof(req->deferred_code), "%s", code);
@@ -367,7 +368,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         req->body_fd = -1;
         lds_buf_init(&req->body, 1 << 20);
         req->route = route_of(method, url, req);
-        if (api_authenticate(api, c, &req->who) < 0 && req->route != API_ROUTE_HEALTHZ &&
+        int known = api_authenticate(api, c, &req->who);
+        api_guard_head_done(api->guard, c, known > 0);
+        if (known < 0 && req->route != API_ROUTE_HEALTHZ &&
             req->route != API_ROUTE_METRICS && req->route != API_ROUTE_NOT_FOUND)
             return api_defer_error(c, req, 503, "unavailable", "the key store (Redis) cannot be reached; try again");
         if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
@@ -398,6 +401,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 {
     lds_api *api = cls;
     api_request *req = *con_cls;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        api_guard_request_done(api->guard, c);
     if (req == NULL)
         return;
     unsigned status = req->status ? req->status : 500;
@@ -427,6 +432,16 @@ void api_metrics_render(lds_api *api, lds_buf *out)
                 lds_buf_printf(out, "lodestone_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
                                route_labels[r], s + 100, (unsigned long long)api->requests_by_status[r][s]);
     pthread_mutex_unlock(&api->metrics_lock);
+    uint64_t open = 0, refused = 0, reaped = 0;
+    api_guard_metrics(api->guard, &open, &refused, &reaped);
+    lds_buf_printf(out,
+                   "# HELP lodestone_http_connections Open HTTP connections.\n"
+                   "# TYPE lodestone_http_connections gauge\nlodestone_http_connections %llu\n"
+                   "# HELP lodestone_http_connections_refused_total Connections refused by the per-client or global limit.\n"
+                   "# TYPE lodestone_http_connections_refused_total counter\nlodestone_http_connections_refused_total %llu\n"
+                   "# HELP lodestone_http_slow_heads_total Connections closed because their request head was late.\n"
+                   "# TYPE lodestone_http_slow_heads_total counter\nlodestone_http_slow_heads_total %llu\n",
+                   (unsigned long long)open, (unsigned long long)refused, (unsigned long long)reaped);
 }
 
 /* ---- lifecycle ---- */
@@ -503,12 +518,19 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
         lds_api_stop(api);
         return st;
     }
+    uint64_t idle_ms;
+    if ((st = lds_setting_ms("LODESTONE_IDLE_TIMEOUT_MS", &idle_ms, err)) != LDS_OK ||
+        (st = api_guard_create(&api->guard, err)) != LDS_OK) {
+        lds_api_stop(api);
+        return st;
+    }
     unsigned threads = config->threads ? config->threads : 4;
-    api->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL,
-                                   handle, api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                   MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, completed, api,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-                                   (unsigned)1000, MHD_OPTION_END);
+    api->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, api_guard_accept, api->guard, handle, api,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, api, MHD_OPTION_NOTIFY_CONNECTION, api_guard_notify, api->guard,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((idle_ms + 999) / 1000), MHD_OPTION_CONNECTION_LIMIT,
+        api_guard_daemon_limit(api->guard), MHD_OPTION_END);
     if (api->daemon == NULL) {
         lds_api_stop(api);
         return lds_error_set(err, LDS_EIO, "api: cannot listen on %s (in use, or not permitted)", listen);
@@ -530,6 +552,7 @@ void lds_api_stop(lds_api *api)
         return;
     if (api->daemon)
         MHD_stop_daemon(api->daemon);
+    api_guard_destroy(api->guard);
     pthread_key_delete(api->redis_key);
     api_log_close(api);
     pthread_mutex_destroy(&api->log_lock);

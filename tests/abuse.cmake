@@ -2,3 +2,5 @@
 # quotas, strict HTTP parsing. Real `lodestone serve` and redis-server (test_api_lib.h).
 lds_add_test(NAME api_time_budget SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_time_budget.c
   LIBS lds_testapi LABELS integration TIMEOUT 600)
+lds_add_test(NAME api_flood SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_flood.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/raw_socket.c LIBS lds_testapi LABELS integration TIMEOUT 300)
