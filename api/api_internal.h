@@ -92,6 +92,10 @@ unsigned api_guard_daemon_limit(const api_guard *guard);
 void api_guard_head_done(api_guard *guard, struct MHD_Connection *connection, int authenticated);
 /* A response is done: on a kept-alive connection the next head is awaited from now. */
 void api_guard_request_done(api_guard *guard, struct MHD_Connection *connection);
+/* MHD_OPTION_UNESCAPE_CALLBACK: percent-decoding that remembers a decoded NUL byte in the
+ * connection's request target (cls: the guard); api_guard_take_nul tells and forgets it. */
+size_t api_guard_unescape(void *cls, struct MHD_Connection *connection, char *text);
+int api_guard_take_nul(api_guard *guard, struct MHD_Connection *connection);
 void api_guard_metrics(api_guard *guard, uint64_t *open, uint64_t *refused, uint64_t *reaped);
 
 struct lds_api {
@@ -108,6 +112,7 @@ struct lds_api {
     struct lds_notary *notary; /* opened on first use */
     pthread_mutex_t metrics_lock;
     uint64_t requests_by_status[API_ROUTE_COUNT][500]; /* index status - 100 */
+    uint64_t aborted_by_route[API_ROUTE_COUNT];
 };
 
 /* Responses (server.c). body is stolen. They record the status for metrics. */

@@ -31,6 +31,7 @@ struct api_conn {
     unsigned char addr[16]; /* IPv4 mapped into IPv6 */
     double head_since_ms;   /* when the current request head began to be awaited */
     int head_done;
+    int nul_in_target; /* a %00 was decoded in this request's target */
     api_conn *prev, *next;
 };
 
@@ -253,6 +254,39 @@ void api_guard_request_done(api_guard *g, struct MHD_Connection *connection)
     c->head_done = 0; /* keep-alive: the next head is awaited from now */
     c->head_since_ms = lds_time_ms();
     pthread_mutex_unlock(&g->lock);
+}
+
+static api_conn *conn_of(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+size_t api_guard_unescape(void *cls, struct MHD_Connection *connection, char *text)
+{
+    api_guard *g = cls;
+    for (const char *p = text; (p = strchr(p, '%')) != NULL; p++)
+        if (p[1] == '0' && p[2] == '0') {
+            api_conn *c = conn_of(connection);
+            pthread_mutex_lock(&g->lock);
+            if (c)
+                c->nul_in_target = 1;
+            pthread_mutex_unlock(&g->lock);
+            break;
+        }
+    return MHD_http_unescape(text);
+}
+
+int api_guard_take_nul(api_guard *g, struct MHD_Connection *connection)
+{
+    api_conn *c = conn_of(connection);
+    if (c == NULL)
+        return 0;
+    pthread_mutex_lock(&g->lock);
+    int nul = c->nul_in_target;
+    c->nul_in_target = 0;
+    pthread_mutex_unlock(&g->lock);
+    return nul;
 }
 
 void api_guard_metrics(api_guard *g, uint64_t *open, uint64_t *refused, uint64_t *reaped)

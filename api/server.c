@@ -4,6 +4,7 @@
  * errors, file responses with strong ETags and byte ranges (RFC 9110 sections 8.8.3, 13.1.2,
  * 14), and request counters for /metrics.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -168,7 +169,9 @@ static int parse_range(const char *header, uint64_t size, uint64_t *first, uint6
     errno = 0;
     if (*p == '-') { /* suffix: the last n bytes */
         unsigned long long n = strtoull(p + 1, &end, 10);
-        if (end == p + 1 || *end || errno)
+        if (errno == ERANGE)
+            return -1; /* a number no file can match */
+        if (end == p + 1 || *end || errno || !isdigit((unsigned char)p[1]))
             return 0;
         if (n == 0 || size == 0)
             return -1;
@@ -176,13 +179,21 @@ static int parse_range(const char *header, uint64_t size, uint64_t *first, uint6
         *last = size - 1;
         return 1;
     }
+    if (!isdigit((unsigned char)*p))
+        return 0;
     unsigned long long a = strtoull(p, &end, 10);
+    if (errno == ERANGE)
+        return -1;
     if (end == p || *end != '-' || errno)
         return 0;
     p = end + 1;
     unsigned long long b = size ? size - 1 : 0;
     if (*p) {
+        if (!isdigit((unsigned char)*p))
+            return 0;
         b = strtoull(p, &end, 10);
+        if (errno == ERANGE)
+            return -1;
         if (end == p || *end || errno)
             return 0;
         if (b < a)
@@ -354,6 +365,41 @@ static api_route route_of(const char *method, const char *url, api_request *req)
     return API_ROUTE_NOT_FOUND;
 }
 
+/* Request framing that two readers could take differently (RFC 9112 section 6.3): several
+ * Content-Length values that differ, or Content-Length with Transfer-Encoding. */
+typedef struct framing {
+    const char *length;
+    int lengths_differ, transfer_encoding;
+} framing;
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (f->length && strcmp(f->length, value ? value : "") != 0)
+            f->lengths_differ = 1;
+        f->length = value ? value : "";
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->transfer_encoding = 1;
+    }
+    return MHD_YES;
+}
+
+/* A 400 at headers time for what must not be read further; NULL when the head is acceptable. */
+static const char *head_problem(lds_api *api, struct MHD_Connection *c)
+{
+    framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
+    if (f.lengths_differ)
+        return "the request has several different Content-Length headers";
+    if (f.length && f.transfer_encoding)
+        return "the request has both Content-Length and Transfer-Encoding";
+    if (api_guard_take_nul(api->guard, c))
+        return "the request target contains a NUL byte (%00)";
+    return NULL;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -368,6 +414,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         req->body_fd = -1;
         lds_buf_init(&req->body, 1 << 20);
         req->route = route_of(method, url, req);
+        const char *problem = head_problem(api, c);
+        if (problem) {
+            api_guard_head_done(api->guard, c, 0);
+            return api_respond_error(c, req, 400, "bad_request", "%s", problem);
+        }
         int known = api_authenticate(api, c, &req->who);
         api_guard_head_done(api->guard, c, known > 0);
         if (known < 0 && req->route != API_ROUTE_HEALTHZ &&
@@ -406,11 +457,12 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     if (req == NULL)
         return;
     unsigned status = req->status ? req->status : 500;
-    if (status >= 100 && status < 600) {
-        pthread_mutex_lock(&api->metrics_lock);
+    pthread_mutex_lock(&api->metrics_lock);
+    if (req->status == 0 && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        api->aborted_by_route[req->route]++; /* the client went away: not a server error */
+    else if (status >= 100 && status < 600)
         api->requests_by_status[req->route][status - 100]++;
-        pthread_mutex_unlock(&api->metrics_lock);
-    }
+    pthread_mutex_unlock(&api->metrics_lock);
     api_request_cleanup(req);
     if (req->body_fd >= 0)
         close(req->body_fd);
@@ -431,6 +483,12 @@ void api_metrics_render(lds_api *api, lds_buf *out)
             if (api->requests_by_status[r][s])
                 lds_buf_printf(out, "lodestone_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
                                route_labels[r], s + 100, (unsigned long long)api->requests_by_status[r][s]);
+    lds_buf_printf(out, "# HELP lodestone_http_requests_aborted_total Requests the client abandoned before an answer.\n"
+                        "# TYPE lodestone_http_requests_aborted_total counter\n");
+    for (int r = 0; r < API_ROUTE_COUNT; r++)
+        if (api->aborted_by_route[r])
+            lds_buf_printf(out, "lodestone_http_requests_aborted_total{route=\"%s\"} %llu\n", route_labels[r],
+                           (unsigned long long)api->aborted_by_route[r]);
     pthread_mutex_unlock(&api->metrics_lock);
     uint64_t open = 0, refused = 0, reaped = 0;
     api_guard_metrics(api->guard, &open, &refused, &reaped);
@@ -529,6 +587,7 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, api_guard_accept, api->guard, handle, api,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_NOTIFY_COMPLETED, completed, api, MHD_OPTION_NOTIFY_CONNECTION, api_guard_notify, api->guard,
+        MHD_OPTION_UNESCAPE_CALLBACK, api_guard_unescape, api->guard,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((idle_ms + 999) / 1000), MHD_OPTION_CONNECTION_LIMIT,
         api_guard_daemon_limit(api->guard), MHD_OPTION_END);
     if (api->daemon == NULL) {
