@@ -98,9 +98,19 @@ size_t api_guard_unescape(void *cls, struct MHD_Connection *connection, char *te
 int api_guard_take_nul(api_guard *guard, struct MHD_Connection *connection);
 void api_guard_metrics(api_guard *guard, uint64_t *open, uint64_t *refused, uint64_t *reaped);
 
+/* Per-key quotas (quota.c): LODESTONE_QUOTA_REQUESTS_PER_MINUTE, _UPLOADS_PER_MINUTE. */
+typedef struct api_quota api_quota;
+lds_status api_quota_create(api_quota **out, lds_error *err);
+void api_quota_destroy(api_quota *quota); /* accepts NULL */
+/* Counts one request of key_id (an upload or deposit when upload); 0 when within the quota,
+ * otherwise the seconds until the window ends (Retry-After), and the request is not counted. */
+unsigned api_quota_charge(api_quota *quota, const char *key_id, int upload);
+uint64_t api_quota_refused(api_quota *quota);
+
 struct lds_api {
     struct MHD_Daemon *daemon;
     api_guard *guard;
+    api_quota *quota;
     char home[PATH_MAX];
     char blobs[PATH_MAX];
     char tmp[PATH_MAX];

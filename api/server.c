@@ -365,6 +365,23 @@ static api_route route_of(const char *method, const char *url, api_request *req)
     return API_ROUTE_NOT_FOUND;
 }
 
+/* 429 with Retry-After, at headers time (the body is not read). */
+static enum MHD_Result respond_quota(struct MHD_Connection *c, api_request *req, unsigned retry, int upload)
+{
+    char text[256], seconds[16];
+    snprintf(text, sizeof(text),
+             "{\"error\":{\"code\":\"too_many_requests\",\"message\":\"this key is over its quota of %s per "
+             "minute; retry in %u s\"}}",
+             upload ? "uploads" : "requests", retry);
+    snprintf(seconds, sizeof(seconds), "%u", retry);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+    if (r) {
+        MHD_add_response_header(r, "Content-Type", "application/json");
+        MHD_add_response_header(r, "Retry-After", seconds);
+    }
+    return queue(c, req, 429, r);
+}
+
 /* Request framing that two readers could take differently (RFC 9112 section 6.3): several
  * Content-Length values that differ, or Content-Length with Transfer-Encoding. */
 typedef struct framing {
@@ -421,6 +438,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         }
         int known = api_authenticate(api, c, &req->who);
         api_guard_head_done(api->guard, c, known > 0);
+        if (known > 0 && strcmp(req->who.role, "ops") != 0) { /* operators are not rationed */
+            int upload = req->route == API_ROUTE_ASSETS_POST || req->route == API_ROUTE_DEPOSITS_POST;
+            unsigned retry = api_quota_charge(api->quota, req->who.key_id, upload);
+            if (retry)
+                return respond_quota(c, req, retry, upload);
+        }
         if (known < 0 && req->route != API_ROUTE_HEALTHZ &&
             req->route != API_ROUTE_METRICS && req->route != API_ROUTE_NOT_FOUND)
             return api_defer_error(c, req, 503, "unavailable", "the key store (Redis) cannot be reached; try again");
@@ -500,6 +523,10 @@ void api_metrics_render(lds_api *api, lds_buf *out)
                    "# HELP lodestone_http_slow_heads_total Connections closed because their request head was late.\n"
                    "# TYPE lodestone_http_slow_heads_total counter\nlodestone_http_slow_heads_total %llu\n",
                    (unsigned long long)open, (unsigned long long)refused, (unsigned long long)reaped);
+    lds_buf_printf(out,
+                   "# HELP lodestone_http_quota_refused_total Requests answered 429 (a key over its quota).\n"
+                   "# TYPE lodestone_http_quota_refused_total counter\nlodestone_http_quota_refused_total %llu\n",
+                   (unsigned long long)api_quota_refused(api->quota));
 }
 
 /* ---- lifecycle ---- */
@@ -578,7 +605,7 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
     }
     uint64_t idle_ms;
     if ((st = lds_setting_ms("LODESTONE_IDLE_TIMEOUT_MS", &idle_ms, err)) != LDS_OK ||
-        (st = api_guard_create(&api->guard, err)) != LDS_OK) {
+        (st = api_guard_create(&api->guard, err)) != LDS_OK || (st = api_quota_create(&api->quota, err)) != LDS_OK) {
         lds_api_stop(api);
         return st;
     }
@@ -612,6 +639,7 @@ void lds_api_stop(lds_api *api)
     if (api->daemon)
         MHD_stop_daemon(api->daemon);
     api_guard_destroy(api->guard);
+    api_quota_destroy(api->quota);
     pthread_key_delete(api->redis_key);
     api_log_close(api);
     pthread_mutex_destroy(&api->log_lock);

@@ -96,7 +96,10 @@ lds_status lds_assets_submit(lds_redis *redis, const lds_asset_submission *submi
     lds_ingest_new_id("a_", job.asset_id, sizeof(job.asset_id));
     lds_ingest_new_id("j_", job.id, sizeof(job.id));
     job.kind = LDS_JOB_UPLOAD;
-    job.priority = LDS_QUEUE_HIGH;
+    /* Deposit items wait in the low stream: a partner's 2,000-model archive does not put every
+     * modeler's upload behind it (workers take the high stream first). */
+    const char *source_kind = json_string_value(json_object_get(submission->metadata, "source_kind"));
+    job.priority = source_kind && strcmp(source_kind, "deposit") == 0 ? LDS_QUEUE_LOW : LDS_QUEUE_HIGH;
     lds_time_rfc3339(job.time, sizeof(job.time));
     int64_t accepted_ms = lds_wall_ms();
     char key[LDS_ID_MAX + 16], accepted_ms_text[24];

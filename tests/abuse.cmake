@@ -6,3 +6,5 @@ lds_add_test(NAME api_flood SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_flood.c
   ${CMAKE_CURRENT_SOURCE_DIR}/raw_socket.c LIBS lds_testapi LABELS integration TIMEOUT 300)
 lds_add_test(NAME api_strict_http SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_strict_http.c
   ${CMAKE_CURRENT_SOURCE_DIR}/raw_socket.c LIBS lds_testapi LABELS integration TIMEOUT 300)
+lds_add_test(NAME api_quota_fair SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_quota_fair.c
+  LIBS lds_testapi LABELS integration TIMEOUT 600)
