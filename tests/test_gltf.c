@@ -44,9 +44,18 @@ static unsigned char *make_glb(const char *json, const void *bin, size_t bin_siz
 }
 
 /* Sidecars for the tests: one file "present.png", everything else missing. */
+static const char pbr_mtl[] = "newmtl pbr\nKd 1 0.5 0.25\nPr 0.25\nPm 0.75\nKe 0.5 0.5 0.5\n"
+                              "map_Kd present.png\nnorm present.png\nmap_Ke present.png\nmap_Pr missing.png\n";
+
 static int test_read(void *ctx, const char *name, unsigned char **data, size_t *size)
 {
     (void)ctx;
+    if (strcmp(name, "pbr.mtl") == 0) {
+        *data = malloc(sizeof(pbr_mtl));
+        memcpy(*data, pbr_mtl, sizeof(pbr_mtl) - 1);
+        *size = sizeof(pbr_mtl) - 1;
+        return 0;
+    }
     if (strcmp(name, "present.png") != 0)
         return -1;
     *data = malloc(sizeof(png1));
@@ -452,8 +461,28 @@ static void test_hostile(void)
     }
 }
 
+/* OBJ's PBR keys (the MTL PBR extension): Pr, Pm, Ke, norm, map_Ke fill the same model. */
+static void test_obj_pbr(void)
+{
+    static const char obj[] = "mtllib pbr.mtl\nv 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nusemtl pbr\nf 1/1 2/1 3/1\n";
+    lds_error err;
+    lds_mesh_model *m = import("pbr.obj", (const unsigned char *)obj, sizeof(obj) - 1, &err);
+    LDS_CHECK(m != NULL);
+    if (m == NULL) {
+        fprintf(stderr, "  %s\n", err.message);
+        return;
+    }
+    const lds_mesh_material *a = &m->materials[m->submeshes[0].material];
+    LDS_CHECK(near(a->roughness, 0.25f) && near(a->metallic, 0.75f) && near(a->emissive[1], 0.5f));
+    LDS_CHECK(a->maps[LDS_MESH_MAP_BASE_COLOR].texture >= 0 && a->maps[LDS_MESH_MAP_NORMAL].texture >= 0 &&
+              a->maps[LDS_MESH_MAP_EMISSIVE].texture >= 0);
+    LDS_CHECK(has_warning(m, "map_Pr"));
+    lds_mesh_model_destroy(m);
+}
+
 int main(void)
 {
+    test_obj_pbr();
     test_geometry();
     test_materials();
     test_compressed_roundtrip();
