@@ -95,8 +95,9 @@ typedef struct lds_mesh_material {
     /* The material's other glTF extensions (clearcoat, sheen, transmission, volume, ior, specular,
      * iridescence, anisotropy, pbrSpecularGlossiness, ...) as the JSON text of an object
      * {"KHR_materials_clearcoat": {...}, ...}, carried through unchanged except that every
-     * textureInfo in it ({"index": N, ...}) names model->textures[N] (the readers remap glTF
-     * texture indices to model textures; the writers map them back). Owned, NULL for none. */
+     * textureInfo in it (a member named "...Texture" holding {"index": N, ...}, the glTF naming
+     * rule) names model->textures[N] (the readers remap glTF texture indices to model textures;
+     * the writers map them back, with the default sampler). Owned, NULL for none. */
     char *extensions;
 } lds_mesh_material;
 /* Sets m to the glTF defaults: no name, factors 1, metallic 1, roughness 1, no emission, OPAQUE,
