@@ -47,6 +47,7 @@ typedef lds_status (*lds_pipeline_similar_fn)(void *ctx, const char *shape_finge
 typedef struct lds_pipeline_options {
     double lod_fractions[LDS_PIPELINE_MAX_LODS]; /* of LOD0's triangles; default 0.5 .25 .125 .0625 */
     size_t lod_count;
+    lds_mesh_chain_options chain; /* the chain policy: error budget, sloppy clustering (zero: defaults) */
     int draco, meshopt; /* encode these besides plain GLB (default both) */
     lds_mesh_quantization quantization;
     int use_sandbox; /* default 1 */
