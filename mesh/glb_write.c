@@ -272,7 +272,7 @@ static void write_materials(writer *w)
         }
         if (!all_one)
             set(w, pbr, "baseColorFactor", float_array(w, factor, 4));
-        int texture = texture_for(w, mat->texture);
+        int texture = texture_for(w, mat->maps[LDS_MESH_MAP_BASE_COLOR].texture);
         if (texture >= 0) {
             json_t *info = json_object();
             set(w, info, "index", json_integer(texture));

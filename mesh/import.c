@@ -201,9 +201,8 @@ lds_status lds_import_add_material(lds_mesh_model *model, const char *name, size
         return LDS_ENOMEM;
     model->materials = m;
     lds_mesh_material *mat = &m[model->material_count];
-    memset(mat, 0, sizeof(*mat));
-    mat->base_color[0] = mat->base_color[1] = mat->base_color[2] = mat->base_color[3] = 1.0f;
-    mat->texture = -1;
+    lds_mesh_material_init(mat);
+    mat->metallic = 0.0f; /* formats without PBR: a dielectric, as they render elsewhere */
     if (name && (mat->name = strdup(name)) == NULL)
         return LDS_ENOMEM;
     if (index)
