@@ -327,7 +327,8 @@ int lds_mesh_sloppy_allowed(const lds_mesh_model *model, lds_mesh_sloppy sloppy)
 {
     if (sloppy != LDS_MESH_SLOPPY_AUTO)
         return sloppy == LDS_MESH_SLOPPY_ALLOW;
-    if (model->uvs || model->normals || model->colors || model->texture_count > 0)
+    if (model->uvs || model->uvs1 || model->normals || model->tangents || model->colors || model->joints ||
+        model->texture_count > 0)
         return 0;
     for (size_t s = 1; s < model->submesh_count; s++)
         if (model->submeshes[s].material != model->submeshes[0].material)

@@ -579,7 +579,7 @@ static void test_chain_policy(void)
         soup->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)(nt * 3), 0, (uint32_t)(nt * 3), 0};
         soup->material_count = 1;
         soup->materials = calloc(1, sizeof(lds_mesh_material));
-        soup->materials[0].texture = -1;
+        lds_mesh_material_init(&soup->materials[0]);
         lds_mesh_chain_options o = {0, 0, 0, variant == 2 ? LDS_MESH_SLOPPY_ALLOW : LDS_MESH_SLOPPY_AUTO};
         const char *names[] = {"bare soup", "textured soup", "textured soup, sloppy allowed"};
         size_t kept = run_chain(soup, &o, names[variant], reason, sizeof(reason));
