@@ -34,6 +34,8 @@ static const char usage_text[] =
     "                          diagonal (default 0.05); the chain ends before a level over it\n"
     "      --sloppy auto|never|allow  sloppy clustering when simplification stalls (default auto:\n"
     "                          only on models without UVs, normals, colours and with one material)\n"
+    "      --no-texture-lods   keep LOD0's textures in every level (default: each level's textures\n"
+    "                          shrink with its screen coverage, never below 64 px)\n"
     "      --no-draco          skip the Draco encoding\n"
     "      --no-meshopt        skip the meshopt encoding\n"
     "      --position-bits N   quantisation (default 14); --normal-bits N (10); --uv-bits N (12)\n"
@@ -50,6 +52,7 @@ enum {
     OPT_LODS = 256,
     OPT_MAX_ERROR,
     OPT_SLOPPY,
+    OPT_NO_TEXTURE_LODS,
     OPT_NO_DRACO,
     OPT_NO_MESHOPT,
     OPT_POSITION_BITS,
@@ -224,8 +227,8 @@ static void print_summary(const json_t *manifest, const char *out_dir)
     printf("%s: %lld triangles, %lld vertices -> %s\n", out_dir,
            (long long)json_integer_value(json_object_get(report, "triangles")),
            (long long)json_integer_value(json_object_get(report, "vertices")), out_dir);
-    printf("%-5s %10s %10s %10s %9s %12s %12s %12s\n", "level", "triangles", "vertices", "error", "coverage", "glb",
-           "draco", "meshopt");
+    printf("%-5s %10s %10s %10s %9s %12s %12s %12s %12s\n", "level", "triangles", "vertices", "error", "coverage",
+           "textures", "glb", "draco", "meshopt");
     size_t i;
     json_t *lod;
     json_array_foreach(json_object_get(manifest, "lods"), i, lod)
@@ -236,6 +239,7 @@ static void print_summary(const json_t *manifest, const char *out_dir)
                (long long)json_integer_value(json_object_get(lod, "vertices")),
                json_number_value(json_object_get(lod, "error")),
                json_number_value(json_object_get(lod, "screen_coverage")));
+        printf(" %12lld", (long long)json_integer_value(json_object_get(lod, "texture_bytes")));
         const char *formats[] = {"glb", "draco", "meshopt"};
         for (int f = 0; f < 3; f++) {
             const json_t *file = json_object_get(files, formats[f]);
@@ -263,6 +267,7 @@ int lds_cmd_process(int argc, char **argv)
         {"lods", required_argument, NULL, OPT_LODS},
         {"max-error", required_argument, NULL, OPT_MAX_ERROR},
         {"sloppy", required_argument, NULL, OPT_SLOPPY},
+        {"no-texture-lods", no_argument, NULL, OPT_NO_TEXTURE_LODS},
         {"no-draco", no_argument, NULL, OPT_NO_DRACO},
         {"no-meshopt", no_argument, NULL, OPT_NO_MESHOPT},
         {"position-bits", required_argument, NULL, OPT_POSITION_BITS},
@@ -322,6 +327,7 @@ int lds_cmd_process(int argc, char **argv)
             else
                 return lds_cli_usage_error("process", "--sloppy: '%s' is not auto, never or allow", optarg);
             break;
+        case OPT_NO_TEXTURE_LODS: o.texture_lods = 0; break;
         case OPT_NO_DRACO: o.draco = 0; break;
         case OPT_NO_MESHOPT: o.meshopt = 0; break;
         case OPT_POSITION_BITS:

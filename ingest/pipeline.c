@@ -47,6 +47,7 @@ void lds_pipeline_options_init(lds_pipeline_options *o)
     o->meshopt = 1;
     o->quantization = (lds_mesh_quantization)LDS_MESH_QUANTIZATION_DEFAULT;
     o->use_sandbox = 1;
+    o->texture_lods = 1;
     o->source_kind = "upload";
 }
 
@@ -98,6 +99,7 @@ typedef struct level_output {
     int extra;             /* its extra task (analysis or measurement) is wanted */
     size_t triangles, vertices;
     double error, screen_coverage;
+    uint64_t texture_bytes; /* the level's embedded textures */
     struct {
         int wanted;
         char name[64];
@@ -455,9 +457,10 @@ static json_t *lods_json(const level_output *levels, size_t level_count)
                 json_object_set_new(files, format_names[f],
                                     json_pack("{s:s,s:I,s:s}", "path", lv->files[f].name, "bytes",
                                               (json_int_t)lv->files[f].bytes, "sha256", lv->files[f].sha256));
-        json_array_append_new(lods, json_pack("{s:i,s:I,s:I,s:f,s:f,s:o}", "level", (int)l, "triangles",
+        json_array_append_new(lods, json_pack("{s:i,s:I,s:I,s:f,s:f,s:I,s:o}", "level", (int)l, "triangles",
                                               (json_int_t)lv->triangles, "vertices", (json_int_t)lv->vertices, "error",
-                                              lv->error, "screen_coverage", lv->screen_coverage, "files", files));
+                                              lv->error, "screen_coverage", lv->screen_coverage, "texture_bytes",
+                                              (json_int_t)lv->texture_bytes, "files", files));
     }
     return lods;
 }
@@ -469,11 +472,15 @@ static lds_status build_chain(const lds_pipeline_options *o, encoder *enc, const
                               size_t note_size, double *ms_deviation, lds_error *err)
 {
     lds_mesh_chain *chain = NULL;
+    lds_texture_lods *textures = NULL;
     lds_status st = lds_mesh_chain_create(lod0, &o->chain, &chain, err);
+    if (st == LDS_OK && o->texture_lods && lod0->texture_count)
+        st = lds_texture_lods_create(lod0, &o->limits, o->use_sandbox, &textures, err);
     size_t base = lds_mesh_triangle_count(lod0) ? lds_mesh_triangle_count(lod0) : lod0->vertex_count;
     const lds_mesh_model *previous = lod0;
     size_t last = 0; /* the last level published */
     enc->levels[0].screen_coverage = 1.0;
+    enc->levels[0].texture_bytes = lds_texture_bytes(lod0);
     for (size_t l = 1; st == LDS_OK && l < enc->level_count; l++) {
         size_t target = (size_t)((double)base * o->lod_fractions[l - 1] + 0.5);
         lds_mesh_model *lod = NULL;
@@ -488,6 +495,13 @@ static lds_status build_chain(const lds_pipeline_options *o, encoder *enc, const
         }
         enc->levels[l].error = info.error;
         enc->levels[l].screen_coverage = info.screen_coverage;
+        enc->levels[l].texture_bytes = lds_texture_bytes(lod);
+        if (textures &&
+            (st = lds_texture_lods_apply(textures, lod, info.screen_coverage, &enc->levels[l].texture_bytes, err)) !=
+                LDS_OK) {
+            lds_mesh_model_destroy(lod);
+            break;
+        }
         encoder_release(enc, l - 1); /* the simplifier is done with the previous level */
         encoder_publish(enc, l, lod);
         previous = lod; /* alive until released above on the next turn */
@@ -496,6 +510,7 @@ static lds_status build_chain(const lds_pipeline_options *o, encoder *enc, const
     if (chain)
         encoder_release(enc, last);
     lds_mesh_chain_destroy(chain);
+    lds_texture_lods_destroy(textures);
     return st;
 }
 

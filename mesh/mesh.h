@@ -473,6 +473,23 @@ typedef enum lds_mesh_image_space {
  * interpolation along one that grows; separable, edges clamped. */
 lds_status lds_mesh_image_resize(const lds_mesh_image *src, int width, int height, lds_mesh_image_space space,
                                  lds_mesh_image *out, lds_error *err);
+/* Decode, resize to width x height (never larger than the image: a larger size keeps the image's),
+ * and encode as format: the whole texture-LOD step on untrusted bytes (run it in the sandbox:
+ * sandbox.h lds_sandbox_run_work). Appends the encoded file to out. */
+lds_status lds_mesh_image_reencode(const char *name, const unsigned char *data, size_t size,
+                                   const lds_mesh_image_limits *limits, int width, int height,
+                                   lds_mesh_image_space space, lds_mesh_image_format format,
+                                   const lds_mesh_image_encode_options *options, lds_buf *out, lds_error *err);
+
+/* Texture LOD sizing: a level meant for a share `coverage` (0..1] of the screen needs that share of
+ * LOD0's texel density. The size is halved k times where k = floor(log2(1 / coverage)), so it
+ * stays a power of two when it was one and never falls short of the density asked; never below
+ * 64 px on a side (a side already under 64 stays as it is), never upscaled. */
+void lds_mesh_texture_lod_size(int width, int height, double coverage, int *out_width, int *out_height);
+/* The colour space a texture is filtered in, from the material slots that use it: NORMAL when a
+ * normal map, SRGB for base colour and emissive, LINEAR otherwise (also when unused). */
+lds_mesh_image_space lds_mesh_texture_space(const lds_mesh_model *model, size_t texture);
+
 /* The size that fits width x height inside max_side x max_side keeping the aspect ratio, never
  * larger than the input, each side at least 1. */
 void lds_mesh_image_fit(int width, int height, int max_side, int *out_width, int *out_height);
