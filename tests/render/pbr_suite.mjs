@@ -103,6 +103,19 @@ function inputsList(o, genDir) {
   return { list, haveCorpus, corpus, genDir };
 }
 
+/** a private copy of the input (a .gltf with its whole folder), so later steps never depend on the
+ *  shared folder still being there */
+function copyOriginal(file, dir) {
+  if (/\.glb$/i.test(file)) {
+    const to = path.join(dir, `original-${path.basename(file)}`);
+    fs.copyFileSync(file, to);
+    return to;
+  }
+  const to = path.join(dir, 'original');
+  fs.cpSync(path.dirname(file), to, { recursive: true, dereference: true });
+  return path.join(to, path.basename(file));
+}
+
 function makeCopies(asset, dir) {
   const copies = { orig: asset.original };
   const errors = [];
@@ -135,11 +148,15 @@ function makeReferences(asset, dir) {
     if (!run_) continue;
     for (const l of run_.lods) if (l.level > 0 && asset.triangles > 0) ratios.add(ratioKey(l.triangles / asset.triangles));
   }
+  refs.sicc = {};
   for (const k of [...ratios].sort()) {
     const out = path.join(dir, `gltfpack-si-${k}.glb`);
     const s = run('gltfpack', ['-si', k, '-i', asset.original, '-o', out]);
     if (s.status === 0) refs.si[k] = out;
     else refs.errors.push(`gltfpack -si ${k}: exit ${s.status}: ${s.stderr.trim().slice(0, 300)}`);
+    // the same level meshopt-compressed, for byte counts (the bench)
+    const outc = path.join(dir, `gltfpack-si-${k}-cc.glb`);
+    if (run('gltfpack', ['-si', k, '-cc', '-i', asset.original, '-o', outc]).status === 0) refs.sicc[k] = outc;
   }
   return refs;
 }
@@ -148,38 +165,54 @@ export function ratioKey(r) {
   return Math.min(1, Math.max(0.0001, r)).toFixed(4);
 }
 
-async function prepare(o) {
-  if (!o.lodestone || !fs.existsSync(o.lodestone)) usage(`--lodestone BIN is required (got ${o.lodestone})`);
-  fs.mkdirSync(o.work, { recursive: true });
-  const genDir = path.join(o.work, 'generated');
-  const [sphere, skinned] = await makeAssets(genDir);
-  const { list, haveCorpus, corpus } = inputsList(o, genDir);
-  list.push({ name: 'gen_pbr_sphere', original: sphere, render: true, source: 'generated' });
-  list.push({ name: 'gen_skinned', original: skinned, render: true, source: 'generated' });
-  if (fs.existsSync(ASSIMP_GLTF)) {
-    for (const [name, rel, render] of ASSIMP_PICKS) {
-      const f = path.join(ASSIMP_GLTF, rel);
-      if (fs.existsSync(f)) list.push({ name: `assimp_${name}`, original: f, render: render && !haveCorpus, source: 'assimp' });
-    }
-  }
-  const home = path.join(o.work, 'home');
+/** copies, `lodestone process` on each, references: the assets of prepare.json */
+export async function prepareAssets(lodestone, work, list) {
+  const home = path.join(work, 'home');
   const assets = [];
-  for (const a of list) {
-    const dir = path.join(o.work, 'assets', a.name);
+  for (const a0 of list) {
+    const dir = path.join(work, 'assets', a0.name);
+    fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
+    const a = { ...a0, original: copyOriginal(a0.original, dir), source_path: a0.original };
     const info = await inspectFile(a.original);
     const { copies, errors } = makeCopies(a, dir);
     const asset = { ...a, triangles: info.triangles, bytes: info.bytes, textureBytes: info.textureBytes,
                     textureHeavy: info.textureBytes >= 0.5 * info.bytes, inputs: copies, copyErrors: errors, runs: {} };
     for (const fmt of FORMATS) {
       if (!copies[fmt]) continue;
-      asset.runs[fmt] = processModel(o.lodestone, copies[fmt], path.join(dir, `out-${fmt}`), home);
+      asset.runs[fmt] = processModel(lodestone, copies[fmt], path.join(dir, `out-${fmt}`), home);
       const r = asset.runs[fmt];
       process.stdout.write(`${a.name} ${fmt}: exit ${r.exit} in ${r.seconds.toFixed(1)} s, levels ${r.lods.map((l) => l.triangles).join(' ')}\n`);
     }
     asset.refs = a.render ? makeReferences(asset, dir) : null;
     assets.push(asset);
   }
+  return assets;
+}
+
+/** corpus/pbr when present, else nothing; plus generated and assimp-testmodels inputs when `extra` */
+export async function inputs(o, extra) {
+  const genDir = path.join(o.work, 'generated');
+  const [sphere, skinned] = await makeAssets(genDir);
+  const { list, haveCorpus, corpus } = inputsList(o, genDir);
+  if (extra || !haveCorpus) {
+    list.push({ name: 'gen_pbr_sphere', original: sphere, render: true, source: 'generated' });
+    list.push({ name: 'gen_skinned', original: skinned, render: true, source: 'generated' });
+  }
+  if (extra && fs.existsSync(ASSIMP_GLTF)) {
+    for (const [name, rel, render] of ASSIMP_PICKS) {
+      const f = path.join(ASSIMP_GLTF, rel);
+      if (fs.existsSync(f)) list.push({ name: `assimp_${name}`, original: f, render: render && !haveCorpus, source: 'assimp' });
+    }
+  }
+  return { list, haveCorpus, corpus };
+}
+
+async function prepare(o) {
+  if (!o.lodestone || !fs.existsSync(o.lodestone)) usage(`--lodestone BIN is required (got ${o.lodestone})`);
+  fs.mkdirSync(o.work, { recursive: true });
+  const { list, haveCorpus, corpus } = await inputs(o, true);
+  const assets = await prepareAssets(o.lodestone, o.work, list);
   const out = { lodestone: o.lodestone, corpus: haveCorpus ? corpus : null, assets };
   fs.writeFileSync(path.join(o.work, 'prepare.json'), JSON.stringify(out, null, 1));
   process.stdout.write(`prepared ${assets.length} assets in ${o.work} (corpus ${haveCorpus ? corpus : 'absent: generated and assimp-testmodels inputs only'})\n`);
@@ -397,7 +430,7 @@ export function stopReasons(manifest) {
   const found = [];
   const walk = (v, key) => {
     if (v && typeof v === 'object') { for (const [k, x] of Object.entries(v)) walk(x, k); return; }
-    if (typeof v === 'string' && v.length > 0 && /stop|end|reason/i.test(key || '')) found.push(`${key}: ${v}`);
+    if (typeof v === 'string' && v.length > 0 && /(^|_)(stop|stopped|reason|ended|end)($|_)/i.test(key || '')) found.push(`${key}: ${v}`);
   };
   walk(manifest, null);
   return found;
