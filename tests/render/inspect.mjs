@@ -165,7 +165,14 @@ function matchMaterial(inp, i, input, lod) {
   const same = lod.materials.find((m) => sig(m) === sig(inp));
   if (same) return same;
   if (lod.materials.length === input.materials.length) return lod.materials[i];
-  return named[0] || null;
+  if (named.length) return named[0];
+  // unnamed and changed: the LOD material that shares most slots, factors and extensions
+  const score = (m) => Object.keys(inp.slots).filter((k) => m.slots[k]).length +
+    Object.keys(inp.factors).filter((k) => near(inp.factors[k], m.factors[k])).length +
+    inp.extensions.filter((e) => m.extensions.includes(e)).length;
+  let best = null;
+  for (const m of lod.materials) if (!best || score(m) > score(best)) best = m;
+  return best;
 }
 
 function checkMaterial(inp, out, label, problems) {

@@ -103,6 +103,11 @@ function inputsList(o, genDir) {
   return { list, haveCorpus, corpus, genDir };
 }
 
+/** textures are most of the bytes, and big enough that a level may shrink them (never below 64 px) */
+export function isTextureHeavy(info) {
+  return info.textureBytes >= 0.5 * info.bytes && info.textureBytes >= 256 * 1024;
+}
+
 /** a private copy of the input (a .gltf with its whole folder), so later steps never depend on the
  *  shared folder still being there */
 function copyOriginal(file, dir) {
@@ -150,6 +155,8 @@ function makeReferences(asset, dir) {
   }
   refs.sicc = {};
   for (const k of [...ratios].sort()) {
+    // the other input formats' levels land within a few triangles of these: one reference serves them
+    if (nearestRatio(Object.keys(refs.si), k)) continue;
     const out = path.join(dir, `gltfpack-si-${k}.glb`);
     const s = run('gltfpack', ['-si', k, '-i', asset.original, '-o', out]);
     if (s.status === 0) refs.si[k] = out;
@@ -159,6 +166,16 @@ function makeReferences(asset, dir) {
     if (run('gltfpack', ['-si', k, '-cc', '-i', asset.original, '-o', outc]).status === 0) refs.sicc[k] = outc;
   }
   return refs;
+}
+
+/** the key in `keys` within 2% of ratio `k` (both ratioKey strings), or null */
+export function nearestRatio(keys, k) {
+  let best = null;
+  for (const x of keys) {
+    const d = Math.abs(Number(x) - Number(k));
+    if (d <= 0.02 * Number(k) && (best === null || d < Math.abs(Number(best) - Number(k)))) best = x;
+  }
+  return best;
 }
 
 export function ratioKey(r) {
@@ -177,7 +194,7 @@ export async function prepareAssets(lodestone, work, list) {
     const info = await inspectFile(a.original);
     const { copies, errors } = makeCopies(a, dir);
     const asset = { ...a, triangles: info.triangles, bytes: info.bytes, textureBytes: info.textureBytes,
-                    textureHeavy: info.textureBytes >= 0.5 * info.bytes, inputs: copies, copyErrors: errors, runs: {} };
+                    textureHeavy: isTextureHeavy(info), inputs: copies, copyErrors: errors, runs: {} };
     for (const fmt of FORMATS) {
       if (!copies[fmt]) continue;
       asset.runs[fmt] = processModel(lodestone, copies[fmt], path.join(dir, `out-${fmt}`), home);
@@ -320,14 +337,24 @@ export async function renderAsset(renderer, a, work) {
   const variants = [];
   const tag = new Map();
   const add = (file, t) => { if (file && fs.existsSync(file)) { variants.push(file); tag.set(file, t); } };
+  const siKeys = Object.keys((a.refs && a.refs.si) || {});
   add(a.refs && a.refs.cc, { kind: 'cc' });
-  for (const [k, f] of Object.entries((a.refs && a.refs.si) || {})) add(f, { kind: 'si', ratio: k });
+  const needed = new Set();
+  for (const fmt of FORMATS) {
+    for (const l of (a.runs[fmt] || { lods: [] }).lods) {
+      if (l.level > 0) needed.add(nearestRatio(siKeys, ratioKey(l.triangles / a.triangles)));
+    }
+  }
+  for (const k of siKeys) if (needed.has(k)) add(a.refs.si[k], { kind: 'si', ratio: k });
+  // every level's .glb of every input format; the Draco and meshopt files (same geometry, encoded)
+  // of LOD0 and the last level of the uncompressed input's chain
   for (const fmt of FORMATS) {
     const r = a.runs[fmt];
     if (!r) continue;
+    const lastLevel = r.lods.length ? r.lods[r.lods.length - 1].level : 0;
     for (const l of r.lods) {
       for (const out of OUTPUTS) {
-        if (fmt !== 'orig' && out !== 'glb') continue;
+        if (out !== 'glb' && (fmt !== 'orig' || (l.level !== 0 && l.level !== lastLevel))) continue;
         if (l.files[out]) add(l.files[out].path, { kind: 'lod', fmt, out, level: l.level, triangles: l.triangles, bytes: l.files[out].bytes });
       }
     }
@@ -335,7 +362,10 @@ export async function renderAsset(renderer, a, work) {
   const res = await renderer.compare(a.original, variants, { outDir: path.join(work, 'png', a.name) });
   const by = new Map(res.files.map((f) => [f.file, f]));
   const rows = [];
-  const ref = (t) => by.get(variants.find((v) => tag.get(v).kind === t.kind && tag.get(v).ratio === t.ratio));
+  const ref = (t) => {
+    const ratio = t.kind === 'si' ? nearestRatio(siKeys, t.ratio) : undefined;
+    return by.get(variants.find((v) => tag.get(v).kind === t.kind && tag.get(v).ratio === ratio));
+  };
   for (const v of variants) {
     const t = tag.get(v);
     if (t.kind !== 'lod') continue;
@@ -406,15 +436,14 @@ async function render(o) {
 function textureBytes(o) {
   const p = loadPrepared(o);
   const c = checker();
-  const heavy = p.assets.filter((a) => a.textureHeavy);
-  c.check(heavy.length > 0, 'at least one texture-heavy input (textures >= half its bytes)');
+  const heavy = p.assets.filter((a) => isTextureHeavy(a));
+  c.check(heavy.length > 0, 'at least one texture-heavy input (textures >= half its bytes and >= 256 KiB)');
   for (const a of heavy) {
     checkRuns(c, a);
     for (const fmt of FORMATS) {
       const r = a.runs[fmt];
       if (!r || r.lods.length === 0) continue;
       const first = r.lods[0], last = r.lods[r.lods.length - 1];
-      c.check(r.lods.length > 1, `${a.name} (${fmt} input): the chain has more than LOD0 (${r.lods.length} levels)`);
       for (const out of OUTPUTS) {
         if (!first.files[out] || !last.files[out]) continue;
         const b0 = first.files[out].bytes, bn = last.files[out].bytes;
@@ -454,7 +483,9 @@ async function chainEnds(o) {
   if (reasons.length) process.stdout.write(`seams.glb: chain of ${r.lods.length} level(s); manifest: ${reasons.join('; ')}\n`);
   // every level below LOD0 renders no worse than gltfpack -si at its ratio (which keeps the texture)
   const asset = { name: 'seams', original: seams, triangles: info.triangles, runs: { orig: r } };
+  fs.mkdirSync(path.join(o.work, 'seams-ref'), { recursive: true });
   asset.refs = makeReferences(asset, path.join(o.work, 'seams-ref'));
+  for (const e of asset.refs.errors) c.check(false, `seams.glb: reference ${e}`);
   const { openRenderer } = await import('./render.mjs');
   const renderer = await openRenderer({ size: o.size, views: o.views });
   try {

@@ -39,6 +39,9 @@ loader.setDRACOLoader(draco);
 loader.setMeshoptDecoder(MeshoptDecoder);
 
 let current = null;
+// the previous model is disposed only after the next one has been drawn, so that shader programs of
+// materials with the same features stay compiled (SwiftShader compiles slowly)
+let retired = null;
 
 function disposeObject(root) {
   root.traverse((o) => {
@@ -64,7 +67,7 @@ function countTriangles(root) {
 }
 
 async function load(url) {
-  if (current) { scene.remove(current); disposeObject(current); current = null; }
+  if (current) { scene.remove(current); if (retired) disposeObject(retired); retired = current; current = null; }
   const gltf = await loader.loadAsync(url);
   current = gltf.scene;
   current.traverse((o) => { o.frustumCulled = false; });
@@ -101,6 +104,7 @@ function base64(bytes) {
 function render(frame, view, views) {
   place(frame, view, views);
   renderer.render(scene, camera);
+  if (retired) { disposeObject(retired); retired = null; }
   const gl = renderer.getContext();
   const raw = new Uint8Array(SIZE * SIZE * 4);
   gl.readPixels(0, 0, SIZE, SIZE, gl.RGBA, gl.UNSIGNED_BYTE, raw);
