@@ -7,7 +7,7 @@
 // medians and ratios. One run, one table; nothing is asserted (the pbr_* CTest tests hold the bars).
 //
 //   node bench/pbr_bench.mjs [--lodestone build/cli/lodestone] [--shared ../shared] [--work DIR]
-//        [--size 512] [--views 4] [--json FILE]
+//        [--size 512] [--views 4] [--json FILE] [--only NAME,NAME]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function args(argv) {
   const o = { lodestone: path.join(ROOT, 'build', 'cli', 'lodestone'), shared: path.join(ROOT, '..', 'shared'),
-              work: null, size: 512, views: 4, json: null };
+              work: null, size: 512, views: 4, json: null, only: null };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (v === undefined) fail(`${k} wants a value`);
@@ -29,6 +29,7 @@ function args(argv) {
     else if (k === '--size') o.size = Number(v);
     else if (k === '--views') o.views = Number(v);
     else if (k === '--json') o.json = path.resolve(v);
+    else if (k === '--only') o.only = v.split(',');
     else fail(`unknown option ${k}`);
   }
   if (!fs.existsSync(o.lodestone)) fail(`${o.lodestone}: no lodestone binary (build it, or pass --lodestone)`);
@@ -59,7 +60,9 @@ async function main() {
   const o = args(process.argv.slice(2));
   const temp = !o.work;
   o.work = o.work || fs.mkdtempSync(path.join(os.tmpdir(), 'lds-pbr-bench-'));
-  const { list, haveCorpus, corpus } = await inputs(o, false);
+  const { list: all, haveCorpus, corpus } = await inputs(o, false);
+  const list = o.only ? all.filter((a) => o.only.includes(a.name)) : all;
+  if (!list.length) fail(`no asset named ${o.only} (have ${all.map((a) => a.name).join(', ')})`);
   process.stdout.write(`pbr_bench: ${list.length} assets (${haveCorpus ? corpus : 'no corpus: generated assets'}), lodestone ${o.lodestone}, work ${o.work}\n`);
   const assets = await prepareAssets(o.lodestone, o.work, list);
   const renderer = await openRenderer({ size: o.size, views: o.views });

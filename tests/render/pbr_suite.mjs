@@ -410,7 +410,12 @@ async function render(o) {
     for (const a of p.assets.filter((x) => x.render)) {
       checkRuns(c, a);
       for (const e of (a.refs && a.refs.errors) || []) c.check(false, `${a.name}: reference ${e}`);
-      const { rows, result } = await renderAsset(renderer, a, o.work);
+      let got;
+      try { got = await renderAsset(renderer, a, o.work); } catch (e) {
+        c.check(false, `${a.name}: the original renders (${String(e.message || e).split('\n')[0]})`);
+        continue;
+      }
+      const { rows, result } = got;
       c.check(result.repeat_psnr === 'inf', `${a.name}: the original rendered twice gives identical pixels (PSNR ${result.repeat_psnr}, want inf)`);
       c.check(result.problems.errors.length === 0 && result.problems.blocked.length === 0,
         `${a.name}: original renders without page errors or outside requests: ${[...result.problems.errors, ...result.problems.blocked].join('; ')}`);

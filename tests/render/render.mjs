@@ -20,6 +20,8 @@ function sameContent(file) {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
+const STEP_TIMEOUT_S = 300;
+
 /** One browser + server, reused for many comparisons. */
 export async function openRenderer({ size = 512, views = 4 } = {}) {
   const server = await startServer();
@@ -42,13 +44,20 @@ export async function openRenderer({ size = 512, views = 4 } = {}) {
     return out;
   }
 
+  // a load or draw that hangs fails that file instead of the whole run (SwiftShader is slow, not stuck)
+  function bounded(what, promise) {
+    let timer;
+    const limit = new Promise((_, fail) => { timer = setTimeout(() => fail(new Error(`${what}: no answer in ${STEP_TIMEOUT_S} s`)), STEP_TIMEOUT_S * 1000); });
+    return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+  }
+
   async function renderFile(file, frame) {
     const url = server.add(file);
-    const loaded = await page.evaluate((u) => window.lds.load(u), url);
+    const loaded = await bounded(`loading ${file}`, page.evaluate((u) => window.lds.load(u), url));
     const use = frame || loaded;
     const images = [];
     for (let v = 0; v < views; v++) {
-      const b64 = await page.evaluate(([f, i, n]) => window.lds.render(f, i, n), [use, v, views]);
+      const b64 = await bounded(`drawing ${file}`, page.evaluate(([f, i, n]) => window.lds.render(f, i, n), [use, v, views]));
       images.push(new Uint8Array(Buffer.from(b64, 'base64')));
     }
     return { loaded, images };
