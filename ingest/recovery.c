@@ -13,6 +13,7 @@
  * blobs are its record's. A blob stored again is touched (common/blob.c), and a record is written
  * within the grace period of its blobs' put, so a blob about to be named is never young enough to
  * lose. Any Redis error stops a collection before it removes anything. */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -113,8 +114,8 @@ static lds_status add_named(id_list *l, const char *text, size_t size, lds_error
 }
 
 /* SCANs keys matching pattern and adds what the given hash fields name. */
-static lds_status collect_named(lds_redis *redis, const char *pattern, const char *fields, id_list *l,
-                                lds_error *err)
+static lds_status collect_named(lds_redis *redis, const char *pattern, const char *const *fields, int field_count,
+                                id_list *l, lds_error *err)
 {
     char cursor[32] = "0";
     do {
@@ -130,7 +131,11 @@ static lds_status collect_named(lds_redis *redis, const char *pattern, const cha
         const lds_redis_reply *keys = &page->element[1];
         for (size_t i = 0; st == LDS_OK && i < keys->elements; i++) {
             lds_redis_reply *r = NULL;
-            st = lds_redis_command(redis, &r, err, "HMGET %s %s", keys->element[i].str, fields);
+            const char *argv[8] = {"HMGET", keys->element[i].str};
+            assert(field_count <= 6);
+            for (int f = 0; f < field_count; f++)
+                argv[2 + f] = fields[f];
+            st = lds_redis_command_argv(redis, &r, err, 2 + field_count, argv, NULL);
             for (size_t k = 0; st == LDS_OK && r->type == LDS_REDIS_ARRAY && k < r->elements; k++)
                 if (r->element[k].str)
                     st = add_named(l, r->element[k].str, r->element[k].len, err);
@@ -181,9 +186,11 @@ lds_status lds_blob_gc(lds_redis *redis, const char *blob_root, int64_t grace_ms
 {
     memset(report, 0, sizeof(*report));
     id_list named = {0};
-    lds_status st = collect_named(redis, "lds:asset:*", "files outputs certificate", &named, err);
+    static const char *const record_fields[] = {"files", "outputs", "certificate"};
+    static const char *const deposit_fields[] = {"plan"};
+    lds_status st = collect_named(redis, "lds:asset:*", record_fields, 3, &named, err);
     if (st == LDS_OK)
-        st = collect_named(redis, "lds:deposit:*", "plan", &named, err);
+        st = collect_named(redis, "lds:deposit:*", deposit_fields, 1, &named, err);
     if (st != LDS_OK) {
         free(named.ids);
         return st; /* never remove on a partial view */
