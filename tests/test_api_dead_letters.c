@@ -76,7 +76,7 @@ int main(void)
     }
     LDS_CHECK_INT(dead, ==, 1);
     api_resp r;
-    LDS_CHECK_INT(api_curl(&env, &r, NULL, "'%s/metrics'", env.base), ==, 200);
+    LDS_CHECK_INT(api_curl(&env, &r, ops, "'%s/metrics'", env.base), ==, 200); /* ops only */
     LDS_CHECK(r.body && strstr(r.body, "\nlodestone_dead_letters 1\n") != NULL);
     api_resp_free(&r);
     char *out = NULL;

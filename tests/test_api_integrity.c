@@ -16,7 +16,7 @@
  *                  recovery sweep when serve starts, and the asset ends ready.
  *   gc             `lodestone recover --gc` removes an unreferenced blob and keeps every blob a
  *                  record names; with the default grace period it removes nothing.
- *   deposit_crash  a deposit killed halfway (kill -9 of serve's group while its items are written),
+ *   deposit_crash  a deposit killed halfway (kill -9 of serve's group once a third of its items are written),
  *                  retried with its Idempotency-Key: the same deposit, each item once, one log entry
  *                  per item.
  *   orphans        kill -9 of serve alone (not its group) leaves no process of its group behind:
@@ -470,11 +470,12 @@ static void case_gc(void)
     api_resp_free(&r);
 }
 
-#define DEPOSIT_ITEMS 120
+#define DEPOSIT_ITEMS 60
 
 static void case_deposit_crash(void)
 {
     env.serve_env[0] = "LODESTONE_SWEEP_GRACE_MS=600000"; /* the retry, not the sweep, finishes it */
+    env.serve_env[1] = "LODESTONE_VISIBILITY_MS=5000";    /* jobs of killed workers come back soon */
     start_all();
     char key[128], dir[1200], archive[1300];
     LDS_CHECK_INT(api_key_create("partner", "museum", key, sizeof(key)), ==, 0);
@@ -503,8 +504,8 @@ static void case_deposit_crash(void)
     LDS_CHECK_OK(lds_redis_connect(env.url, &redis, &err), &err);
     long long written = -1;
     for (int i = 0; i < 2000000 && written < 0; i++) {
-        lds_redis_reply *n = NULL;
-        if (lds_redis_command(redis, &n, &err, "ZCARD lds:deposits:unfinished") == LDS_OK && n->integer > 0) {
+        lds_redis_reply *n = NULL; /* items are written after the deposit record: kill a third in */
+        if (lds_redis_command(redis, &n, &err, "ZCARD lds:assets") == LDS_OK && n->integer >= DEPOSIT_ITEMS / 3) {
             api_serve_kill9(&env);
             lds_redis_reply *c = NULL;
             lds_redis_command(redis, &c, &err, "ZCARD lds:assets");
