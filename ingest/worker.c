@@ -153,6 +153,13 @@ static lds_status similar_cb(void *ctx, const char *fingerprint, lds_shape_match
 
 /* ---- one job ---- */
 
+/* Failures that are the service's own (their messages name server paths, sockets, blobs). */
+static int service_trouble(lds_status code)
+{
+    return code == LDS_EIO || code == LDS_ENOENT || code == LDS_EREDIS || code == LDS_EUNAVAIL ||
+           code == LDS_EINTERNAL || code == LDS_ENOMEM;
+}
+
 /* Bad input fails at once; everything else (I/O, Redis, the notary, timeouts) is retried. */
 static int permanent_failure(lds_status code)
 {
@@ -404,6 +411,9 @@ static void process(job_run *run, lds_error *loop_err)
     remove_tree(scratch);
     if (status != LDS_OK)
         strip_scratch(err.message, scratch);
+    char model_name[256];
+    const char *first_name = json_string_value(json_object_get(json_array_get(json_object_get(record, "files"), 0), "name"));
+    snprintf(model_name, sizeof(model_name), "%s", first_name ? first_name : job->asset_id);
     json_decref(record);
 
     if (beating) {
@@ -442,10 +452,20 @@ static void process(job_run *run, lds_error *loop_err)
         lds_log_warn("worker: %s (the job will be reclaimed)", fail_err.message);
         return;
     }
-    if (job->kind == LDS_JOB_UPLOAD)
-        lds_assets_set_status(run->redis, job->asset_id, dead ? "failed" : "queued", &err, NULL);
+    /* The record is read by the uploader: a bad upload's reason is theirs (it names their file),
+     * but the service's own trouble (I/O, a missing blob, Redis) names server paths and is for
+     * ops, who have it in the log and the dead letter. */
+    lds_error shown;
+    lds_error_clear(&shown);
+    if (service_trouble(err.code))
+        lds_error_set(&shown, err.code, "%s: the service could not process this upload (%s); the operators have "
+                                        "the details", model_name, lds_status_message(err.code));
     else
-        set_reprocess(run->redis, job, dead ? "failed" : "retrying", &err);
+        shown = err;
+    if (job->kind == LDS_JOB_UPLOAD)
+        lds_assets_set_status(run->redis, job->asset_id, dead ? "failed" : "queued", &shown, NULL);
+    else
+        set_reprocess(run->redis, job, dead ? "failed" : "retrying", &shown);
 }
 
 lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic_t *stop, lds_error *err)

@@ -65,6 +65,7 @@ int main(void)
     LDS_CHECK_STR(json_string_value(json_object_get(record, "status")), "failed");
     const char *message = json_string_value(json_object_get(json_object_get(record, "error"), "message"));
     printf("failed: %s\n", message ? message : "(no message)");
+    LDS_CHECK(message && strstr(message, env.dir) == NULL); /* the uploader is not shown server paths */
     json_decref(record);
     long long dead = 0;
     for (int i = 0; i < 100 && dead == 0; i++) {
