@@ -595,7 +595,9 @@ static void case_redis_restart(void)
     LDS_CHECK_INT(api_keys_init(&env), ==, 0);
     LDS_CHECK_INT(api_serve_start(&env), ==, 0);
     char url[1300];
-    snprintf(url, sizeof(url), "unix://%s/redis/redis.sock", env.home);
+    lds_error err;
+    lds_error_clear(&err);
+    LDS_CHECK_OK(lds_redis_embedded_url(env.home, url, sizeof(url), &err), &err);
     setenv("LODESTONE_REDIS_URL", url, 1); /* for keys create and the probes below */
     char key[128], model[1200];
     LDS_CHECK_INT(api_key_create("modeler", "hana", key, sizeof(key)), ==, 0);
