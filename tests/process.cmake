@@ -25,3 +25,8 @@ endforeach()
 # crowded cell, long slivers, each processed under LODESTONE_MAX_JOB_SECONDS; and the budget itself.
 lds_add_test(NAME process_outliers SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_process_outliers.c
   LABELS integration TIMEOUT 1200)
+# Texture LODs and the chain policy on a textured model the test builds (no ../shared needed).
+lds_add_test(NAME process_texture_lod
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_process_texture_lod.c ${LDS_PROCESS_CHECK}
+  LIBS lds_mesh ${MESHOPT_LIB} LABELS integration)
+target_include_directories(test_process_texture_lod PRIVATE ${MESHOPT_INCLUDE})
