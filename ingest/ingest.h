@@ -47,6 +47,8 @@ typedef lds_status (*lds_pipeline_similar_fn)(void *ctx, const char *shape_finge
 typedef struct lds_pipeline_options {
     double lod_fractions[LDS_PIPELINE_MAX_LODS]; /* of LOD0's triangles; default 0.5 .25 .125 .0625 */
     size_t lod_count;
+    lds_mesh_chain_options chain; /* the chain policy: error budget, sloppy clustering (zero: defaults) */
+    int texture_lods;             /* resize each level's textures to its coverage (default 1) */
     int draco, meshopt; /* encode these besides plain GLB (default both) */
     lds_mesh_quantization quantization;
     int use_sandbox; /* default 1 */
@@ -84,6 +86,24 @@ lds_status lds_pipeline_limits_from_env(lds_pipeline_options *options, lds_error
  * *manifest (may be NULL) receives the manifest (caller json_decref's it). Errors name the file. */
 lds_status lds_pipeline_run(const lds_pipeline_options *options, const char *const *files, size_t file_count,
                             const char *out_dir, json_t **manifest, lds_error *err);
+
+/* Texture LODs of one pipeline run (texture_lod.c): each level's textures resized so that texel
+ * density follows the level's screen coverage (lds_mesh_texture_lod_size), filtered in the colour
+ * space of their slot (normal maps renormalised), re-encoded in their own format; decoding and
+ * encoding run sandboxed (lds_sandbox_run_work). A size is made once and shared by the levels that
+ * need it. Not thread-safe. */
+typedef struct lds_texture_lods lds_texture_lods;
+/* lod0 must outlive the object and keep its textures. */
+lds_status lds_texture_lods_create(const lds_mesh_model *lod0, const lds_sandbox_limits *limits, int use_sandbox,
+                                   lds_texture_lods **out, lds_error *err);
+void lds_texture_lods_destroy(lds_texture_lods *t);
+/* Replaces level's textures (copies of LOD0's, same indices) with their sizes for coverage. A
+ * texture that cannot be re-encoded, or whose smaller version would not be smaller in bytes,
+ * keeps LOD0's bytes (logged). *bytes receives the level's total texture bytes. */
+lds_status lds_texture_lods_apply(lds_texture_lods *t, lds_mesh_model *level, double coverage, uint64_t *bytes,
+                                  lds_error *err);
+/* Total encoded texture bytes of a model. */
+uint64_t lds_texture_bytes(const lds_mesh_model *model);
 
 /* Parses "0.5,0.25" into options->lod_fractions (each in (0,1), strictly falling). */
 lds_status lds_pipeline_parse_lods(lds_pipeline_options *options, const char *text, lds_error *err);
