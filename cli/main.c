@@ -27,6 +27,8 @@ static const command commands[] = {
     {"reprocess", lds_cmd_reprocess, "re-run the pipeline over assets (ops)"},
     {"queue", lds_cmd_queue, "show queue depths, retries, dead letters (ops)"},
     {"bench", lds_cmd_bench, "benchmark the pipeline against gltfpack and draco_encoder"},
+    {"valuation", lds_cmd_valuation, "refit the valuation model (fit --history FILE.jsonl)"},
+    {"value", lds_cmd_value, "value a listing or a processed model offline"},
 };
 
 static void usage(FILE *out)

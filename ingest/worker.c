@@ -335,6 +335,12 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
         status = lds_shape_index_add(run->redis, job->asset_id, shape, err);
     if (status == LDS_OK && !handed_back)
         status = lds_assets_publish(run->redis, job->asset_id, job->id, manifest, outputs, err);
+    if (status == LDS_OK && !handed_back) { /* the first score: a failure leaves it for the next event */
+        lds_error value_err;
+        lds_error_clear(&value_err);
+        if (lds_valuation_publish(run->redis, job->asset_id, manifest, &value_err) != LDS_OK)
+            lds_log_warn("worker: valuation of %s: %s", job->asset_id, value_err.message);
+    }
     if (status == LDS_OK && !handed_back)
         lds_queue_record_durations(run->redis, json_object_get(manifest, "timings_ms"), lds_time_ms() - run->started_ms,
                                    NULL);
@@ -456,6 +462,10 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
         status = lds_redis_connect(options->redis_url, &run.redis, err);
     if (status == LDS_OK)
         status = lds_redis_connect(options->redis_url, &run.beat, err);
+    /* Usage events are applied by a thread of every worker process (valuation_store.c). */
+    lds_valuation_aggregator *aggregator = NULL;
+    if (status == LDS_OK)
+        status = lds_valuation_aggregator_start(options->redis_url, stop, &aggregator, err);
     char consumer[128], host[64] = "host";
     gethostname(host, sizeof(host) - 1);
     snprintf(consumer, sizeof(consumer), "%s-%d", options->name ? options->name : host, (int)getpid());
@@ -490,6 +500,7 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
             lds_log_warn("worker %s: %s", consumer, inner.message);
         jobs++;
     }
+    lds_valuation_aggregator_join(aggregator);
     lds_redis_close(run.redis);
     lds_redis_close(run.beat);
     pthread_mutex_destroy(&run.lock);
