@@ -488,8 +488,9 @@ lds_status lds_valuation_aggregate(lds_redis *redis, const char *consumer, int b
 /* Recomputes and stores an asset's valuation as of now_ms (nothing for an asset not ready). */
 lds_status lds_valuation_rescore(lds_redis *redis, const lds_valuation_model *model, const char *asset,
                                  double half_life_days, int64_t now_ms, lds_error *err);
-/* The first score, when the worker publishes an asset: rarity from the shape index, the asset
- * counted in its category's supply, then lds_valuation_rescore. */
+/* The first score, computed from the manifest the worker is about to publish (so that the record
+ * carries a valuation from the moment it is ready): rarity from the shape index, the asset counted
+ * in its category's supply, then the valuation stored. */
 lds_status lds_valuation_publish(lds_redis *redis, const char *asset, json_t *manifest, lds_error *err);
 /* The current model: lds:valuation:model, else home/valuation-model.json (home NULL:
  * lds_home_dir()), else the built-in prior. redis may be NULL (offline). */

@@ -230,19 +230,20 @@ static lds_status market_read(lds_redis *redis, const char *category, lds_valuat
 
 /* ---- scoring ---- */
 
-lds_status lds_valuation_rescore(lds_redis *redis, const lds_valuation_model *model, const char *asset,
-                                 double half_life_days, int64_t now_ms, lds_error *err)
+/* Values an asset from its record, or from manifest (not NULL: the one about to be published). */
+static lds_status score_asset(lds_redis *redis, const lds_valuation_model *model, const char *asset,
+                              const json_t *manifest, double half_life_days, int64_t now_ms, lds_error *err)
 {
     asset_state a;
-    lds_status st = asset_read(redis, asset, 1, &a, err);
+    lds_status st = asset_read(redis, asset, manifest == NULL, &a, err);
     if (st != LDS_OK)
         return st;
-    if (!a.ready || a.manifest == NULL) { /* the first score comes at publish */
+    if (manifest == NULL && (!a.ready || a.manifest == NULL)) { /* the first score comes at publish */
         asset_state_cleanup(&a);
         return LDS_OK;
     }
     lds_valuation_item item;
-    lds_valuation_item_from_manifest(&item, a.manifest, a.metadata);
+    lds_valuation_item_from_manifest(&item, manifest ? manifest : a.manifest, a.metadata);
     item.rarity = a.rarity;
     item.views = a.signals.total_views;
     item.favorites = a.signals.total_favorites;
@@ -263,6 +264,12 @@ lds_status lds_valuation_rescore(lds_redis *redis, const lds_valuation_model *mo
     }
     asset_state_cleanup(&a);
     return st;
+}
+
+lds_status lds_valuation_rescore(lds_redis *redis, const lds_valuation_model *model, const char *asset,
+                                 double half_life_days, int64_t now_ms, lds_error *err)
+{
+    return score_asset(redis, model, asset, NULL, half_life_days, now_ms, err);
 }
 
 lds_status lds_valuation_publish(lds_redis *redis, const char *asset, json_t *manifest, lds_error *err)
@@ -291,7 +298,7 @@ lds_status lds_valuation_publish(lds_redis *redis, const char *asset, json_t *ma
     if (st == LDS_OK && item.category[0])
         st = lds_redis_command(redis, NULL, err, "SADD lds:valuation:assets:%s %s", item.category, asset);
     if (st == LDS_OK)
-        st = lds_valuation_rescore(redis, &model, asset, half_life, lds_wall_ms(), err);
+        st = score_asset(redis, &model, asset, manifest, half_life, lds_wall_ms(), err);
     return st;
 }
 

@@ -333,14 +333,14 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     const char *shape = json_string_value(json_object_get(json_object_get(manifest, "fingerprint"), "shape"));
     if (status == LDS_OK && !handed_back && shape && *shape)
         status = lds_shape_index_add(run->redis, job->asset_id, shape, err);
-    if (status == LDS_OK && !handed_back)
-        status = lds_assets_publish(run->redis, job->asset_id, job->id, manifest, outputs, err);
     if (status == LDS_OK && !handed_back) { /* the first score: a failure leaves it for the next event */
         lds_error value_err;
         lds_error_clear(&value_err);
         if (lds_valuation_publish(run->redis, job->asset_id, manifest, &value_err) != LDS_OK)
             lds_log_warn("worker: valuation of %s: %s", job->asset_id, value_err.message);
     }
+    if (status == LDS_OK && !handed_back)
+        status = lds_assets_publish(run->redis, job->asset_id, job->id, manifest, outputs, err);
     if (status == LDS_OK && !handed_back)
         lds_queue_record_durations(run->redis, json_object_get(manifest, "timings_ms"), lds_time_ms() - run->started_ms,
                                    NULL);

@@ -5,3 +5,5 @@ lds_add_test(NAME valuation_unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_valuat
   LIBS lds_valuation LABELS unit TIMEOUT 60)
 lds_add_test(NAME valuation_cli SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_valuation_cli.c
   LABELS integration TIMEOUT 120)
+lds_add_test(NAME valuation_api SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_valuation_api.c
+  LIBS lds_testapi LABELS integration TIMEOUT 300)

@@ -159,7 +159,7 @@ void lds_valuation_model_prior(lds_valuation_model *m)
     m->band_low = log(0.45);
     m->band_high = log(2.2);
     m->coverage = 0.8;
-    m->shrink_k = 2.0;
+    m->shrink_k = 1.0;
 }
 
 /* ---- fitting ---- */

@@ -196,15 +196,21 @@ static double engagement(const lds_valuation_item *it, const lds_valuation_conte
     return value;
 }
 
-static double sales(const lds_valuation_context *ctx, double h, double *n, double *mean_log, char *explain,
-                    size_t size)
+#define WITHIN_PRIOR_VARIANCE 0.05 /* of one asset's realised log prices, worth 2 purchases */
+
+static double sales(const lds_valuation_context *ctx, double h, double *n, double *mean_log, double *within,
+                    char *explain, size_t size)
 {
     *n = 0;
     *mean_log = NAN;
+    *within = WITHIN_PRIOR_VARIANCE;
     if (ctx->signals && ctx->signals->purchases.at_ms) {
         *n = lds_valuation_counter_at(&ctx->signals->purchases, ctx->now_ms, h);
         double lp = lds_valuation_counter_at(&ctx->signals->log_price, ctx->now_ms, h);
+        double lp2 = lds_valuation_counter_at(&ctx->signals->log_price_sq, ctx->now_ms, h);
         *mean_log = *n > 0 ? lp / *n : NAN;
+        if (*n > 0) /* decayed sum of squared deviations, shrunk to the prior spread */
+            *within = (fmax(0.0, lp2 - lp * lp / *n) + 2.0 * WITHIN_PRIOR_VARIANCE) / (*n + 2.0);
     }
     double value = 1.0 - exp2(-*n / 5.0);
     if (*n > 0)
@@ -224,7 +230,12 @@ static double demand(const lds_valuation_item *it, const lds_valuation_context *
     }
     double sc = lds_valuation_counter_at(&ctx->category->purchases, ctx->now_ms, h);
     double sa = lds_valuation_counter_at(&ctx->catalogue->purchases, ctx->now_ms, h);
-    double rg = (sa + 1.0) / (ctx->catalogue->supply + 1.0);
+    if (!(sa > 1e-9) || !(ctx->catalogue->supply > 0)) {
+        say(explain, size, "no recent sales in the catalogue: neutral");
+        return 0.5;
+    }
+    /* sales per asset, the category's shrunk towards the catalogue's by 5 pseudo-assets */
+    double rg = sa / ctx->catalogue->supply;
     double rc = (sc + 5.0 * rg) / (ctx->category->supply + 5.0);
     say(explain, size, "%s: decayed sales %.2f over %.0f assets against %.2f over %.0f in the catalogue",
         it->category, sc, ctx->category->supply, sa, ctx->catalogue->supply);
@@ -241,7 +252,7 @@ static double round_to(double v, double unit)
 
 /* Item-only and usage factor values with their explanations. */
 static void factor_values(const lds_valuation_item *item, const lds_valuation_context *ctx, double h,
-                          lds_valuation_result *r, double *n, double *mean_log)
+                          lds_valuation_result *r, double *n, double *mean_log, double *within)
 {
     lds_valuation_factor_result *f = r->factors;
     f[LDS_VALUATION_QUALITY].value = val_quality(item, f[LDS_VALUATION_QUALITY].explanation, sizeof(f->explanation));
@@ -257,7 +268,8 @@ static void factor_values(const lds_valuation_item *item, const lds_valuation_co
             "similarity to the nearest other shape in the index %.3f", 1.0 - item->rarity);
     f[LDS_VALUATION_ENGAGEMENT].value =
         engagement(item, ctx, h, f[LDS_VALUATION_ENGAGEMENT].explanation, sizeof(f->explanation));
-    f[LDS_VALUATION_SALES].value = sales(ctx, h, n, mean_log, f[LDS_VALUATION_SALES].explanation, sizeof(f->explanation));
+    f[LDS_VALUATION_SALES].value =
+        sales(ctx, h, n, mean_log, within, f[LDS_VALUATION_SALES].explanation, sizeof(f->explanation));
     f[LDS_VALUATION_DEMAND].value = demand(item, ctx, h, f[LDS_VALUATION_DEMAND].explanation, sizeof(f->explanation));
 }
 
@@ -266,8 +278,8 @@ void lds_valuation_compute(const lds_valuation_model *model, const lds_valuation
 {
     memset(r, 0, sizeof(*r));
     double h = ctx->half_life_days > 0 ? ctx->half_life_days : LDS_VALUATION_HALF_LIFE_DAYS;
-    double n, mean_log;
-    factor_values(item, ctx, h, r, &n, &mean_log);
+    double n, mean_log, within;
+    factor_values(item, ctx, h, r, &n, &mean_log, &within);
     for (int i = 0; i < LDS_VALUATION_FACTOR_COUNT; i++) {
         r->factors[i].value = round_to(r->factors[i].value, 0.0001);
         r->factors[i].contribution = round_to(factor_weights[i] * r->factors[i].value, 0.01);
@@ -286,7 +298,10 @@ void lds_valuation_compute(const lds_valuation_model *model, const lds_valuation
     r->own_weight = n > 0 && !isnan(mean_log) ? n / (n + model->shrink_k) : 0.0;
     double mid = r->own_weight > 0 ? (1.0 - r->own_weight) * pred + r->own_weight * mean_log : pred;
     effect[LDS_VALUATION_SALES] += mid - pred;
-    double spread = sqrt((1.0 - r->own_weight) + r->own_weight * 0.25);
+    /* the band of a new sale: the model's residual spread (tau, read off its 80% band as a normal
+     * one) where the model speaks, the asset's own price spread where its sales do */
+    double tau = (model->band_high - model->band_low) / (2.0 * 1.2816);
+    double spread = sqrt((1.0 - r->own_weight) + r->own_weight * fmin(1.0, within / fmax(tau * tau, 1e-6)));
     r->predicted_mid = round_to(exp(pred), 0.01);
     r->mid = round_to(exp(mid), 0.01);
     r->low = round_to(exp(mid + model->band_low * spread), 0.01);

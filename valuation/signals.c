@@ -71,6 +71,8 @@ void lds_valuation_signals_apply(lds_valuation_signals *signals, const lds_valua
     case LDS_VALUATION_PURCHASE:
         lds_valuation_counter_add(&signals->purchases, 1, event->at_ms, half_life_days);
         lds_valuation_counter_add(&signals->log_price, log(event->price), event->at_ms, half_life_days);
+        lds_valuation_counter_add(&signals->log_price_sq, log(event->price) * log(event->price), event->at_ms,
+                                  half_life_days);
         signals->total_purchases += 1;
         break;
     }
@@ -99,9 +101,10 @@ static void counter_from(lds_valuation_counter *c, const json_t *v)
 
 json_t *lds_valuation_signals_to_json(const lds_valuation_signals *s)
 {
-    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:[f,f,f,f],s:I}", "views", counter_json(&s->views), "downloads",
+    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:[f,f,f,f],s:I}", "views", counter_json(&s->views), "downloads",
                      counter_json(&s->downloads), "favorites", counter_json(&s->favorites), "purchases",
-                     counter_json(&s->purchases), "log_price", counter_json(&s->log_price), "totals",
+                     counter_json(&s->purchases), "log_price", counter_json(&s->log_price), "log_price_sq",
+                     counter_json(&s->log_price_sq), "totals",
                      s->total_views, s->total_downloads, s->total_favorites, s->total_purchases, "last",
                      (json_int_t)s->last_event_ms);
 }
@@ -116,6 +119,7 @@ void lds_valuation_signals_from_json(lds_valuation_signals *s, const json_t *v)
     counter_from(&s->favorites, json_object_get(v, "favorites"));
     counter_from(&s->purchases, json_object_get(v, "purchases"));
     counter_from(&s->log_price, json_object_get(v, "log_price"));
+    counter_from(&s->log_price_sq, json_object_get(v, "log_price_sq"));
     json_t *t = json_object_get(v, "totals");
     double *totals[4] = {&s->total_views, &s->total_downloads, &s->total_favorites, &s->total_purchases};
     for (size_t i = 0; i < 4; i++)

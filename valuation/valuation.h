@@ -104,6 +104,7 @@ typedef struct lds_valuation_counter {
 typedef struct lds_valuation_signals {
     lds_valuation_counter views, downloads, favorites, purchases;
     lds_valuation_counter log_price; /* decayed sum of log(price) over purchases */
+    lds_valuation_counter log_price_sq; /* decayed sum of log(price)^2: the spread of own prices */
     double total_views, total_downloads, total_favorites, total_purchases; /* undecayed */
     int64_t last_event_ms;
 } lds_valuation_signals;
