@@ -59,6 +59,7 @@ typedef struct history {
     lds_valuation_row *rows;
     size_t count, capacity;
     size_t lines, bad, unpriced;
+    char currency[8]; /* of the first priced line that names one; lines without one are in it */
 } history;
 
 static int history_add(history *h, const lds_valuation_item *item, double price)
@@ -106,11 +107,19 @@ static int read_history(const char *path, int64_t now_ms, history *h)
         lds_error_clear(&err);
         lds_valuation_item item;
         double price = NAN;
+        char currency[8] = "";
         if (j == NULL)
             lds_error_set(&err, LDS_EFORMAT, "line %zu: not JSON (%s)", h->lines, jerr.text);
         else
-            lds_valuation_item_from_listing(&item, j, now_ms, name, &price, &err);
+            lds_valuation_item_from_listing(&item, j, now_ms, name, &price, currency, &err);
         json_decref(j);
+        if (err.code == LDS_OK && price > 0 && currency[0]) {
+            if (h->currency[0] == 0)
+                snprintf(h->currency, sizeof(h->currency), "%s", currency);
+            else if (strcmp(currency, h->currency) != 0)
+                lds_error_set(&err, LDS_EFORMAT, "line %zu: field currency: %s, but the history is in %s (prices are "
+                              "not converted)", h->lines, currency, h->currency);
+        }
         if (err.code != LDS_OK) {
             if (h->bad++ < REPORT_LINES_MAX)
                 fprintf(stderr, "lodestone: %s: %s; skipped\n", path, err.message);
@@ -176,8 +185,8 @@ static void print_fit(const lds_valuation_model *m, const history *h, size_t rec
     json_t *cats = json_array();
     for (size_t i = 0; i < m->category_count; i++)
         json_array_append_new(cats, json_string(m->categories[i]));
-    json_t *out = json_pack("{s:s,s:I,s:I,s:{s:I,s:I,s:I},s:o,s:f,s:f,s:f,s:f,s:{s:f,s:f,s:f,s:f},s:f}", "version",
-                            m->version, "rows", (json_int_t)m->rows, "recorded_purchase_rows", (json_int_t)recorded,
+    json_t *out = json_pack("{s:s,s:s,s:I,s:I,s:{s:I,s:I,s:I},s:o,s:f,s:f,s:f,s:f,s:{s:f,s:f,s:f,s:f},s:f}",
+                            "version", m->version, "currency", m->currency, "rows", (json_int_t)m->rows, "recorded_purchase_rows", (json_int_t)recorded,
                             "history", "lines", (json_int_t)h->lines, "malformed", (json_int_t)h->bad, "unpriced",
                             (json_int_t)h->unpriced, "categories", cats, "lambda", m->lambda, "rmse", m->rmse,
                             "cv_rmse", m->cv_rmse, "r2", m->r2, "band", "low_ratio", exp(m->band_low), "high_ratio",
@@ -214,9 +223,15 @@ static int cmd_fit(int argc, char **argv)
     lds_error err;
     lds_error_clear(&err);
     int rc = history_path ? read_history(history_path, now_ms, &h) : 0;
+    if (h.currency[0] == 0)
+        snprintf(h.currency, sizeof(h.currency), "%s", LDS_VALUATION_CURRENCY);
     lds_redis *redis = NULL;
     size_t recorded = 0;
-    if (rc == 0 && !offline && getenv("LODESTONE_REDIS_URL")) {
+    int service = !offline && getenv("LODESTONE_REDIS_URL") && *getenv("LODESTONE_REDIS_URL");
+    if (rc == 0 && service && strcmp(h.currency, LDS_VALUATION_CURRENCY) != 0)
+        rc = lds_cli_fail("valuation fit", "the history is in %s but the service prices in USD (use --offline)",
+                          h.currency);
+    if (rc == 0 && service) {
         lds_valuation_row *rows = NULL;
         if (lds_redis_connect(NULL, &redis, &err) != LDS_OK || lds_valuation_store_rows(redis, &rows, &recorded, &err) != LDS_OK)
             rc = lds_cli_fail_error(&err);
@@ -228,6 +243,8 @@ static int cmd_fit(int argc, char **argv)
     lds_valuation_model model;
     if (rc == 0 && lds_valuation_model_fit(h.rows, h.count, "pending", &model, &err) != LDS_OK)
         rc = lds_cli_fail_error(&err);
+    if (rc == 0)
+        snprintf(model.currency, sizeof(model.currency), "%s", h.currency);
     if (rc == 0)
         rc = store_model(&model, redis, &err);
     if (rc == 0)
@@ -291,7 +308,7 @@ static int value_listings(const char *path, const lds_valuation_model *model, in
         lds_valuation_item item;
         lds_error err;
         lds_error_clear(&err);
-        if (lds_valuation_item_from_listing(&item, whole, now_ms, path, NULL, &err) != LDS_OK)
+        if (lds_valuation_item_from_listing(&item, whole, now_ms, path, NULL, NULL, &err) != LDS_OK)
             rc = lds_cli_fail_error(&err);
         lds_valuation_context ctx = {NULL, NULL, NULL, now_ms, 0};
         lds_valuation_result r;
@@ -319,7 +336,7 @@ static int value_listings(const char *path, const lds_valuation_model *model, in
         if (j == NULL)
             lds_error_set(&err, LDS_EFORMAT, "%s: not JSON (%s)", name, jerr.text);
         else
-            lds_valuation_item_from_listing(&item, j, now_ms, name, NULL, &err);
+            lds_valuation_item_from_listing(&item, j, now_ms, name, NULL, NULL, &err);
         if (err.code != LDS_OK) {
             fprintf(stderr, "lodestone: %s\n", err.message);
             bad++;

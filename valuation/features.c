@@ -89,8 +89,8 @@ static void apply_metadata(lds_valuation_item *item, const json_t *meta)
     if (json_is_array(parents))
         item->lineage_declared = json_array_size(parents) > 0;
     json_t *formats = json_object_get(meta, "formats");
-    if (json_is_array(formats))
-        item->formats = (double)json_array_size(formats);
+    if (json_is_array(formats) || json_is_string(formats))
+        item->formats = tag_count_of(formats);
 }
 
 /* The leading count of an issue message ("10 edges join ..."), NAN when it has none. */
@@ -201,30 +201,65 @@ void lds_valuation_item_from_manifest(lds_valuation_item *item, const json_t *ma
 
 /* ---- listings ---- */
 
+/* A number, or a string holding one as exports write them ("1,234", "$19.99", " 12 "); NAN when
+ * the string is not a number. */
+static double number_text(const char *s)
+{
+    char digits[64];
+    size_t n = 0;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s == '$')
+        s++;
+    for (; *s && n + 1 < sizeof(digits); s++)
+        if (*s != ',')
+            digits[n++] = *s;
+    digits[n] = 0;
+    while (n > 0 && isspace((unsigned char)digits[n - 1]))
+        digits[--n] = 0;
+    char *end;
+    double v = strtod(digits, &end);
+    return n > 0 && *end == 0 ? v : NAN;
+}
+
 static lds_status want_number(const json_t *listing, const char *key, double min, double *out, const char *name,
                               lds_error *err)
 {
     json_t *v = json_object_get(listing, key);
-    if (v == NULL || json_is_null(v))
+    if (v == NULL || json_is_null(v) || (json_is_string(v) && *json_string_value(v) == 0))
         return LDS_OK;
-    if (!json_is_number(v) || !isfinite(json_number_value(v)) || json_number_value(v) < min)
+    double x = json_is_number(v) ? json_number_value(v) : json_is_string(v) ? number_text(json_string_value(v)) : NAN;
+    if (!isfinite(x) || x < min)
         return lds_error_set(err, LDS_EFORMAT, "%s: field %s: expected a number >= %g", name, key, min);
-    *out = json_number_value(v);
+    *out = x;
     return LDS_OK;
 }
 
 static lds_status want_flag(const json_t *listing, const char *key, int *out, const char *name, lds_error *err)
 {
+    static const char *const yes[] = {"true", "yes", "y", "1"}, *const no[] = {"false", "no", "n", "0"};
     json_t *v = json_object_get(listing, key);
     if (v == NULL || json_is_null(v))
         return LDS_OK;
-    if (json_is_boolean(v))
+    if (json_is_boolean(v)) {
         *out = json_is_true(v);
-    else if (json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1))
+        return LDS_OK;
+    }
+    if (json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1)) {
         *out = (int)json_integer_value(v);
-    else
-        return lds_error_set(err, LDS_EFORMAT, "%s: field %s: expected true or false", name, key);
-    return LDS_OK;
+        return LDS_OK;
+    }
+    for (size_t i = 0; json_is_string(v) && i < 4; i++) {
+        if (strcasecmp(json_string_value(v), yes[i]) == 0) {
+            *out = 1;
+            return LDS_OK;
+        }
+        if (strcasecmp(json_string_value(v), no[i]) == 0) {
+            *out = 0;
+            return LDS_OK;
+        }
+    }
+    return lds_error_set(err, LDS_EFORMAT, "%s: field %s: expected true or false", name, key);
 }
 
 static lds_status want_string(const json_t *listing, const char *key, const char *name, lds_error *err)
@@ -269,11 +304,13 @@ static lds_status listing_counts(lds_valuation_item *item, const json_t *listing
 }
 
 lds_status lds_valuation_item_from_listing(lds_valuation_item *item, const json_t *listing, int64_t now_ms,
-                                           const char *name, double *price, lds_error *err)
+                                           const char *name, double *price, char *currency_out, lds_error *err)
 {
     lds_valuation_item_init(item);
     if (price)
         *price = NAN;
+    if (currency_out)
+        currency_out[0] = 0;
     if (!json_is_object(listing))
         return lds_error_set(err, LDS_EFORMAT, "%s: expected a JSON object", name);
     static const char *const strings[] = {"id", "category", "title", "license", "published", "currency",
@@ -285,7 +322,7 @@ lds_status lds_valuation_item_from_listing(lds_valuation_item *item, const json_
     if (tags && !json_is_null(tags) && !json_is_array(tags) && !json_is_string(tags))
         return lds_error_set(err, LDS_EFORMAT, "%s: field tags: expected an array of strings", name);
     json_t *formats = json_object_get(listing, "formats");
-    if (formats && !json_is_null(formats) && !json_is_array(formats))
+    if (formats && !json_is_null(formats) && !json_is_array(formats) && !json_is_string(formats))
         return lds_error_set(err, LDS_EFORMAT, "%s: field formats: expected an array of strings", name);
     if (listing_counts(item, listing, name, err) != LDS_OK)
         return err->code;
@@ -302,9 +339,13 @@ lds_status lds_valuation_item_from_listing(lds_valuation_item *item, const json_
     if (want_number(listing, "price", 0, &listed, name, err) != LDS_OK)
         return err->code;
     const char *currency = json_string_value(json_object_get(listing, "currency"));
-    if (!isnan(listed) && currency && strcasecmp(currency, LDS_VALUATION_CURRENCY) != 0)
-        return lds_error_set(err, LDS_EFORMAT, "%s: field currency: %.8s prices are not converted (USD only)", name,
-                             currency);
+    if (currency && *currency) {
+        size_t n = strlen(currency);
+        if (n > 7)
+            return lds_error_set(err, LDS_EFORMAT, "%s: field currency: expected a code such as USD", name);
+        for (size_t i = 0; currency_out && i <= n; i++)
+            currency_out[i] = (char)toupper((unsigned char)currency[i]);
+    }
     if (price)
         *price = listed;
     return LDS_OK;

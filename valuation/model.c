@@ -148,6 +148,7 @@ void lds_valuation_model_prior(lds_valuation_model *m)
                                                              0.05, 0.05, 0.02, 0.1, 0.05, 0.0, 0.0, 0.0};
     memset(m, 0, sizeof(*m));
     snprintf(m->version, sizeof(m->version), "%s/prior", LDS_VALUATION_WEIGHTS_VERSION);
+    snprintf(m->currency, sizeof(m->currency), "%s", LDS_VALUATION_CURRENCY);
     m->dim = 1 + LDS_VALUATION_BASE_FEATURES;
     m->beta[0] = log(30.0);
     m->scale[0] = 1.0;
@@ -416,6 +417,7 @@ lds_status lds_valuation_model_fit(const lds_valuation_row *rows, size_t count, 
         return lds_error_set(err, LDS_EINVAL, "fit: %zu priced rows; at least %d are needed", count, MIN_ROWS);
     memset(m, 0, sizeof(*m));
     snprintf(m->version, sizeof(m->version), "%s", version);
+    snprintf(m->currency, sizeof(m->currency), "%s", LDS_VALUATION_CURRENCY);
     choose_categories(rows, count, m);
     fit_work fw = {.n = count, .d = 1 + LDS_VALUATION_BASE_FEATURES + m->category_count * (1 + LDS_VALUATION_INTERACTIONS)};
     m->dim = fw.d;
@@ -503,8 +505,8 @@ json_t *lds_valuation_model_to_json(const lds_valuation_model *m)
     json_t *cats = json_array();
     for (size_t i = 0; i < m->category_count; i++)
         json_array_append_new(cats, json_string(m->categories[i]));
-    return json_pack("{s:s,s:s,s:o,s:I,s:o,s:o,s:o,s:{s:f,s:f,s:f},s:f,s:f,s:{s:I,s:f,s:f,s:f,s:f}}", "model",
-                     "lodestone-valuation", "version", m->version, "categories", cats, "dim", (json_int_t)m->dim,
+    return json_pack("{s:s,s:s,s:s,s:o,s:I,s:o,s:o,s:o,s:{s:f,s:f,s:f},s:f,s:f,s:{s:I,s:f,s:f,s:f,s:f}}", "model",
+                     "lodestone-valuation", "version", m->version, "currency", m->currency, "categories", cats, "dim", (json_int_t)m->dim,
                      "beta", array_of(m->beta, m->dim), "mean", array_of(m->mean, m->dim), "scale",
                      array_of(m->scale, m->dim), "band", "low", m->band_low, "high", m->band_high, "coverage",
                      m->coverage, "shrink_k", m->shrink_k, "lambda", m->lambda, "fit", "rows", (json_int_t)m->rows,
@@ -533,6 +535,10 @@ lds_status lds_valuation_model_from_json(const json_t *v, lds_valuation_model *m
     if (version == NULL || !json_is_array(cats) || json_array_size(cats) > LDS_VALUATION_CATEGORY_MAX)
         return lds_error_set(err, LDS_EFORMAT, "valuation model: no version or bad categories");
     snprintf(m->version, sizeof(m->version), "%s", version);
+    const char *currency = json_string_value(json_object_get(v, "currency"));
+    if (currency && (strlen(currency) == 0 || strlen(currency) >= sizeof(m->currency)))
+        return lds_error_set(err, LDS_EFORMAT, "valuation model: bad currency");
+    snprintf(m->currency, sizeof(m->currency), "%s", currency ? currency : LDS_VALUATION_CURRENCY);
     m->category_count = json_array_size(cats);
     for (size_t i = 0; i < m->category_count; i++) {
         const char *c = json_string_value(json_array_get(cats, i));

@@ -214,7 +214,7 @@ static double sales(const lds_valuation_context *ctx, double h, double *n, doubl
     }
     double value = 1.0 - exp2(-*n / 5.0);
     if (*n > 0)
-        say(explain, size, "decayed purchases %.2f (%.0f in all) at a mean realised price of %.2f USD", *n,
+        say(explain, size, "decayed purchases %.2f (%.0f in all) at a mean realised price of %.2f", *n,
             ctx->signals->total_purchases, exp(*mean_log));
     else
         say(explain, size, "no purchases recorded");
@@ -311,6 +311,7 @@ void lds_valuation_compute(const lds_valuation_model *model, const lds_valuation
     for (int i = 0; i < LDS_VALUATION_FACTOR_COUNT; i++)
         r->factors[i].price_effect = round_to(exp(effect[i]), 0.0001);
     snprintf(r->model, sizeof(r->model), "%s", model->version);
+    snprintf(r->currency, sizeof(r->currency), "%s", model->currency[0] ? model->currency : LDS_VALUATION_CURRENCY);
 }
 
 static void format_time(int64_t ms, char *out, size_t size)
@@ -333,7 +334,7 @@ json_t *lds_valuation_result_to_json(const lds_valuation_result *r, int64_t as_o
     char when[40];
     format_time(as_of_ms, when, sizeof(when));
     return json_pack("{s:f,s:{s:s,s:f,s:f,s:f},s:f,s:o,s:s,s:s}", "score", r->score, "price", "currency",
-                     LDS_VALUATION_CURRENCY, "low", r->low, "mid", r->mid, "high", r->high, "confidence",
+                     r->currency, "low", r->low, "mid", r->mid, "high", r->high, "confidence",
                      r->confidence, "factors", factors, "model", r->model, "as_of", when);
 }
 

@@ -87,11 +87,12 @@ void lds_valuation_item_from_manifest(lds_valuation_item *item, const json_t *ma
 /* From one listing of a marketplace export: {"id", "category", "title", "tags": [..], "license",
  * "triangles", "vertices", "has_uvs", "textures", "pbr", "rigged", "animated", "formats": [..],
  * "published": "YYYY-MM-DD", "views", "favorites", "downloads", "price", "currency"}; now_ms is the
- * reference time for the age. Unknown keys are ignored; a missing or null field stays unknown; a
- * field of the wrong type or out of range is an LDS_EFORMAT naming it (name: "line 12"). *price
- * (may be NULL) gets the price (NaN when absent); a currency other than USD is an error. */
+ * reference time for the age. Unknown keys are ignored; a missing or null field stays unknown;
+ * numbers may be numeric strings ("1,234", "$19.99") and flags "yes"/"no"; a field of the wrong type
+ * or out of range is an LDS_EFORMAT naming it (name: "line 12"). *price (may be NULL) gets the price
+ * (NaN when absent), currency (may be NULL, 8 bytes) its upper-cased currency ("" when absent). */
 lds_status lds_valuation_item_from_listing(lds_valuation_item *item, const json_t *listing, int64_t now_ms,
-                                           const char *name, double *price, lds_error *err);
+                                           const char *name, double *price, char *currency, lds_error *err);
 
 /* ---- usage signals: exponentially decayed counters (half-life by the event's own time) ---- */
 
@@ -166,6 +167,7 @@ void lds_valuation_market_from_json(lds_valuation_market *market, const json_t *
 
 typedef struct lds_valuation_model {
     char version[64]; /* "lds-value-1/prior" for the built-in model, "lds-value-1/fit-N" */
+    char currency[8]; /* of its prices: USD, or the single currency of the history it was fitted on */
     size_t category_count;
     char categories[LDS_VALUATION_CATEGORY_MAX][LDS_VALUATION_NAME_MAX]; /* sorted */
     size_t dim;                       /* 1 + base + categories * (1 + interactions) */
@@ -193,7 +195,7 @@ typedef struct lds_valuation_row {
 
 /* Fits the hedonic ridge regression on rows (at least 20), choosing the penalty by 5-fold
  * cross-validation (folds by row index, so deterministic) and the band from out-of-fold residuals.
- * version names the result. */
+ * version names the result; its currency is USD (the caller may set another). */
 lds_status lds_valuation_model_fit(const lds_valuation_row *rows, size_t count, const char *version,
                                    lds_valuation_model *model, lds_error *err);
 json_t *lds_valuation_model_to_json(const lds_valuation_model *model);
@@ -218,7 +220,8 @@ typedef struct lds_valuation_factor_result {
 
 typedef struct lds_valuation_result {
     double score; /* sum of the rounded contributions */
-    double low, mid, high; /* USD, rounded to cents */
+    double low, mid, high; /* in the model's currency, rounded to cents */
+    char currency[8];
     double confidence;     /* 0..1 */
     double predicted_mid;  /* the regression's mid before own-sales shrinkage */
     double own_weight;     /* n / (n + k) */
