@@ -42,6 +42,29 @@ NOW = "2026-12-01"
 NOISE = 0.6  # log-price noise sd (--noise)
 
 
+NOUNS = {"character": ["soldier", "girl", "knight", "robot", "man"], "vehicle": ["car", "truck", "tank", "jet"],
+         "prop": ["barrel", "crate", "bottle", "lamp", "book"], "architecture": ["house", "tower", "bridge", "church"],
+         "furniture": ["chair", "sofa", "table", "bed"], "weapon": ["rifle", "sword", "pistol", "axe"],
+         "plant": ["tree", "bush", "flower", "grass"], "creature": ["dragon", "wolf", "monster", "horse"],
+         "scan": ["statue", "rock", "bust", "relief"]}
+
+
+def title(rnd, name, tris, tmean, appeal, rigged, pbr):
+    """How sellers title listings: the noun, and words that go with what the listing is."""
+    words = [rnd.choice(NOUNS[name])]
+    if tris < 10 ** (tmean - 0.4) and rnd.random() < 0.6:
+        words.insert(0, rnd.choice(["low poly", "lowpoly", "simple"]))
+    if appeal > 0.7 and rnd.random() < 0.5:
+        words.insert(0, rnd.choice(["realistic", "highly detailed", "photoreal", "AAA"]))
+    if pbr and rnd.random() < 0.4:
+        words.append(rnd.choice(["PBR", "4K textures", "game ready"]))
+    if rigged and rnd.random() < 0.6:
+        words.append("rigged")
+    if rnd.random() < 0.2:
+        words.append(rnd.choice(["free", "pack", "collection", "sci-fi", "medieval", "stylized"]))
+    return " ".join(words)
+
+
 def snap(price):
     return min(PRICE_POINTS, key=lambda p: abs(math.log(p / price)))
 
@@ -83,7 +106,8 @@ def make_listing(i, rnd):
     dl_rate = min(0.8, 0.03 * math.exp(0.5 * appeal - 0.25 * math.log1p(price) + rnd.gauss(0, 0.4)))
     favorites = sum(1 for _ in range(min(views, 2000)) if rnd.random() < fav_rate) * max(1, views // 2000)
     downloads = sum(1 for _ in range(min(views, 2000)) if rnd.random() < dl_rate) * max(1, views // 2000)
-    rec = {"id": "L%05d" % i, "category": name, "title": "%s %d" % (name, i), "tags": tags, "license": lic,
+    rec = {"id": "L%05d" % i, "category": name, "title": title(rnd, name, tris, tmean, appeal, rigged, pbr),
+           "tags": tags, "license": lic,
            "triangles": tris, "vertices": int(tris * rnd.uniform(0.5, 0.6)), "has_uvs": has_uvs,
            "textures": textures, "pbr": pbr, "rigged": rigged, "animated": animated, "formats": formats,
            "published": published, "views": views, "favorites": favorites, "downloads": downloads,

@@ -64,14 +64,38 @@ static double tag_count_of(const json_t *tags)
     return n;
 }
 
+/* Adds the words of text (lower-case runs of letters and digits, 2 characters or more) to the
+ * item's hashed words (FNV-1a into LDS_VALUATION_WORD_BUCKETS), each bucket once. */
+static void add_words(lds_valuation_item *item, const char *text)
+{
+    while (*text && item->word_count < LDS_VALUATION_WORDS_MAX) {
+        while (*text && !isalnum((unsigned char)*text))
+            text++;
+        uint32_t h = 2166136261u;
+        size_t n = 0;
+        for (; isalnum((unsigned char)*text); text++, n++)
+            h = (h ^ (unsigned char)tolower((unsigned char)*text)) * 16777619u;
+        if (n < 2)
+            continue;
+        uint16_t bucket = (uint16_t)(h % LDS_VALUATION_WORD_BUCKETS);
+        size_t i = 0;
+        while (i < item->word_count && item->words[i] != bucket)
+            i++;
+        if (i == item->word_count)
+            item->words[item->word_count++] = bucket;
+    }
+}
+
 /* Metadata fields shared by manifests and listings. */
 static void apply_metadata(lds_valuation_item *item, const json_t *meta)
 {
     if (!json_is_object(meta))
         return;
     const char *s;
-    if ((s = json_string_value(json_object_get(meta, "title"))) != NULL)
+    if ((s = json_string_value(json_object_get(meta, "title"))) != NULL) {
         item->has_title = *s != 0;
+        add_words(item, s);
+    }
     if ((s = json_string_value(json_object_get(meta, "description"))) != NULL)
         item->has_description = strlen(s) >= 20;
     if ((s = json_string_value(json_object_get(meta, "license"))) != NULL) {
@@ -83,6 +107,15 @@ static void apply_metadata(lds_valuation_item *item, const json_t *meta)
     json_t *tags = json_object_get(meta, "tags");
     if (tags && !json_is_null(tags))
         item->tag_count = tag_count_of(tags);
+    if (json_is_string(tags))
+        add_words(item, json_string_value(tags));
+    size_t t;
+    json_t *tag;
+    json_array_foreach(tags, t, tag)
+    {
+        if (json_is_string(tag))
+            add_words(item, json_string_value(tag));
+    }
     if ((s = json_string_value(json_object_get(meta, "accession"))) != NULL)
         item->accession = *s != 0;
     json_t *parents = json_object_get(meta, "parents");

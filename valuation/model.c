@@ -11,7 +11,9 @@
  *     listings is shrunk towards the catalogue (the ridge penalty is a Gaussian prior, the
  *     empirical-Bayes reading of which is the penalty chosen from the data by cross-validation);
  *   - per-category slopes of log triangles, PBR, rig and log views, penalised harder: a category
- *     departs from the catalogue's slope only as far as its listings support.
+ *     departs from the catalogue's slope only as far as its listings support;
+ *   - the words of titles and tags, hashed into 128 buckets (the hashing trick, Weinberger et al.
+ *     2009), penalised like the category slopes: what "low poly", "game ready" or "4k" are worth.
  *
  * Unknown values are filled with the training mean (standardised 0), with a missing indicator
  * for triangles and views. The penalty is chosen by 5-fold cross-validation over a small grid;
@@ -80,11 +82,18 @@ static const lds_valuation_factor base_factor[LDS_VALUATION_BASE_FEATURES] = {
 /* the base columns that get per-category slopes, and their factors */
 static const int interaction_base[LDS_VALUATION_INTERACTIONS] = {0, 7, 8, 18};
 
+static size_t words_start(const lds_valuation_model *model)
+{
+    return 1 + LDS_VALUATION_BASE_FEATURES + model->category_count * (1 + LDS_VALUATION_INTERACTIONS);
+}
+
 lds_valuation_factor val_column_factor(const lds_valuation_model *model, size_t column)
 {
     assert(column > 0 && column < model->dim);
     if (column <= LDS_VALUATION_BASE_FEATURES)
         return base_factor[column - 1];
+    if (column >= words_start(model))
+        return LDS_VALUATION_COMPLETENESS; /* what the listing says of itself */
     size_t k = (column - 1 - LDS_VALUATION_BASE_FEATURES) % (1 + LDS_VALUATION_INTERACTIONS);
     return k == 0 ? LDS_VALUATION_DEMAND : base_factor[interaction_base[k - 1]];
 }
@@ -126,6 +135,11 @@ static void raw_row(const lds_valuation_model *model, const lds_valuation_item *
             raw[col + 1 + k] = on * z;
         }
     }
+    size_t w0 = words_start(model);
+    for (size_t w = 0; w < model->word_buckets; w++)
+        raw[w0 + w] = 0.0;
+    for (size_t i = 0; model->word_buckets && i < item->word_count; i++)
+        raw[w0 + item->words[i]] = 1.0;
 }
 
 void val_design_row(const lds_valuation_model *model, const lds_valuation_item *item, double *x)
@@ -207,19 +221,24 @@ typedef struct fit_work {
     double *a, *b;       /* scratch d x d, d */
 } fit_work;
 
-static double penalty_of(const lds_valuation_model *m, size_t j, double lambda, double rho_cat, double rho_int)
+typedef struct penalty {
+    double lambda, rho_cat, rho_int, rho_word; /* base penalty and the groups' multiples of it */
+} penalty;
+
+static double penalty_of(const lds_valuation_model *m, size_t j, const penalty *p)
 {
     if (j == 0)
         return 0.0;
     if (j <= LDS_VALUATION_BASE_FEATURES)
-        return lambda;
+        return p->lambda;
+    if (j >= words_start(m))
+        return p->lambda * p->rho_word;
     size_t k = (j - 1 - LDS_VALUATION_BASE_FEATURES) % (1 + LDS_VALUATION_INTERACTIONS);
-    return lambda * (k == 0 ? rho_cat : rho_int);
+    return p->lambda * (k == 0 ? p->rho_cat : p->rho_int);
 }
 
 /* Ridge on all folds except skip (FOLDS: none) into beta. */
-static int ridge(const lds_valuation_model *m, fit_work *fw, int skip, double lambda, double rho_cat, double rho_int,
-                 double *beta)
+static int ridge(const lds_valuation_model *m, fit_work *fw, int skip, const penalty *p, double *beta)
 {
     size_t d = fw->d;
     memset(fw->a, 0, d * d * sizeof(double));
@@ -233,7 +252,7 @@ static int ridge(const lds_valuation_model *m, fit_work *fw, int skip, double la
             fw->b[i] += fw->xty[f][i];
     }
     for (size_t j = 0; j < d; j++)
-        fw->a[j * d + j] += penalty_of(m, j, lambda, rho_cat, rho_int) + (j == 0 ? 1e-9 : 0.0);
+        fw->a[j * d + j] += penalty_of(m, j, p) + (j == 0 ? 1e-9 : 0.0);
     if (cholesky_solve(fw->a, fw->b, d) != 0)
         return -1;
     memcpy(beta, fw->b, d * sizeof(double));
@@ -361,12 +380,12 @@ static void accumulate_grams(fit_work *fw)
 }
 
 /* Out-of-fold residuals for one penalty setting; returns the weighted mean squared error. */
-static double cross_validate(const lds_valuation_model *m, fit_work *fw, double lambda, double rho_cat, double rho_int,
-                             double *residuals, double *beta)
+static double cross_validate(const lds_valuation_model *m, fit_work *fw, const penalty *p, double *residuals,
+                             double *beta)
 {
     double sse = 0, wsum = 0;
     for (int f = 0; f < FOLDS; f++) {
-        if (ridge(m, fw, f, lambda, rho_cat, rho_int, beta) != 0)
+        if (ridge(m, fw, f, p, beta) != 0)
             return INFINITY;
         for (size_t i = (size_t)f; i < fw->n; i += FOLDS) {
             double r = fw->y[i] - dot(beta, fw->x + i * fw->d, fw->d);
@@ -376,6 +395,31 @@ static double cross_validate(const lds_valuation_model *m, fit_work *fw, double 
         }
     }
     return wsum > 0 ? sse / wsum : INFINITY;
+}
+
+/* The penalties with the least out-of-fold error over the grid; best_res gets their residuals. */
+static double choose_penalty(lds_valuation_model *m, fit_work *fw, double *residuals, double *best_res,
+                             penalty *chosen)
+{
+    static const double lambdas[] = {1, 3, 10, 30, 100, 300};
+    static const double rho_cats[] = {0.3, 1, 3};
+    static const double rho_ints[] = {3, 30};
+    static const double rho_words[] = {3, 30, 1000}; /* 1000: the words say nothing here */
+    double best = INFINITY;
+    *chosen = (penalty){10, 1, 30, 30};
+    for (size_t a = 0; a < sizeof(lambdas) / sizeof(lambdas[0]); a++)
+        for (size_t b = 0; b < sizeof(rho_cats) / sizeof(rho_cats[0]); b++)
+            for (size_t c = 0; c < sizeof(rho_ints) / sizeof(rho_ints[0]); c++)
+                for (size_t k = 0; k < sizeof(rho_words) / sizeof(rho_words[0]); k++) {
+                    penalty p = {lambdas[a], rho_cats[b], rho_ints[c], rho_words[k]};
+                    double mse = cross_validate(m, fw, &p, residuals, m->beta);
+                    if (mse < best) {
+                        best = mse;
+                        *chosen = p;
+                        memcpy(best_res, residuals, fw->n * sizeof(double));
+                    }
+                }
+    return best;
 }
 
 static void fit_work_free(fit_work *fw)
@@ -410,16 +454,14 @@ static void band_from_residuals(lds_valuation_model *m, const double *residuals,
 lds_status lds_valuation_model_fit(const lds_valuation_row *rows, size_t count, const char *version,
                                    lds_valuation_model *m, lds_error *err)
 {
-    static const double lambdas[] = {0.3, 1, 3, 10, 30, 100, 300};
-    static const double rho_cats[] = {0.3, 1, 3};
-    static const double rho_ints[] = {3, 30};
     if (count < MIN_ROWS)
         return lds_error_set(err, LDS_EINVAL, "fit: %zu priced rows; at least %d are needed", count, MIN_ROWS);
     memset(m, 0, sizeof(*m));
     snprintf(m->version, sizeof(m->version), "%s", version);
     snprintf(m->currency, sizeof(m->currency), "%s", LDS_VALUATION_CURRENCY);
     choose_categories(rows, count, m);
-    fit_work fw = {.n = count, .d = 1 + LDS_VALUATION_BASE_FEATURES + m->category_count * (1 + LDS_VALUATION_INTERACTIONS)};
+    m->word_buckets = LDS_VALUATION_WORD_BUCKETS;
+    fit_work fw = {.n = count, .d = words_start(m) + m->word_buckets};
     m->dim = fw.d;
     double *y = malloc(count * sizeof(double)), *w = malloc(count * sizeof(double));
     double *residuals = malloc(count * sizeof(double)), *best_res = malloc(count * sizeof(double));
@@ -445,24 +487,13 @@ lds_status lds_valuation_model_fit(const lds_valuation_row *rows, size_t count, 
     fw.w = w;
     standardise(rows, &fw, m, err);
     accumulate_grams(&fw);
-    double best = INFINITY, best_l = 10, best_c = 1, best_i = 30;
-    for (size_t a = 0; a < sizeof(lambdas) / sizeof(lambdas[0]); a++)
-        for (size_t b = 0; b < sizeof(rho_cats) / sizeof(rho_cats[0]); b++)
-            for (size_t c = 0; c < (m->category_count ? sizeof(rho_ints) / sizeof(rho_ints[0]) : 1); c++) {
-                double mse = cross_validate(m, &fw, lambdas[a], rho_cats[b], rho_ints[c], residuals, m->beta);
-                if (mse < best) {
-                    best = mse;
-                    best_l = lambdas[a];
-                    best_c = rho_cats[b];
-                    best_i = rho_ints[c];
-                    memcpy(best_res, residuals, count * sizeof(double));
-                }
-            }
-    if (!isfinite(best) || ridge(m, &fw, FOLDS, best_l, best_c, best_i, m->beta) != 0) {
+    penalty chosen;
+    double best = choose_penalty(m, &fw, residuals, best_res, &chosen);
+    if (!isfinite(best) || ridge(m, &fw, FOLDS, &chosen, m->beta) != 0) {
         st = lds_error_set(err, LDS_EINVAL, "fit: the regression is singular");
         goto out;
     }
-    m->lambda = best_l;
+    m->lambda = chosen.lambda;
     m->rows = count;
     m->cv_rmse = sqrt(best);
     band_from_residuals(m, best_res, count);
@@ -505,8 +536,8 @@ json_t *lds_valuation_model_to_json(const lds_valuation_model *m)
     json_t *cats = json_array();
     for (size_t i = 0; i < m->category_count; i++)
         json_array_append_new(cats, json_string(m->categories[i]));
-    return json_pack("{s:s,s:s,s:s,s:o,s:I,s:o,s:o,s:o,s:{s:f,s:f,s:f},s:f,s:f,s:{s:I,s:f,s:f,s:f,s:f}}", "model",
-                     "lodestone-valuation", "version", m->version, "currency", m->currency, "categories", cats, "dim", (json_int_t)m->dim,
+    return json_pack("{s:s,s:s,s:s,s:o,s:I,s:I,s:o,s:o,s:o,s:{s:f,s:f,s:f},s:f,s:f,s:{s:I,s:f,s:f,s:f,s:f}}", "model",
+                     "lodestone-valuation", "version", m->version, "currency", m->currency, "categories", cats, "words", (json_int_t)m->word_buckets, "dim", (json_int_t)m->dim,
                      "beta", array_of(m->beta, m->dim), "mean", array_of(m->mean, m->dim), "scale",
                      array_of(m->scale, m->dim), "band", "low", m->band_low, "high", m->band_high, "coverage",
                      m->coverage, "shrink_k", m->shrink_k, "lambda", m->lambda, "fit", "rows", (json_int_t)m->rows,
@@ -546,7 +577,12 @@ lds_status lds_valuation_model_from_json(const json_t *v, lds_valuation_model *m
             return lds_error_set(err, LDS_EFORMAT, "valuation model: category %zu malformed or out of order", i);
         snprintf(m->categories[i], LDS_VALUATION_NAME_MAX, "%s", c);
     }
-    m->dim = 1 + LDS_VALUATION_BASE_FEATURES + m->category_count * (1 + LDS_VALUATION_INTERACTIONS);
+    json_t *words = json_object_get(v, "words");
+    m->word_buckets = json_is_integer(words) ? (size_t)json_integer_value(words) : 0;
+    if (m->word_buckets != 0 && m->word_buckets != LDS_VALUATION_WORD_BUCKETS)
+        return lds_error_set(err, LDS_EFORMAT, "valuation model %s: %zu word buckets, expected %d", version,
+                             m->word_buckets, LDS_VALUATION_WORD_BUCKETS);
+    m->dim = words_start(m) + m->word_buckets;
     if (read_array(json_object_get(v, "beta"), m->beta, m->dim) || read_array(json_object_get(v, "mean"), m->mean, m->dim) ||
         read_array(json_object_get(v, "scale"), m->scale, m->dim))
         return lds_error_set(err, LDS_EFORMAT, "valuation model %s: beta, mean or scale malformed (%zu values)",

@@ -76,7 +76,14 @@ typedef struct lds_valuation_item {
     /* listing totals as a marketplace shows them (not decayed) */
     double views, favorites, downloads;
     double age_days; /* since published */
+    /* words of the title and tags ("low poly", "game ready", "4k" say what sellers charge for),
+     * hashed into LDS_VALUATION_WORD_BUCKETS buckets; at most LDS_VALUATION_WORDS_MAX kept */
+    uint16_t words[32];
+    size_t word_count;
 } lds_valuation_item;
+
+#define LDS_VALUATION_WORDS_MAX 32
+#define LDS_VALUATION_WORD_BUCKETS 128
 
 /* Every field unknown. */
 void lds_valuation_item_init(lds_valuation_item *item);
@@ -162,15 +169,17 @@ void lds_valuation_market_from_json(lds_valuation_market *market, const json_t *
 
 #define LDS_VALUATION_BASE_FEATURES 26
 #define LDS_VALUATION_INTERACTIONS 4 /* per category: log triangles, pbr, rigged, log views */
-#define LDS_VALUATION_DIM_MAX \
-    (1 + LDS_VALUATION_BASE_FEATURES + LDS_VALUATION_CATEGORY_MAX * (1 + LDS_VALUATION_INTERACTIONS))
+#define LDS_VALUATION_DIM_MAX                                                                          \
+    (1 + LDS_VALUATION_BASE_FEATURES + LDS_VALUATION_CATEGORY_MAX * (1 + LDS_VALUATION_INTERACTIONS) + \
+     LDS_VALUATION_WORD_BUCKETS)
 
 typedef struct lds_valuation_model {
     char version[64]; /* "lds-value-1/prior" for the built-in model, "lds-value-1/fit-N" */
     char currency[8]; /* of its prices: USD, or the single currency of the history it was fitted on */
     size_t category_count;
     char categories[LDS_VALUATION_CATEGORY_MAX][LDS_VALUATION_NAME_MAX]; /* sorted */
-    size_t dim;                       /* 1 + base + categories * (1 + interactions) */
+    size_t word_buckets;              /* 0 (the prior) or LDS_VALUATION_WORD_BUCKETS */
+    size_t dim;                       /* 1 + base + categories * (1 + interactions) + word buckets */
     double beta[LDS_VALUATION_DIM_MAX]; /* on standardised features; beta[0] the intercept */
     double mean[LDS_VALUATION_DIM_MAX], scale[LDS_VALUATION_DIM_MAX];
     double band_low, band_high; /* quantiles of out-of-fold log residuals */
