@@ -361,8 +361,8 @@ static int value_manifest(const char *path, const char *metadata_path, const lds
         json_decref(manifest);
         return lds_cli_fail(path, "not a manifest (line %d: %s)", jerr.line, jerr.text);
     }
-    json_t *metadata = NULL;
-    if (metadata_path && !json_is_object(metadata = json_load_file(metadata_path, 0, &jerr))) {
+    json_t *metadata = metadata_path ? json_load_file(metadata_path, 0, &jerr) : NULL;
+    if (metadata_path && !json_is_object(metadata)) {
         json_decref(manifest);
         json_decref(metadata);
         return lds_cli_fail(metadata_path, "expected a JSON object (line %d: %s)", jerr.line, jerr.text);
