@@ -2,7 +2,8 @@
  * sphere with holes and flipped duplicate faces (the broken one scores lower on quality; the
  * contributions add up; two runs print the same bytes), and `lodestone valuation fit --history` on
  * a generated listings file with missing and malformed fields (fitted; bad lines reported by
- * number; missing fields not fatal), then `value --listing` with the fitted model. */
+ * number; missing fields not fatal; a second fit of the same file gives the same model), then
+ * `value --listing` with the fitted model. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,11 @@ static void test_fit_history(const char *tmp)
     LDS_CHECK(out && strstr(out, "\"rows\":147") != NULL);
     LDS_CHECK(out && strstr(out, "\"version\":\"lds-value-1/fit-1\"") != NULL);
     free(out);
+    /* the same history fitted again: the same model, byte for byte, under the next version */
+    rc = lds_test_run(NULL, "LODESTONE_HOME='%s/home' LODESTONE_REDIS_URL= '%s' valuation fit --history '%s' "
+                            "--as-of 2026-12-01 > /dev/null 2>&1 && cd '%s/home/valuation-models' && "
+                            "sed 's/fit-2/fit-1/' fit-2.json | cmp -s - fit-1.json", tmp, lds_test_bin(), history, tmp);
+    LDS_CHECK_INT(rc, ==, 0);
     FILE *f = fopen(listing, "w");
     fprintf(f, "{\"id\": \"new\", \"category\": \"vehicle\", \"triangles\": 50000, \"rigged\": true, \"pbr\": true}\n");
     fclose(f);
@@ -186,7 +192,7 @@ static void test_fit_history(const char *tmp)
     double expect = exp(1.5 + 1.4 + 0.2 * log(50000) + 0.8);
     fprintf(stderr, "value --listing: mid %.2f, structure %.2f: %s\n", mid, expect, out ? out : "");
     LDS_CHECK(fabs(log(mid / expect)) < 0.3);
-    LDS_CHECK_STR(json_string_value(json_object_get(v, "model")), "lds-value-1/fit-1");
+    LDS_CHECK_STR(json_string_value(json_object_get(v, "model")), "lds-value-1/fit-2");
     json_decref(v);
     free(out);
 }
