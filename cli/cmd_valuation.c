@@ -29,7 +29,8 @@ static void fit_usage(FILE *out)
             "stderr with its number and skipped; lines without a price > 0 are counted and skipped.\n"
             "The model becomes the next version: $LODESTONE_HOME/valuation-model.json (and\n"
             "valuation-models/fit-N.json), and in Redis when LODESTONE_REDIS_URL is set (unless --offline),\n"
-            "where the service picks it up. Prints the fit statistics as JSON.\n"
+            "where the service picks it up (every published asset is re-scored with it at once).\n"
+            "Prints the fit statistics as JSON.\n"
             "  --as-of DATE   reference time for listing ages (default now)\n");
 }
 
@@ -247,8 +248,13 @@ static int cmd_fit(int argc, char **argv)
         snprintf(model.currency, sizeof(model.currency), "%s", h.currency);
     if (rc == 0)
         rc = store_model(&model, redis, &err);
+    size_t rescored = 0; /* the service's assets carry the new version's valuation at once */
+    if (rc == 0 && redis && lds_valuation_rescore_all(redis, &model, &rescored, &err) != LDS_OK)
+        rc = lds_cli_fail_error(&err);
     if (rc == 0)
         print_fit(&model, &h, recorded);
+    if (rc == 0 && redis)
+        fprintf(stderr, "lodestone: valuation fit: %zu assets re-scored with %s\n", rescored, model.version);
     lds_redis_close(redis);
     free(h.rows);
     return rc;

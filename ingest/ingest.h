@@ -492,6 +492,9 @@ lds_status lds_valuation_rescore(lds_redis *redis, const lds_valuation_model *mo
  * carries a valuation from the moment it is ready): rarity from the shape index, the asset counted
  * in its category's supply, then the valuation stored. */
 lds_status lds_valuation_publish(lds_redis *redis, const char *asset, json_t *manifest, lds_error *err);
+/* Re-scores every published asset with model (after a refit); *count gets how many. */
+lds_status lds_valuation_rescore_all(lds_redis *redis, const lds_valuation_model *model, size_t *count,
+                                     lds_error *err);
 /* The current model: lds:valuation:model, else home/valuation-model.json (home NULL:
  * lds_home_dir()), else the built-in prior. redis may be NULL (offline). */
 lds_status lds_valuation_store_model_load(lds_redis *redis, const char *home, lds_valuation_model *model,

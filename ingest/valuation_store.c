@@ -465,6 +465,24 @@ lds_status lds_valuation_aggregate(lds_redis *redis, const char *consumer, int b
     return st;
 }
 
+lds_status lds_valuation_rescore_all(lds_redis *redis, const lds_valuation_model *model, size_t *count,
+                                     lds_error *err)
+{
+    *count = 0;
+    double half_life;
+    lds_status st = lds_valuation_half_life_from_env(&half_life, err);
+    lds_redis_reply *ids = NULL;
+    if (st == LDS_OK)
+        st = lds_redis_command(redis, &ids, err, "SMEMBERS lds:valuation:assets:*");
+    int64_t now = lds_wall_ms();
+    for (size_t i = 0; st == LDS_OK && i < ids->elements; i++)
+        if (ids->element[i].str && (st = lds_valuation_rescore(redis, model, ids->element[i].str, half_life, now,
+                                                               err)) == LDS_OK)
+            (*count)++;
+    lds_redis_reply_free(ids);
+    return st;
+}
+
 /* ---- training rows from recorded purchases ---- */
 
 lds_status lds_valuation_store_rows(lds_redis *redis, lds_valuation_row **rows, size_t *count, lds_error *err)
