@@ -442,7 +442,7 @@ static void test_hostile(void)
                         "\"data:application/octet-stream;base64,AAAAAAAAAAAAAAAA\"}],\"bufferViews\":[{\"buffer\":0,"
                         "\"byteLength\":12,\"byteStride\":4}],\"accessors\":[{\"bufferView\":0,\"componentType\":5126,"
                         "\"count\":1,\"type\":\"VEC3\"}]}"},
-        {"version1.gltf", "{\"asset\":{\"version\":\"1.0\"}}"},
+        {"version3.gltf", "{\"asset\":{\"version\":\"3.0\"}}"},
         {"bad_meshopt.gltf", "{\"asset\":{\"version\":\"2.0\"},\"meshes\":[{\"primitives\":[{\"attributes\":"
                              "{\"POSITION\":0}}]}],\"nodes\":[{\"mesh\":0}],\"buffers\":[{\"byteLength\":12,\"uri\":"
                              "\"data:application/octet-stream;base64,AAAAAAAAAAAAAAAA\"},{\"byteLength\":1200000}],"
