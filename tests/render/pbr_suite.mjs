@@ -7,7 +7,7 @@
 //   validate --work DIR      every output file has zero glTF Validator errors (and process succeeded)
 //   inspect  --work DIR      every LOD file of every format keeps the input's slots, factors,
 //                            extensions, skins, animations (inspect.mjs --check)
-//   render   --work DIR      LOD0 PSNR >= gltfpack -cc's - 3 dB; level k PSNR >= gltfpack -si's at the
+//   render   --work DIR [--only NAME,...]  LOD0 PSNR >= gltfpack -cc's - 3 dB; level k PSNR >= gltfpack -si's at the
 //                            same triangle ratio - 2 dB (PSNR against the original's render)
 //   texture-bytes --work DIR on texture-heavy inputs the last LOD is at most half of LOD0's bytes
 //   chain-ends --lodestone BIN --work DIR   a textured model simplification cannot move: no level
@@ -48,7 +48,7 @@ function run(cmd, args, opts = {}) {
 }
 
 function parseArgs(argv) {
-  const o = { cmd: argv[0], lodestone: null, work: null, shared: null, views: 4, size: 512 };
+  const o = { cmd: argv[0], lodestone: null, work: null, shared: null, views: 4, size: 512, only: null };
   for (let i = 1; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[++i];
@@ -58,6 +58,7 @@ function parseArgs(argv) {
     else if (k === '--shared') o.shared = path.resolve(v);
     else if (k === '--views') o.views = Number(v);
     else if (k === '--size') o.size = Number(v);
+    else if (k === '--only') o.only = v.split(',');
     else usage(`unknown option ${k}`);
   }
   if (!o.work) usage('--work DIR is required');
@@ -407,7 +408,7 @@ async function render(o) {
   const renderer = await openRenderer({ size: o.size, views: o.views });
   const all = [];
   try {
-    for (const a of p.assets.filter((x) => x.render)) {
+    for (const a of p.assets.filter((x) => x.render && (!o.only || o.only.includes(x.name)))) {
       checkRuns(c, a);
       for (const e of (a.refs && a.refs.errors) || []) c.check(false, `${a.name}: reference ${e}`);
       let got;
