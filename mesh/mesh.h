@@ -27,18 +27,92 @@ extern "C" {
 
 typedef struct lds_mesh_texture {
     char *name;          /* the name the model refers to, e.g. "spot_texture.png" (owned) */
-    char mime[32];       /* "image/png" or "image/jpeg"; "" when unknown */
+    char mime[32];       /* "image/png", "image/jpeg", "image/webp"; "" when unknown */
     unsigned char *data; /* encoded image bytes (owned), NULL when the file is missing */
     size_t size;
     int width, height;   /* from the image header; 0 when unknown */
 } lds_mesh_texture;
 
+/* The material model is glTF 2.0 metallic-roughness PBR (glTF 2.0 spec section 3.9), which every
+ * importer fills as far as its format says, and every GLB writer writes whole. */
+
+/* Texture slots of a material, in the order glTF lists them. */
+typedef enum lds_mesh_map {
+    LDS_MESH_MAP_BASE_COLOR = 0,         /* pbrMetallicRoughness.baseColorTexture (sRGB) */
+    LDS_MESH_MAP_METALLIC_ROUGHNESS = 1, /* pbrMetallicRoughness.metallicRoughnessTexture (B metal, G rough) */
+    LDS_MESH_MAP_NORMAL = 2,             /* normalTexture (tangent space), with scale */
+    LDS_MESH_MAP_OCCLUSION = 3,          /* occlusionTexture (R), with strength */
+    LDS_MESH_MAP_EMISSIVE = 4,           /* emissiveTexture (sRGB) */
+    LDS_MESH_MAP_COUNT = 5
+} lds_mesh_map;
+
+/* A glTF sampler. Every field is the glTF enum value, or 0 for "not given" (the loader's default:
+ * filters up to the loader, wrap REPEAT). */
+typedef struct lds_mesh_sampler {
+    int mag_filter; /* 9728 NEAREST, 9729 LINEAR */
+    int min_filter; /* 9728, 9729, 9984..9987 (mipmap variants) */
+    int wrap_s;     /* 33071 CLAMP_TO_EDGE, 33648 MIRRORED_REPEAT, 10497 REPEAT */
+    int wrap_t;
+} lds_mesh_sampler;
+
+/* KHR_texture_transform on one texture reference: uv' = T(offset) * R(rotation) * S(scale) * uv. */
+typedef struct lds_mesh_texture_transform {
+    int present;      /* 0: no transform (the other fields are ignored) */
+    float offset[2];  /* default 0,0 */
+    float rotation;   /* radians, counter-clockwise, default 0 */
+    float scale[2];   /* default 1,1 */
+    int tex_coord;    /* the transform's texCoord override, -1 for none */
+} lds_mesh_texture_transform;
+
+/* One texture slot of a material (a glTF textureInfo with its texture's sampler). */
+typedef struct lds_mesh_texture_ref {
+    int texture;   /* index into model->textures, -1 for none (then the rest is ignored) */
+    int tex_coord; /* which UV set: 0 (model->uvs) or 1 (model->uvs1) */
+    float scale;   /* normalTexture.scale, occlusionTexture.strength; 1 otherwise */
+    lds_mesh_sampler sampler;
+    lds_mesh_texture_transform transform;
+} lds_mesh_texture_ref;
+
+typedef enum lds_mesh_alpha_mode {
+    LDS_MESH_ALPHA_OPAQUE = 0,
+    LDS_MESH_ALPHA_MASK = 1,
+    LDS_MESH_ALPHA_BLEND = 2
+} lds_mesh_alpha_mode;
+
+/* Use lds_mesh_material_init (glTF defaults) before filling one: a zeroed material is not valid
+ * (its texture slots would all point at texture 0). */
 typedef struct lds_mesh_material {
-    char *name;            /* owned, may be NULL */
-    float base_color[4];   /* linear RGBA factor, default 1,1,1,1 */
-    int texture;           /* index into model->textures, -1 for none */
+    char *name;              /* owned, may be NULL */
+    float base_color[4];     /* linear RGBA factor, default 1,1,1,1 */
+    float metallic;          /* default 1 (glTF); importers of formats without PBR write 0 */
+    float roughness;         /* default 1 */
+    float emissive[3];       /* linear RGB factor, default 0,0,0 */
+    float emissive_strength; /* KHR_materials_emissive_strength, default 1 (then not written) */
+    lds_mesh_alpha_mode alpha_mode;
+    float alpha_cutoff;      /* MASK only, default 0.5 */
     int double_sided;
+    lds_mesh_texture_ref maps[LDS_MESH_MAP_COUNT];
+    /* The material's other glTF extensions (clearcoat, sheen, transmission, volume, ior, specular,
+     * iridescence, anisotropy, pbrSpecularGlossiness, ...) as the JSON text of an object
+     * {"KHR_materials_clearcoat": {...}, ...}, carried through unchanged except that every
+     * textureInfo in it (a member named "...Texture" holding {"index": N, ...}, the glTF naming
+     * rule) names model->textures[N] (the readers remap glTF texture indices to model textures;
+     * the writers map them back, with the default sampler). Owned, NULL for none. */
+    char *extensions;
 } lds_mesh_material;
+/* Sets m to the glTF defaults: no name, factors 1, metallic 1, roughness 1, no emission, OPAQUE,
+ * cutoff 0.5, single-sided, every slot empty (texture -1, scale 1), no extensions. */
+void lds_mesh_material_init(lds_mesh_material *m);
+/* Frees what m owns (name, extensions); m itself is not freed. Accepts NULL. */
+void lds_mesh_material_cleanup(lds_mesh_material *m);
+/* Deep copy of src into dst (dst's previous content is not freed). LDS_ENOMEM leaves dst
+ * owning nothing. */
+lds_status lds_mesh_material_copy(lds_mesh_material *dst, const lds_mesh_material *src);
+/* The texture a slot uses, -1 for none (shorthand for m->maps[map].texture). */
+static inline int lds_mesh_material_texture(const lds_mesh_material *m, lds_mesh_map map)
+{
+    return m->maps[map].texture;
+}
 
 typedef struct lds_mesh_submesh {
     uint32_t vertex_offset, vertex_count;
@@ -52,6 +126,10 @@ typedef struct lds_mesh_model {
     float *normals;   /* 3 per vertex, or NULL */
     float *uvs;       /* 2 per vertex (first UV set, glTF convention: v down), or NULL */
     float *colors;    /* 4 per vertex RGBA in 0..1, or NULL */
+    float *uvs1;      /* 2 per vertex, the second UV set (glTF TEXCOORD_1), or NULL */
+    float *tangents;  /* 4 per vertex (xyz unit, w = +-1 bitangent sign; glTF TANGENT), or NULL */
+    float *joints;    /* 4 per vertex, joint indices as exact integers 0..65535 (JOINTS_0), or NULL */
+    float *weights;   /* 4 per vertex, skin weights (WEIGHTS_0), or NULL; set with joints */
     size_t index_count;
     uint32_t *indices;
     size_t submesh_count;
@@ -69,9 +147,35 @@ lds_mesh_model *lds_mesh_model_create(void);
 /* Frees the model and everything it owns. Accepts NULL. */
 void lds_mesh_model_destroy(lds_mesh_model *model);
 /* Allocates attribute arrays for vertex_count vertices / index_count indices (zeroed).
- * with_* choose the optional attributes. Replaces existing arrays. */
+ * with_* choose the optional attributes. Replaces existing arrays (all of them: uvs1, tangents,
+ * joints and weights become NULL; lds_mesh_model_alloc_attribute adds them). */
 lds_status lds_mesh_model_alloc(lds_mesh_model *model, size_t vertex_count, size_t index_count,
                                 int with_normals, int with_uvs, int with_colors);
+/* Optional vertex attributes beyond positions, for code that treats them alike (clean, LOD,
+ * sandbox wire, clone): each is an array of `width` floats per vertex at `offset` in the model. */
+typedef struct lds_mesh_attribute {
+    const char *name; /* glTF attribute name, e.g. "TEXCOORD_1" */
+    size_t offset;    /* offsetof(lds_mesh_model, <array>) */
+    unsigned width;   /* floats per vertex */
+} lds_mesh_attribute;
+enum {
+    LDS_MESH_ATTR_NORMALS, LDS_MESH_ATTR_UVS, LDS_MESH_ATTR_COLORS, LDS_MESH_ATTR_UVS1,
+    LDS_MESH_ATTR_TANGENTS, LDS_MESH_ATTR_JOINTS, LDS_MESH_ATTR_WEIGHTS, LDS_MESH_ATTRIBUTE_COUNT
+};
+/* Indexed by the LDS_MESH_ATTR_* values. */
+extern const lds_mesh_attribute lds_mesh_attributes[LDS_MESH_ATTRIBUTE_COUNT];
+/* The array of attribute a (an index into lds_mesh_attributes) in model, NULL when absent. */
+static inline float *lds_mesh_attribute_data(const lds_mesh_model *model, unsigned a)
+{
+    return *(float *const *)(const void *)((const char *)model + lds_mesh_attributes[a].offset);
+}
+static inline float **lds_mesh_attribute_slot(lds_mesh_model *model, unsigned a)
+{
+    return (float **)(void *)((char *)model + lds_mesh_attributes[a].offset);
+}
+/* Allocates (zeroed) the optional attribute a for the model's vertex_count vertices, replacing an
+ * existing array. */
+lds_status lds_mesh_model_alloc_attribute(lds_mesh_model *model, unsigned a);
 /* Deep copy; NULL on out of memory. */
 lds_mesh_model *lds_mesh_model_clone(const lds_mesh_model *model);
 /* Adds a warning (copied). */
@@ -113,6 +217,10 @@ typedef struct lds_mesh_limits {
  * Assimp (all formats Assimp reads). On success *out is a validated model the caller destroys. */
 lds_status lds_mesh_import(const char *name, const unsigned char *data, size_t size, const lds_mesh_reader *sidecars,
                            const lds_mesh_limits *limits, lds_mesh_model **out, lds_error *err);
+/* Runs the importers' lazy initialisations that open files (jansson's hash seed reads
+ * /dev/urandom), so that imports can then run where opening files is forbidden (the sandbox calls
+ * it before its seccomp filter). Idempotent, thread-safe once it has run. */
+void lds_mesh_import_prepare(void);
 /* Convenience: reads path (capped at max_bytes, 0 = 2 GiB) and imports with a dir reader on its
  * directory. */
 lds_status lds_mesh_import_file(const char *path, size_t max_bytes, const lds_mesh_limits *limits,
@@ -208,14 +316,81 @@ lds_status lds_mesh_shape_index_query(const lds_mesh_shape_index *index, const c
 /* Optimises in place for vertex cache then vertex fetch (meshoptimizer); keeps submesh ranges. */
 lds_status lds_mesh_optimize(lds_mesh_model *model, lds_error *err);
 
+/* Whether sloppy clustering (meshopt_simplifySloppy) may finish a simplification that the precise
+ * simplifier cannot take to its target. */
+typedef enum lds_mesh_sloppy {
+    LDS_MESH_SLOPPY_AUTO = 0,  /* only on a bare surface: no UVs, normals, colours or textures, one material */
+    LDS_MESH_SLOPPY_NEVER = 1,
+    LDS_MESH_SLOPPY_ALLOW = 2, /* also where it smears attributes (an explicit choice) */
+} lds_mesh_sloppy;
+/* 1 when the sloppy fallback may run on model under that setting. */
+int lds_mesh_sloppy_allowed(const lds_mesh_model *model, lds_mesh_sloppy sloppy);
+
+typedef struct lds_mesh_simplify_options {
+    double target_error;   /* stop collapsing past this error (meshopt's estimate), relative to src's bbox
+                            * diagonal; 0: no bound */
+    lds_mesh_sloppy sloppy;
+} lds_mesh_simplify_options;
+
 /* Simplifies src to about target_triangles (meshopt_simplify keeping UV seams and material
- * boundaries, falling back to meshopt_simplifySloppy when the target is not reached;
- * meshopt_simplifyPoints for point clouds, where the target counts points). *error receives the
- * deviation of the result from src relative to src's bbox diagonal (lds_mesh_deviation's max);
- * error may be NULL to skip that measurement. *out is a new optimised model sharing no memory with
- * src; a model too small to be simplified to the target without vanishing comes back whole. */
+ * boundaries; meshopt_simplifyPoints for point clouds, where the target counts points). When the
+ * precise simplifier stops short of the target, meshopt_simplifySloppy finishes the job only where
+ * options->sloppy allows it (lds_mesh_sloppy_allowed); otherwise the result keeps more triangles
+ * than asked. *error receives the deviation of the result from src relative to src's bbox diagonal
+ * (lds_mesh_deviation's max); error may be NULL to skip that measurement. *out is a new optimised
+ * model sharing no memory with src; a model too small to be simplified to the target without
+ * vanishing comes back whole. */
+lds_status lds_mesh_simplify_with(const lds_mesh_model *src, size_t target_triangles,
+                                  const lds_mesh_simplify_options *options, lds_mesh_model **out, double *error,
+                                  lds_error *err);
+/* lds_mesh_simplify_with without an error bound, sloppy clustering on LDS_MESH_SLOPPY_AUTO. */
 lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles, lds_mesh_model **out,
                              double *error, lds_error *err);
+
+/* The LOD chain's policy (lod_chain.c): each level is simplified from the previous one toward its
+ * target and kept only when it is worth a download and faithful enough; otherwise the chain ends
+ * there, with the reason stated (as gltfpack stops rather than break a level).
+ *   - error: one meaning everywhere (manifest, budget, screen coverage): the deviation of the level
+ *     from LOD0 (lds_mesh_deviation_measure's max), relative to LOD0's bbox diagonal;
+ *   - budget: a level whose error exceeds max_error ends the chain (triangle meshes; a point
+ *     cloud's error is its sampling gap and is only reported);
+ *   - worth: a level must have at most (1 - min_reduction) of the previous level's triangles;
+ *   - screen coverage: the largest share of the viewport's height that the model's diagonal may
+ *     cover while the level's error stays under one pixel: 1 / (error * viewport_height), at most 1
+ *     and at most the previous level's (LOD0: 1). */
+#define LDS_MESH_CHAIN_MAX_ERROR 0.05 /* default budget: 5% of the diagonal, one pixel when the model spans 20 px */
+#define LDS_MESH_CHAIN_MIN_REDUCTION 0.2
+#define LDS_MESH_CHAIN_VIEWPORT 1080
+
+typedef struct lds_mesh_chain_options {
+    double max_error;     /* 0: LDS_MESH_CHAIN_MAX_ERROR */
+    double min_reduction; /* 0: LDS_MESH_CHAIN_MIN_REDUCTION */
+    int viewport_height;  /* pixels; 0: LDS_MESH_CHAIN_VIEWPORT */
+    lds_mesh_sloppy sloppy;
+} lds_mesh_chain_options;
+
+typedef struct lds_mesh_chain_level {
+    double error;           /* deviation from LOD0, relative to its diagonal */
+    double screen_coverage; /* see above */
+    double simplify_ms, measure_ms;
+} lds_mesh_chain_level;
+
+typedef struct lds_mesh_chain lds_mesh_chain;
+/* A chain below lod0, which must outlive it and not change. options may be NULL (defaults). */
+lds_status lds_mesh_chain_create(const lds_mesh_model *lod0, const lds_mesh_chain_options *options,
+                                 lds_mesh_chain **out, lds_error *err);
+/* Accepts NULL. */
+void lds_mesh_chain_destroy(lds_mesh_chain *chain);
+/* The next level: previous (LOD0 or the last level this returned) simplified toward target
+ * triangles (points for a point cloud). On success *out is the new level (the caller destroys it)
+ * and *level describes it, or *out is NULL when the chain ends there; lds_mesh_chain_end_reason
+ * then says why. Fails only on out of memory or bad input. One call at a time per chain. */
+lds_status lds_mesh_chain_next(lds_mesh_chain *chain, const lds_mesh_model *previous, size_t target,
+                               lds_mesh_model **out, lds_mesh_chain_level *level, lds_error *err);
+/* Why the chain ended ("" while it goes on). Valid until the chain is destroyed. */
+const char *lds_mesh_chain_end_reason(const lds_mesh_chain *chain);
+/* The options in force (defaults filled in). */
+const lds_mesh_chain_options *lds_mesh_chain_get_options(const lds_mesh_chain *chain);
 
 /* Measures the deviation between two surfaces: the symmetric Hausdorff distance estimated from
  * area-uniform samples on each (at most 100k a side, fixed seed: the same pair gives the same
@@ -237,6 +412,92 @@ lds_status lds_mesh_deviation_measure(lds_mesh_deviation_ref *ref, const lds_mes
 void lds_mesh_deviation_ref_set_samples(lds_mesh_deviation_ref *ref, size_t max_samples);
 /* Accepts NULL. */
 void lds_mesh_deviation_ref_destroy(lds_mesh_deviation_ref *ref);
+
+/* ------------------------------------------------------------------------------------------------
+ * Images (image.c, the one wrapper of libpng, libjpeg-turbo and libwebp). Decoded images are
+ * RGBA8, rows top to bottom. Encoded input is hostile: decoders check the header's size against
+ * limits before allocating anything, cap JPEG scans and memory, and a malformed or truncated file
+ * is an error (LDS_EFORMAT, LDS_ETRUNC, LDS_ELIMIT), never a crash. Untrusted bytes are decoded
+ * in the sandbox (sandbox.h). All functions are thread-safe.
+ * --------------------------------------------------------------------------------------------- */
+
+typedef enum lds_mesh_image_format {
+    LDS_MESH_IMAGE_UNKNOWN = 0,
+    LDS_MESH_IMAGE_PNG = 1,
+    LDS_MESH_IMAGE_JPEG = 2,
+    LDS_MESH_IMAGE_WEBP = 3,
+} lds_mesh_image_format;
+
+typedef struct lds_mesh_image {
+    int width, height;
+    unsigned char *rgba; /* width * height * 4 bytes (owned; lds_mesh_image_cleanup frees it) */
+} lds_mesh_image;
+
+typedef struct lds_mesh_image_limits {
+    uint32_t max_width, max_height; /* 0: default 16384 */
+    uint64_t max_pixels;            /* 0: default 8192 * 8192 (256 MiB of RGBA) */
+} lds_mesh_image_limits;
+
+/* The format from the file's signature (PNG, JPEG SOI, RIFF....WEBP); UNKNOWN otherwise. */
+lds_mesh_image_format lds_mesh_image_sniff(const unsigned char *data, size_t size);
+/* "image/png", "image/jpeg", "image/webp", or "" for UNKNOWN. Static strings. */
+const char *lds_mesh_image_mime(lds_mesh_image_format format);
+/* The inverse of lds_mesh_image_mime; UNKNOWN for anything else (including NULL). */
+lds_mesh_image_format lds_mesh_image_format_from_mime(const char *mime);
+
+/* Decodes PNG, JPEG (incl. greyscale and CMYK) or WebP (still images) into *out, which the
+ * caller frees with lds_mesh_image_cleanup (left zeroed on failure). name is used in messages.
+ * limits may be NULL (defaults). Reads only [data, data + size). */
+lds_status lds_mesh_image_decode(const char *name, const unsigned char *data, size_t size,
+                                 const lds_mesh_image_limits *limits, lds_mesh_image *out, lds_error *err);
+/* Frees the pixels and zeroes the image. Accepts NULL. */
+void lds_mesh_image_cleanup(lds_mesh_image *image);
+/* 1 when every alpha value is 255. */
+int lds_mesh_image_is_opaque(const lds_mesh_image *image);
+
+typedef struct lds_mesh_image_encode_options {
+    int quality;     /* JPEG and lossy WebP, 1..100; 0: default (JPEG 90, WebP 85) */
+    int lossless;    /* WebP: lossless encoding */
+    int full_chroma; /* JPEG: 4:4:4 (for data textures) instead of 4:2:0 */
+} lds_mesh_image_encode_options;
+
+/* Encodes image as PNG (RGB, RGBA, grey or grey+alpha, whichever holds it exactly), JPEG (alpha
+ * dropped) or WebP, appending the file's bytes to out (its cap applies). options may be NULL
+ * (defaults). Deterministic: the same pixels give the same bytes. */
+lds_status lds_mesh_image_encode(const lds_mesh_image *image, lds_mesh_image_format format,
+                                 const lds_mesh_image_encode_options *options, lds_buf *out, lds_error *err);
+
+typedef enum lds_mesh_image_space {
+    LDS_MESH_IMAGE_SRGB = 0,   /* colour (base colour, emissive): filtered in linear light, alpha premultiplied */
+    LDS_MESH_IMAGE_LINEAR = 1, /* data (metallic-roughness, occlusion): filtered as stored */
+    LDS_MESH_IMAGE_NORMAL = 2, /* tangent-space normal map: XYZ filtered as vectors, then renormalised */
+} lds_mesh_image_space;
+
+/* Resamples src to width x height (each 1..65536) into *out (caller frees with
+ * lds_mesh_image_cleanup): area-weighted (box) filtering along an axis that shrinks, linear
+ * interpolation along one that grows; separable, edges clamped. */
+lds_status lds_mesh_image_resize(const lds_mesh_image *src, int width, int height, lds_mesh_image_space space,
+                                 lds_mesh_image *out, lds_error *err);
+/* Decode, resize to width x height (never larger than the image: a larger size keeps the image's),
+ * and encode as format: the whole texture-LOD step on untrusted bytes (run it in the sandbox:
+ * sandbox.h lds_sandbox_run_work). Appends the encoded file to out. */
+lds_status lds_mesh_image_reencode(const char *name, const unsigned char *data, size_t size,
+                                   const lds_mesh_image_limits *limits, int width, int height,
+                                   lds_mesh_image_space space, lds_mesh_image_format format,
+                                   const lds_mesh_image_encode_options *options, lds_buf *out, lds_error *err);
+
+/* Texture LOD sizing: a level meant for a share `coverage` (0..1] of the screen needs that share of
+ * LOD0's texel density. The size is halved k times where k = floor(log2(1 / coverage)), so it
+ * stays a power of two when it was one and never falls short of the density asked; never below
+ * 64 px on a side (a side already under 64 stays as it is), never upscaled. */
+void lds_mesh_texture_lod_size(int width, int height, double coverage, int *out_width, int *out_height);
+/* The colour space a texture is filtered in, from the material slots that use it: NORMAL when a
+ * normal map, SRGB for base colour and emissive, LINEAR otherwise (also when unused). */
+lds_mesh_image_space lds_mesh_texture_space(const lds_mesh_model *model, size_t texture);
+
+/* The size that fits width x height inside max_side x max_side keeping the aspect ratio, never
+ * larger than the input, each side at least 1. */
+void lds_mesh_image_fit(int width, int height, int max_side, int *out_width, int *out_height);
 
 /* ------------------------------------------------------------------------------------------------
  * Encoding to GLB
