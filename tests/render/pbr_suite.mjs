@@ -347,15 +347,17 @@ export async function renderAsset(renderer, a, work) {
     }
   }
   for (const k of siKeys) if (needed.has(k)) add(a.refs.si[k], { kind: 'si', ratio: k });
-  // every level's .glb of every input format; the Draco and meshopt files (same geometry, encoded)
-  // of LOD0 and the last level of the uncompressed input's chain
+  // every level of the uncompressed input's chain as .glb; its Draco and meshopt files (same geometry,
+  // encoded) and the compressed inputs' chains at LOD0 and the last level (renders cost seconds each)
   for (const fmt of FORMATS) {
     const r = a.runs[fmt];
     if (!r) continue;
     const lastLevel = r.lods.length ? r.lods[r.lods.length - 1].level : 0;
     for (const l of r.lods) {
+      const ends = l.level === 0 || l.level === lastLevel;
       for (const out of OUTPUTS) {
-        if (out !== 'glb' && (fmt !== 'orig' || (l.level !== 0 && l.level !== lastLevel))) continue;
+        if (!ends && (fmt !== 'orig' || out !== 'glb')) continue;
+        if (fmt !== 'orig' && out !== 'glb') continue;
         if (l.files[out]) add(l.files[out].path, { kind: 'lod', fmt, out, level: l.level, triangles: l.triangles, bytes: l.files[out].bytes });
       }
     }
