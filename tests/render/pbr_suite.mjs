@@ -432,11 +432,13 @@ async function render(o) {
         }
       }
       all.push(...rows);
+      printRows(rows);
+      fs.writeFileSync(path.join(o.work, 'render.json'), JSON.stringify(all, null, 1));
     }
   } finally {
     await renderer.close();
   }
-  fs.writeFileSync(path.join(o.work, 'render.json'), JSON.stringify(all, null, 1));
+  process.stdout.write('\nall assets:\n');
   printRows(all);
   return c.done('pbr_render');
 }
