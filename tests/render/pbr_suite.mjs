@@ -286,7 +286,7 @@ export async function validateFile(v, file) {
     }),
   });
   const errors = report.issues.messages.filter((m) => m.severity === 0);
-  return { errors: report.issues.numErrors, warnings: report.issues.numWarnings,
+  return { errors: report.issues.numErrors, warnings: report.issues.numWarnings, codes: [...new Set(errors.map((m) => m.code))],
            messages: errors.slice(0, 3).map((m) => `${m.code} ${m.pointer || ''} ${m.message}`) };
 }
 
@@ -296,13 +296,18 @@ async function validate(o) {
   const c = checker();
   for (const a of p.assets) {
     checkRuns(c, a);
+    // a third-party input that is itself invalid: its own error codes are reported, not held against
+    // the outputs (the corpus inputs validate clean, so there the bar is zero errors)
+    const own = await validateFile(v, a.original);
+    if (own.errors) process.stdout.write(`note: ${a.name}: the input has ${own.errors} validator errors (${own.codes.join(' ')}); outputs may inherit those codes\n`);
     for (const fmt of FORMATS) {
       for (const l of (a.runs[fmt] || { lods: [] }).lods) {
         for (const out of OUTPUTS) {
           const f = l.files[out];
           if (!c.check(f && fs.existsSync(f.path), `${a.name} (${fmt} input) lod${l.level} ${out}: file listed in the manifest exists`)) continue;
           const r = await validateFile(v, f.path);
-          c.check(r.errors === 0, `${a.name} (${fmt} input) ${path.relative(o.work, f.path)}: glTF Validator ${r.errors} errors (want 0): ${r.messages.join('; ')}`);
+          const fresh = r.codes.filter((x) => !own.codes.includes(x));
+          c.check(r.errors === 0 || fresh.length === 0, `${a.name} (${fmt} input) ${path.relative(o.work, f.path)}: glTF Validator ${r.errors} errors (want 0, or only the input's own ${JSON.stringify(own.codes)}): ${r.messages.join('; ')}`);
         }
       }
     }
