@@ -381,6 +381,7 @@ static lds_status certify(const lds_pipeline_options *o, const source_file *sour
         .pipeline_version = LDS_PIPELINE_VERSION,
         .time = o->time ? o->time : when,
         .previous_certificate = previous,
+        .claimed_owner = o->claimed_owner,
     };
     if ((st = lds_cert_statement_build(&fields, &statement, err)) != LDS_OK)
         goto out;
@@ -736,8 +737,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
                                   o->quantization.normal_bits, "uv_bits", o->quantization.uv_bits));
     {
         json_t *meta = json_object();
-        const char *keys[] = {"title", "owner", "license", "category", "description", "tags"};
-        const char *values[] = {o->title, o->owner, o->license, o->category, o->description, o->tags};
+        const char *keys[] = {"title", "owner", "claimed_owner", "license", "category", "description", "tags"};
+        const char *values[] = {o->title, o->owner, o->claimed_owner, o->license, o->category, o->description, o->tags};
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
             if (values[i])
                 json_object_set_new(meta, keys[i], json_string(values[i]));

@@ -23,6 +23,9 @@ lds_status lds_import_stl(const lds_import_ctx *ctx, const unsigned char *data, 
                           lds_error *err);
 lds_status lds_import_obj(const lds_import_ctx *ctx, const unsigned char *data, size_t size, lds_mesh_model *model,
                           lds_error *err);
+/* glTF 2.0, .glb or .gltf (import_gltf.c). */
+lds_status lds_import_gltf(const lds_import_ctx *ctx, const unsigned char *data, size_t size, lds_mesh_model *model,
+                           lds_error *err);
 lds_status lds_import_assimp(const lds_import_ctx *ctx, const unsigned char *data, size_t size,
                              lds_mesh_model *model, lds_error *err);
 

@@ -95,8 +95,9 @@ typedef struct lds_mesh_material {
     /* The material's other glTF extensions (clearcoat, sheen, transmission, volume, ior, specular,
      * iridescence, anisotropy, pbrSpecularGlossiness, ...) as the JSON text of an object
      * {"KHR_materials_clearcoat": {...}, ...}, carried through unchanged except that every
-     * textureInfo in it ({"index": N, ...}) names model->textures[N] (the readers remap glTF
-     * texture indices to model textures; the writers map them back). Owned, NULL for none. */
+     * textureInfo in it (a member named "...Texture" holding {"index": N, ...}, the glTF naming
+     * rule) names model->textures[N] (the readers remap glTF texture indices to model textures;
+     * the writers map them back, with the default sampler). Owned, NULL for none. */
     char *extensions;
 } lds_mesh_material;
 /* Sets m to the glTF defaults: no name, factors 1, metallic 1, roughness 1, no emission, OPAQUE,
@@ -216,6 +217,10 @@ typedef struct lds_mesh_limits {
  * Assimp (all formats Assimp reads). On success *out is a validated model the caller destroys. */
 lds_status lds_mesh_import(const char *name, const unsigned char *data, size_t size, const lds_mesh_reader *sidecars,
                            const lds_mesh_limits *limits, lds_mesh_model **out, lds_error *err);
+/* Runs the importers' lazy initialisations that open files (jansson's hash seed reads
+ * /dev/urandom), so that imports can then run where opening files is forbidden (the sandbox calls
+ * it before its seccomp filter). Idempotent, thread-safe once it has run. */
+void lds_mesh_import_prepare(void);
 /* Convenience: reads path (capped at max_bytes, 0 = 2 GiB) and imports with a dir reader on its
  * directory. */
 lds_status lds_mesh_import_file(const char *path, size_t max_bytes, const lds_mesh_limits *limits,
