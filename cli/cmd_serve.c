@@ -24,14 +24,10 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: lodestone serve [--workers N] [--no-notary]\n"
             "Runs the HTTP API (LODESTONE_LISTEN, default 127.0.0.1:8080), N worker processes\n"
-            "(default 2), the notary and the recovery process (sweep, blob collection). With
-"
-            "LODESTONE_REDIS_URL unset it starts its own redis-server with its files in
-"
-            "$LODESTONE_HOME/redis (AOF, appendfsync always) and its socket in a short runtime folder
-"
-            "($XDG_RUNTIME_DIR or /tmp), restarts it if it dies and stops it on exit.
-"
+            "(default 2), the notary and the recovery process (sweep, blob collection). With\n"
+            "LODESTONE_REDIS_URL unset it starts its own redis-server with its files in\n"
+            "$LODESTONE_HOME/redis (AOF, appendfsync always) and its socket in a short runtime folder\n"
+            "($XDG_RUNTIME_DIR or /tmp), restarts it if it dies and stops it on exit.\n"
             "--no-notary: the notary runs elsewhere (`lodestone worker --notary`).\n");
 }
 
