@@ -48,6 +48,7 @@ void lds_pipeline_options_init(lds_pipeline_options *o)
     o->quantization = (lds_mesh_quantization)LDS_MESH_QUANTIZATION_DEFAULT;
     o->use_sandbox = 1;
     o->texture_lods = 1;
+    o->generate_normals = 1;
     o->source_kind = "upload";
 }
 
@@ -656,7 +657,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     t = lds_time_ms();
     if ((st = lds_mesh_optimize(model, err)) != LDS_OK)
         goto out;
-    if (model->normals == NULL && model->index_count > 0 && (st = add_normals(&model, &bare, &report, err)) != LDS_OK)
+    if (o->generate_normals && model->normals == NULL && model->index_count > 0 &&
+        (st = add_normals(&model, &bare, &report, err)) != LDS_OK)
         goto out;
     enc.options = o;
     enc.out_dir = out_dir;
