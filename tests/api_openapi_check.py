@@ -172,7 +172,8 @@ def main():
                     query = [q for q in query if not q.startswith("filename=")] + ["filename=openapi-check.tar"]
                     body, ctype = archive.getvalue(), "application/octet-stream"
                 elif "application/json" in kinds:
-                    sample = {"/v1/ops/reprocess": {"assets": [asset]}}.get(path, {})
+                    sample = {"/v1/ops/reprocess": {"assets": [asset]},
+                              "/v1/events": [{"asset": asset, "type": "view"}]}.get(path, {})
                     body, ctype = json.dumps(sample).encode(), "application/json"
             url = base + url_path + ("?" + "&".join(query) if query else "")
             secured = op.get("security", global_security)
