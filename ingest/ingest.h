@@ -50,6 +50,7 @@ typedef struct lds_pipeline_options {
     size_t lod_count;
     lds_mesh_chain_options chain; /* the chain policy: error budget, sloppy clustering (zero: defaults) */
     int texture_lods;             /* resize each level's textures to its coverage (default 1) */
+    int generate_normals;         /* give a model without normals generated ones (default 1) */
     int draco, meshopt; /* encode these besides plain GLB (default both) */
     lds_mesh_quantization quantization;
     int use_sandbox; /* default 1 */
