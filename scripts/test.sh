@@ -13,7 +13,9 @@ fi
 cmake -S . -B "$dir" "${flags[@]}" -DLDS_WERROR=ON >/dev/null
 cmake --build "$dir" -j"$(nproc)"
 cd "$dir"
-ctest --output-on-failure -j"$(nproc)" ${LDS_CTEST_ARGS:-} | tee ctest.log
+# Labels left out (a regex): `bar` holds the tests of open issues' bars that do not pass yet (run
+# them with ctest -L bar); CI's sanitizer pass also leaves out `slow`.
+ctest --output-on-failure -j"$(nproc)" -LE "${LDS_CTEST_EXCLUDE:-bar}" ${LDS_CTEST_ARGS:-} | tee ctest.log
 # With ../shared beside the checkout nothing may skip: a skip there hides a broken test. (Without
 # it, the corpus tests use the stand-in corpus of tests/make_corpus.py; only the third-party
 # vector test skips.)
