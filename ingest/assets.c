@@ -102,12 +102,13 @@ lds_status lds_assets_submit(lds_redis *redis, const lds_asset_submission *submi
     char key[LDS_ID_MAX + 16], accepted_ms_text[24];
     snprintf(key, sizeof(key), RECORD_PREFIX "%s", job.asset_id);
     snprintf(accepted_ms_text, sizeof(accepted_ms_text), "%lld", (long long)accepted_ms);
-    const char *fields[] = {"id",    "status",   "owner_key", "accepted", "accepted_ms", "updated",
-                            "job",   "metadata", "files",     "progress"};
+    const char *fields[] = {"id",  "status",   "owner_key", "accepted", "accepted_ms", "updated",
+                            "job", "metadata", "files",     "progress",  "account"};
     const char *values[] = {job.asset_id, "queued",          submission->owner_key ? submission->owner_key : "",
                             job.time,     accepted_ms_text,  job.time,
                             job.id,       metadata_text,     files_text,
-                            "{\"stage\":\"queued\",\"fraction\":0}"};
+                            "{\"stage\":\"queued\",\"fraction\":0}",
+                            submission->account ? submission->account : ""};
     lds_status status = LDS_OK;
     if (metadata_text == NULL || files_text == NULL)
         status = lds_error_set(err, LDS_ENOMEM, "upload: out of memory");
@@ -145,7 +146,7 @@ lds_status lds_assets_submit_paths(lds_redis *redis, const char *blob_root, cons
         files[i].blob_id = ids[i];
     }
     if (status == LDS_OK) {
-        lds_asset_submission submission = {files, count, metadata, owner_key};
+        lds_asset_submission submission = {files, count, metadata, owner_key, NULL};
         status = lds_assets_submit(redis, &submission, asset_id, job_id, err);
     }
     free(files);

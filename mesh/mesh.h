@@ -262,6 +262,26 @@ lds_status lds_mesh_write_glb(const lds_mesh_model *model, lds_mesh_encoding enc
                               const lds_mesh_quantization *quantization, const char *generator, lds_buf *out,
                               lds_error *err);
 
+/* ------------------------------------------------------------------------------------------------
+ * Thumbnails (thumbnail.c): a CPU rasteriser (depth buffer, perspective-correct attributes,
+ * base colour textures, Lambert + Blinn-Phong, supersampled), transparent background.
+ * --------------------------------------------------------------------------------------------- */
+
+#define LDS_THUMBNAIL_VIEWS 8   /* turntable views, yaw 0, 45, ... 315 degrees */
+#define LDS_THUMBNAIL_PITCH 20.0f /* degrees above the horizon */
+#define LDS_THUMBNAIL_SIZE 512
+
+typedef struct lds_mesh_render_view {
+    float yaw_degrees;   /* around +Y (glTF up); 0 looks from +Z towards -Z */
+    float pitch_degrees; /* above the horizon */
+    int width, height;   /* output pixels, 1..4096 */
+    int supersample;     /* samples per pixel along each axis, 1..8; 0: 3 */
+} lds_mesh_render_view;
+
+/*@THUMBNAIL_FUNCS@*/
+/* The yaw of view i of the turntable, in degrees. */
+float lds_mesh_thumbnail_yaw(int view);
+
 #ifdef __cplusplus
 }
 #endif
