@@ -239,6 +239,75 @@ void lds_mesh_deviation_ref_set_samples(lds_mesh_deviation_ref *ref, size_t max_
 void lds_mesh_deviation_ref_destroy(lds_mesh_deviation_ref *ref);
 
 /* ------------------------------------------------------------------------------------------------
+ * Images (image.c, the one wrapper of libpng, libjpeg-turbo and libwebp). Decoded images are
+ * RGBA8, rows top to bottom. Encoded input is hostile: decoders check the header's size against
+ * limits before allocating anything, cap JPEG scans and memory, and a malformed or truncated file
+ * is an error (LDS_EFORMAT, LDS_ETRUNC, LDS_ELIMIT), never a crash. Untrusted bytes are decoded
+ * in the sandbox (sandbox.h). All functions are thread-safe.
+ * --------------------------------------------------------------------------------------------- */
+
+typedef enum lds_mesh_image_format {
+    LDS_MESH_IMAGE_UNKNOWN = 0,
+    LDS_MESH_IMAGE_PNG = 1,
+    LDS_MESH_IMAGE_JPEG = 2,
+    LDS_MESH_IMAGE_WEBP = 3,
+} lds_mesh_image_format;
+
+typedef struct lds_mesh_image {
+    int width, height;
+    unsigned char *rgba; /* width * height * 4 bytes (owned; lds_mesh_image_cleanup frees it) */
+} lds_mesh_image;
+
+typedef struct lds_mesh_image_limits {
+    uint32_t max_width, max_height; /* 0: default 16384 */
+    uint64_t max_pixels;            /* 0: default 8192 * 8192 (256 MiB of RGBA) */
+} lds_mesh_image_limits;
+
+/* The format from the file's signature (PNG, JPEG SOI, RIFF....WEBP); UNKNOWN otherwise. */
+lds_mesh_image_format lds_mesh_image_sniff(const unsigned char *data, size_t size);
+/* "image/png", "image/jpeg", "image/webp", or "" for UNKNOWN. Static strings. */
+const char *lds_mesh_image_mime(lds_mesh_image_format format);
+/* The inverse of lds_mesh_image_mime; UNKNOWN for anything else (including NULL). */
+lds_mesh_image_format lds_mesh_image_format_from_mime(const char *mime);
+
+/* Decodes PNG, JPEG (incl. greyscale and CMYK) or WebP (still images) into *out, which the
+ * caller frees with lds_mesh_image_cleanup (left zeroed on failure). name is used in messages.
+ * limits may be NULL (defaults). Reads only [data, data + size). */
+lds_status lds_mesh_image_decode(const char *name, const unsigned char *data, size_t size,
+                                 const lds_mesh_image_limits *limits, lds_mesh_image *out, lds_error *err);
+/* Frees the pixels and zeroes the image. Accepts NULL. */
+void lds_mesh_image_cleanup(lds_mesh_image *image);
+/* 1 when every alpha value is 255. */
+int lds_mesh_image_is_opaque(const lds_mesh_image *image);
+
+typedef struct lds_mesh_image_encode_options {
+    int quality;     /* JPEG and lossy WebP, 1..100; 0: default (JPEG 90, WebP 85) */
+    int lossless;    /* WebP: lossless encoding */
+    int full_chroma; /* JPEG: 4:4:4 (for data textures) instead of 4:2:0 */
+} lds_mesh_image_encode_options;
+
+/* Encodes image as PNG (RGB, RGBA, grey or grey+alpha, whichever holds it exactly), JPEG (alpha
+ * dropped) or WebP, appending the file's bytes to out (its cap applies). options may be NULL
+ * (defaults). Deterministic: the same pixels give the same bytes. */
+lds_status lds_mesh_image_encode(const lds_mesh_image *image, lds_mesh_image_format format,
+                                 const lds_mesh_image_encode_options *options, lds_buf *out, lds_error *err);
+
+typedef enum lds_mesh_image_space {
+    LDS_MESH_IMAGE_SRGB = 0,   /* colour (base colour, emissive): filtered in linear light, alpha premultiplied */
+    LDS_MESH_IMAGE_LINEAR = 1, /* data (metallic-roughness, occlusion): filtered as stored */
+    LDS_MESH_IMAGE_NORMAL = 2, /* tangent-space normal map: XYZ filtered as vectors, then renormalised */
+} lds_mesh_image_space;
+
+/* Resamples src to width x height (each 1..65536) into *out (caller frees with
+ * lds_mesh_image_cleanup): area-weighted (box) filtering along an axis that shrinks, linear
+ * interpolation along one that grows; separable, edges clamped. */
+lds_status lds_mesh_image_resize(const lds_mesh_image *src, int width, int height, lds_mesh_image_space space,
+                                 lds_mesh_image *out, lds_error *err);
+/* The size that fits width x height inside max_side x max_side keeping the aspect ratio, never
+ * larger than the input, each side at least 1. */
+void lds_mesh_image_fit(int width, int height, int max_side, int *out_width, int *out_height);
+
+/* ------------------------------------------------------------------------------------------------
  * Encoding to GLB
  * --------------------------------------------------------------------------------------------- */
 
