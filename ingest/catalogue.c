@@ -414,8 +414,8 @@ static int cursor_decode(const char *cursor, char *score, size_t score_size, cha
     for (const char *p = tilde + 1; *p; p++)
         if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-'))
             return 0;
-    snprintf(score, score_size, "%s", text);
-    snprintf(id, id_size, "%s", tilde + 1);
+    memcpy(score, text, strlen(text) + 1); /* lengths checked above */
+    memcpy(id, tilde + 1, strlen(tilde + 1) + 1);
     return 1;
 }
 

@@ -50,6 +50,7 @@ typedef struct lds_pipeline_options {
     int draco, meshopt; /* encode these besides plain GLB (default both) */
     lds_mesh_quantization quantization;
     int use_sandbox; /* default 1 */
+    int thumbnail_size; /* turntable thumbnails of LOD0, this many pixels square; 0: none (default 512) */
     lds_sandbox_limits limits;
     /* metadata (all may be NULL) */
     const char *title, *owner, *license, *category, *description;

@@ -46,6 +46,7 @@ void lds_pipeline_options_init(lds_pipeline_options *o)
     o->quantization = (lds_mesh_quantization)LDS_MESH_QUANTIZATION_DEFAULT;
     o->use_sandbox = 1;
     o->source_kind = "upload";
+    o->thumbnail_size = LDS_THUMBNAIL_SIZE;
 }
 
 lds_status lds_pipeline_limits_from_env(lds_pipeline_options *o, lds_error *err)
@@ -121,6 +122,8 @@ typedef struct encoder {
     lds_mesh_report *report;
     char *geometry, *shape;
     double report_ms, fingerprint_ms;
+    json_t *thumbnails; /* the manifest's "thumbnails", written by LOD0's extra task */
+    double thumbnail_ms;
     double encode_ms; /* summed encoder time */
     double measure_ms; /* summed time measuring deviations */
 } encoder;
@@ -192,6 +195,38 @@ static lds_status measure_one(encoder *e, level_output *lv, lds_error *err)
 }
 
 /* LOD0's report and fingerprints: they only read the model, so they run beside the chain. */
+/* The turntable thumbnails of LOD0 (thumb<i>.png in out_dir) and their manifest entries. */
+static lds_status write_thumbnails(encoder *e, const lds_mesh_model *model, lds_error *err)
+{
+    double t = lds_time_ms();
+    lds_buf pngs[LDS_THUMBNAIL_VIEWS];
+    for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++)
+        lds_buf_init(&pngs[i], 64u << 20);
+    lds_status st = lds_mesh_thumbnails(model, e->options->thumbnail_size, pngs, err);
+    json_t *list = json_array();
+    for (int i = 0; i < LDS_THUMBNAIL_VIEWS && st == LDS_OK; i++) {
+        char name[32], path[PATH_MAX], hex[LDS_SHA256_HEX];
+        unsigned char digest[LDS_SHA256_BYTES];
+        snprintf(name, sizeof(name), "thumb%d.png", i);
+        snprintf(path, sizeof(path), "%s/%s", e->out_dir, name);
+        st = lds_file_write_atomic(path, pngs[i].data, pngs[i].size, err);
+        lds_sha256_buffer(pngs[i].data, pngs[i].size, digest);
+        lds_hex_encode(digest, sizeof(digest), hex);
+        json_array_append_new(list, json_pack("{s:s,s:I,s:s,s:i,s:i,s:f,s:f}", "path", name, "bytes",
+                                              (json_int_t)pngs[i].size, "sha256", hex, "width",
+                                              e->options->thumbnail_size, "height", e->options->thumbnail_size, "yaw",
+                                              (double)lds_mesh_thumbnail_yaw(i), "pitch", (double)LDS_THUMBNAIL_PITCH));
+    }
+    for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++)
+        lds_buf_cleanup(&pngs[i]);
+    if (st == LDS_OK)
+        e->thumbnails = list;
+    else
+        json_decref(list);
+    e->thumbnail_ms = lds_time_ms() - t;
+    return st;
+}
+
 static lds_status analyse_lod0(encoder *e, level_output *lv, lds_error *err)
 {
     double t = lds_time_ms();
@@ -203,6 +238,8 @@ static lds_status analyse_lod0(encoder *e, level_output *lv, lds_error *err)
     if (st == LDS_OK)
         st = lds_mesh_fingerprint_shape(lv->model, e->shape, err);
     e->fingerprint_ms = lds_time_ms() - t;
+    if (st == LDS_OK && e->options->thumbnail_size > 0)
+        st = write_thumbnails(e, lv->model, err);
     return st;
 }
 
@@ -661,6 +698,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     add_duplicate_issues(json_object_get(json_object_get(manifest, "report"), "issues"), dups, dup_count);
     json_object_set_new(manifest, "fingerprint", json_pack("{s:s,s:s}", "geometry", geometry, "shape", shape));
     json_object_set_new(manifest, "lods", lods_json(enc.levels, enc.published));
+    json_object_set_new(manifest, "thumbnails", enc.thumbnails ? enc.thumbnails : json_array());
+    enc.thumbnails = NULL;
     json_object_set_new(manifest, "encoding",
                         json_pack("{s:i,s:i,s:i}", "position_bits", o->quantization.position_bits, "normal_bits",
                                   o->quantization.normal_bits, "uv_bits", o->quantization.uv_bits));
@@ -684,6 +723,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
                         json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "import", ms_import, "report", ms_report, "fingerprint",
                                   ms_fingerprint, "lods", ms_lods, "encode", enc.encode_ms, "total", lds_time_ms() - t0));
     json_object_set_new(json_object_get(manifest, "timings_ms"), "deviation", json_real(enc.measure_ms));
+    json_object_set_new(json_object_get(manifest, "timings_ms"), "thumbnails", json_real(enc.thumbnail_ms));
     {
         char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text == NULL) {
@@ -709,6 +749,7 @@ out:
         snprintf(err->message, sizeof(err->message), "%.*s", (int)sizeof(err->message) - 1, message);
     }
     json_decref(manifest);
+    json_decref(enc.thumbnails);
     if (enc.levels) {
         for (size_t l = 1; l < enc.level_count; l++)
             lds_mesh_model_destroy(enc.levels[l].model);

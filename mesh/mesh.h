@@ -347,7 +347,16 @@ typedef struct lds_mesh_render_view {
     int supersample;     /* samples per pixel along each axis, 1..8; 0: 3 */
 } lds_mesh_render_view;
 
-/*@THUMBNAIL_FUNCS@*/
+/* Renders model framed by its bounding sphere into *out (RGBA8, straight alpha = coverage; the
+ * caller frees it with lds_mesh_image_cleanup). textures: decoded images parallel to
+ * model->textures (entries without pixels are drawn untextured), may be NULL. Deterministic. */
+lds_status lds_mesh_render(const lds_mesh_model *model, const lds_mesh_image *textures,
+                           const lds_mesh_render_view *view, lds_mesh_image *out, lds_error *err);
+/* The turntable: LDS_THUMBNAIL_VIEWS renders of size x size at lds_mesh_thumbnail_yaw(i) and
+ * LDS_THUMBNAIL_PITCH, each encoded as PNG and appended to pngs[i] (initialised by the caller).
+ * The model's textures are decoded here (a texture that does not decode is left out). */
+lds_status lds_mesh_thumbnails(const lds_mesh_model *model, int size, lds_buf pngs[LDS_THUMBNAIL_VIEWS],
+                               lds_error *err);
 /* The yaw of view i of the turntable, in degrees. */
 float lds_mesh_thumbnail_yaw(int view);
 
