@@ -92,7 +92,7 @@ lds_status lds_license_grant(lds_redis *redis, const char *asset_id, const char 
         return lds_error_set(err, LDS_EINVAL, "expires '%.60s': expected an RFC 3339 date-time", expires);
     char now[40];
     lds_time_rfc3339(now, sizeof(now));
-    json_t *l = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "asset", asset_id, "holder", holder, "tier", tier, "granted",
+    json_t *l = json_pack("{s:s,s:s,s:s,s:s,s:s}", "asset", asset_id, "holder", holder, "tier", tier, "granted",
                           now, "granted_by", granted_by ? granted_by : "");
     json_object_set_new(l, "expires", expires ? json_string(expires) : json_null());
     char *text = json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS);
