@@ -101,7 +101,7 @@ static void camera_init(camera *cam, const lds_mesh_model *m, float yaw_degrees,
     bounding_sphere(m, centre, &radius);
     float yaw = yaw_degrees * (float)M_PI / 180.0f, pitch = pitch_degrees * (float)M_PI / 180.0f;
     float half = 0.5f * FOV_DEGREES * (float)M_PI / 180.0f;
-    float distance = radius / sinf(half) * 1.02f;
+    float distance = radius / sinf(half) * 1.12f; /* a margin around the model */
     float dir[3] = {cosf(pitch) * sinf(yaw), sinf(pitch), cosf(pitch) * cosf(yaw)};
     for (int k = 0; k < 3; k++) {
         cam->eye[k] = centre[k] + distance * dir[k];

@@ -1,7 +1,8 @@
 /* test_api_catalogue.c: the buyer's side through real HTTP (issue 12): the catalogue's filters,
  * text search, visibility by role and cursor pagination without duplicates or gaps while assets
  * are added; licences (who grants, who sees them, the licence rule of full LODs for studios,
- * owners and open licences, expiry); theme collections; lineage from the certificates' parents. */
+ * owners and open licences, expiry); theme collections; lineage from the certificates' parents;
+ * thumbnails. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,6 +395,51 @@ static void check_lineage(void)
     json_decref(j);
 }
 
+/* The turntable of a listed asset: 8 PNGs in the manifest, served to whoever may see the asset,
+ * each showing the model (a sane share of opaque pixels, a transparent background). */
+static void check_thumbnails(void)
+{
+    char path[256];
+    int status;
+    snprintf(path, sizeof(path), "/v1/assets/%s", a_bust);
+    json_t *record = get(studio_a, path, &status);
+    json_t *thumbs = json_object_get(json_object_get(record, "manifest"), "thumbnails");
+    LDS_CHECK_INT(json_array_size(thumbs), ==, LDS_THUMBNAIL_VIEWS);
+    LDS_CHECK_STR(json_string_value(json_object_get(json_array_get(thumbs, 3), "path")), "thumb3.png");
+    json_decref(record);
+    for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++) {
+        api_resp r;
+        LDS_CHECK_INT(api_curl(&env, &r, studio_a, "'%s/v1/assets/%s/thumbnails/%d'", env.base, a_bust, i), ==, 200);
+        char type[64] = "";
+        api_header(&r, "Content-Type", type, sizeof(type));
+        LDS_CHECK_STR(type, "image/png");
+        lds_mesh_image img;
+        lds_error err;
+        lds_error_clear(&err);
+        LDS_CHECK_OK(lds_mesh_image_decode("thumb.png", (const unsigned char *)r.body, r.size, NULL, &img, &err),
+                     &err);
+        size_t opaque = 0, total = (size_t)img.width * (size_t)img.height;
+        for (size_t k = 0; img.rgba && k < total; k++)
+            opaque += img.rgba[4 * k + 3] == 255;
+        LDS_CHECK_INT(img.width, ==, LDS_THUMBNAIL_SIZE);
+        LDS_CHECK(total > 0 && opaque > total / 20 && opaque < total * 8 / 10);
+        LDS_CHECK(img.rgba && img.rgba[3] == 0); /* a transparent corner */
+        lds_mesh_image_cleanup(&img);
+        api_resp_free(&r);
+    }
+    snprintf(path, sizeof(path), "/v1/assets/%s/thumbnails/0", a_crate);
+    json_decref(get(modeler_n, path, &status));
+    LDS_CHECK_INT(status, ==, 403);
+    json_decref(get(NULL, path, &status));
+    LDS_CHECK_INT(status, ==, 401);
+    snprintf(path, sizeof(path), "/v1/assets/%s/thumbnails/%d", a_crate, LDS_THUMBNAIL_VIEWS);
+    json_decref(get(studio_a, path, &status));
+    LDS_CHECK_INT(status, ==, 400);
+    snprintf(path, sizeof(path), "/v1/assets/%s/thumbnails/0", a_horse); /* no licence needed */
+    json_decref(get(studio_b, path, &status));
+    LDS_CHECK_INT(status, ==, 200);
+}
+
 int main(void)
 {
     api_env_init(&env, "api_catalogue");
@@ -439,6 +485,7 @@ int main(void)
     check_licenses();
     check_collections();
     check_lineage();
+    check_thumbnails();
     api_env_stop(&env);
     return lds_test_result();
 }
