@@ -27,6 +27,8 @@ static const command commands[] = {
     {"reprocess", lds_cmd_reprocess, "re-run the pipeline over assets (ops)"},
     {"queue", lds_cmd_queue, "show queue depths, retries, dead letters (ops)"},
     {"bench", lds_cmd_bench, "benchmark the pipeline against gltfpack and draco_encoder"},
+    {"catalogue", lds_cmd_catalogue, "search the catalogue over HTTP; reindex it (ops)"},
+    {"licenses", lds_cmd_licenses, "grant (ops) and list an asset's licences over HTTP"},
 };
 
 static void usage(FILE *out)

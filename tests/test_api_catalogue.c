@@ -440,6 +440,48 @@ static void check_thumbnails(void)
     LDS_CHECK_INT(status, ==, 200);
 }
 
+/* `lodestone licenses` and `lodestone catalogue` against the same service, and a reindex. */
+static void check_cli(void)
+{
+    char *out = NULL;
+    int rc = lds_test_run(&out, "'%s' licenses grant %s --holder studio-c --tier editorial --url %s --key %s 2>&1",
+                          lds_test_bin(), a_horse, env.base, ops);
+    LDS_CHECK_INT(rc, ==, 0);
+    LDS_CHECK(out && strstr(out, "studio-c holds a editorial licence") != NULL);
+    free(out);
+    out = NULL;
+    rc = lds_test_run(&out, "'%s' licenses list %s --json --url %s --key %s", lds_test_bin(), a_horse, env.base, ops);
+    LDS_CHECK_INT(rc, ==, 0);
+    json_t *j = out ? json_loads(out, 0, NULL) : NULL;
+    LDS_CHECK_INT(json_array_size(j), ==, 1);
+    json_decref(j);
+    free(out);
+    out = NULL;
+    rc = lds_test_run(&out, "'%s' licenses grant %s --holder x --tier gold --url %s --key %s 2>&1", lds_test_bin(),
+                      a_horse, env.base, ops);
+    LDS_CHECK_INT(rc, ==, 1);
+    free(out);
+    out = NULL;
+    rc = lds_test_run(&out, "LODESTONE_REDIS_URL='%s' '%s' catalogue reindex 2>&1", env.url, lds_test_bin());
+    LDS_CHECK_INT(rc, ==, 0);
+    free(out);
+    out = NULL;
+    rc = lds_test_run(&out, "'%s' catalogue --q 'roman bust' --json --url %s --key %s", lds_test_bin(), env.base,
+                      studio_a);
+    LDS_CHECK_INT(rc, ==, 0);
+    j = out ? json_loads(out, 0, NULL) : NULL;
+    LDS_CHECK_INT(json_array_size(j), ==, 1);
+    LDS_CHECK_STR(json_string_value(json_object_get(json_array_get(j, 0), "id")), a_bust);
+    json_decref(j);
+    free(out);
+    out = NULL;
+    rc = lds_test_run(&out, "'%s' catalogue --limit 7 --json --url %s --key %s", lds_test_bin(), env.base, studio_a);
+    j = out ? json_loads(out, 0, NULL) : NULL;
+    LDS_CHECK_INT(json_array_size(j), ==, 7);
+    json_decref(j);
+    free(out);
+}
+
 int main(void)
 {
     api_env_init(&env, "api_catalogue");
@@ -486,6 +528,7 @@ int main(void)
     check_collections();
     check_lineage();
     check_thumbnails();
+    check_cli();
     api_env_stop(&env);
     return lds_test_result();
 }
