@@ -71,7 +71,7 @@ enum MHD_Result api_deposit_post(lds_api *api, struct MHD_Connection *c, api_req
     request.scratch_dir = api->tmp;
     request.limits = &limits;
     request.owner_key = req->who.key_id;
-    request.account = req->who.name;
+    request.owner_account = req->who.name;
     char id[LDS_ID_MAX];
     json_t *summary = NULL;
     double start = lds_time_ms();

@@ -108,7 +108,7 @@ lds_status lds_assets_submit(lds_redis *redis, const lds_asset_submission *submi
                             job.time,     accepted_ms_text,  job.time,
                             job.id,       metadata_text,     files_text,
                             "{\"stage\":\"queued\",\"fraction\":0}",
-                            submission->account ? submission->account : ""};
+                            submission->owner_account ? submission->owner_account : ""};
     lds_status status = LDS_OK;
     if (metadata_text == NULL || files_text == NULL)
         status = lds_error_set(err, LDS_ENOMEM, "upload: out of memory");

@@ -191,7 +191,7 @@ static lds_status submit_item(lds_redis *redis, const lds_deposit_request *reque
     set_string(meta, "deposit", deposit_id);
     set_string(meta, "deposit_file", it->file);
     char asset_id[LDS_ID_MAX], job_id[LDS_ID_MAX];
-    lds_asset_submission sub = {files, count, meta, request->owner_key, request->account};
+    lds_asset_submission sub = {files, count, meta, request->owner_key, request->owner_account};
     if (st == LDS_OK)
         st = lds_assets_submit(redis, &sub, asset_id, job_id, err);
     if (st == LDS_OK)

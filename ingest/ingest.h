@@ -220,7 +220,7 @@ typedef struct lds_asset_submission {
      * source_kind ("upload" default, or "deposit"), accession, capture_method. Borrowed. */
     json_t *metadata;
     const char *owner_key; /* who uploaded (API key id, or NULL); modelers see their own assets */
-    const char *account;   /* the uploading key's account (its name), or NULL: the catalogue's owner */
+    const char *owner_account; /* the uploading key's account (its name), or NULL: the catalogue's owner */
 } lds_asset_submission;
 
 #define LDS_ASSET_FILE_NAME_MAX 1024
@@ -450,7 +450,7 @@ typedef struct lds_deposit_request {
     const char *scratch_dir;  /* members are staged here one at a time (NULL: home/tmp) */
     const lds_limits *limits; /* NULL: lds_limits_init defaults */
     const char *owner_key;    /* the depositor's key id: owner_key of every asset */
-    const char *account;      /* the depositor's account: account of every asset (may be NULL) */
+    const char *owner_account; /* the depositor's account: account of every asset (may be NULL) */
 } lds_deposit_request;
 
 void lds_deposit_request_init(lds_deposit_request *request);
