@@ -228,7 +228,7 @@ int main(int argc, char **argv)
             for (size_t s = 0; s < m->submesh_count; s++) {
                 const lds_mesh_submesh *sub = &m->submeshes[s];
                 const lds_mesh_material *mat = &m->materials[sub->material];
-                int t = mat->texture;
+                int t = mat->maps[LDS_MESH_MAP_BASE_COLOR].texture;
                 int textured = t >= 0 && (size_t)t < m->texture_count && tex[t] && m->uvs;
                 glUniform4fv(glGetUniformLocation(program, "base"), 1, mat->base_color);
                 glUniform1i(glGetUniformLocation(program, "textured"), textured);

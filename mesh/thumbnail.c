@@ -8,9 +8,11 @@
  *     supersample x the output size with edge functions and a depth buffer of 1/w (it interpolates
  *     linearly in screen space); a sample keeps the triangle id and its perspective-correct
  *     barycentrics (b_i/w_i normalised: Heckbert & Moreton 1991). Point clouds are splatted.
- *  3. Shading, once per covered sample: base colour factor x base colour texture (bilinear,
- *     repeat, sRGB decoded to linear) x vertex colour; Lambert diffuse and Blinn-Phong specular
- *     from a key and a fill light fixed to the camera (every view lit alike) plus ambient.
+ *  3. Shading, once per primitive a pixel shows (multisampling): the glTF metallic-roughness
+ *     material (base colour, metallic-roughness, occlusion and emissive factors and textures,
+ *     bilinear, repeat, texCoord sets and KHR_texture_transform; colour textures sRGB-decoded)
+ *     x vertex colour; Lambert diffuse and normalised Blinn-Phong specular from a key and a fill
+ *     light fixed to the camera (every view lit alike) plus ambient. Normal maps are not applied.
  *  4. Resolve: box filter of the supersamples in linear light, coverage becomes alpha (the
  *     background is transparent), colour is stored straight (not premultiplied) in sRGB.
  *
@@ -49,7 +51,7 @@ typedef struct raster {
     sample *samples;        /* band_rows x width */
     float *screen;          /* projected vertices: x, y, w */
     camera cam;
-    float srgb_to_linear[256];
+    float srgb_to_linear[256], unorm[256]; /* texel byte to colour (sRGB decoded) or data value */
 } raster;
 
 static float dot3(const float a[3], const float b[3])
@@ -214,13 +216,8 @@ static void raster_band(raster *r, int supersample)
 
 /* ---- shading ---- */
 
-static int material_texture(const lds_mesh_material *material)
-{
-    return material->texture;
-}
-
 /* Bilinear, repeat; linear RGBA out. glTF UVs: v grows downwards, as image rows do. */
-static void texture_sample(const raster *r, const lds_mesh_image *img, float u, float v, float out[4])
+static void texture_sample(const float lut[256], const lds_mesh_image *img, float u, float v, float out[4])
 {
     float x = u * (float)img->width - 0.5f, y = v * (float)img->height - 0.5f;
     float fx = floorf(x), fy = floorf(y);
@@ -238,14 +235,78 @@ static void texture_sample(const raster *r, const lds_mesh_image *img, float u, 
         const unsigned char *p = &img->rgba[4 * ((size_t)sy * (size_t)img->width + (size_t)sx)];
         float weight = ((k & 1) ? tx : 1 - tx) * ((k >> 1) ? ty : 1 - ty);
         for (int c = 0; c < 3; c++)
-            acc[c] += weight * r->srgb_to_linear[p[c]];
+            acc[c] += weight * lut[p[c]];
         acc[3] += weight * (float)p[3] / 255.0f;
     }
     memcpy(out, acc, sizeof(acc));
 }
 
-/* The surface at a sample: world position, unit normal facing the camera, linear base colour. */
-static void surface(const raster *r, const sample *s, float pos[3], float normal[3], float base[4])
+/* The material at a point: glTF metallic-roughness (section 3.9 of the glTF 2.0 spec). */
+typedef struct pbr_sample {
+    float base[4];     /* linear */
+    float metallic, roughness, occlusion;
+    float emissive[3]; /* linear */
+} pbr_sample;
+
+static void pbr_defaults(pbr_sample *p)
+{
+    p->base[0] = p->base[1] = p->base[2] = 0.7f;
+    p->base[3] = 1;
+    p->metallic = 0;
+    p->roughness = 0.6f;
+    p->occlusion = 1;
+    p->emissive[0] = p->emissive[1] = p->emissive[2] = 0;
+}
+
+/* Samples one texture slot at the interpolated UV of its set and transform (KHR_texture_transform:
+ * uv' = offset + R(rotation) (scale * uv)), colour (sRGB decoded) or data; 0 when the slot has no
+ * usable texture. */
+static int map_sample(const raster *r, const lds_mesh_texture_ref *ref, int colour, const uint32_t v[3],
+                      const float b[3], float texel[4])
+{
+    const lds_mesh_model *m = r->model;
+    int set = ref->transform.present && ref->transform.tex_coord >= 0 ? ref->transform.tex_coord : ref->tex_coord;
+    const float *uvs = set == 1 ? m->uvs1 : m->uvs;
+    if (ref->texture < 0 || (size_t)ref->texture >= m->texture_count || r->textures == NULL ||
+        r->textures[ref->texture].rgba == NULL || uvs == NULL)
+        return 0;
+    float u = b[0] * uvs[2 * v[0]] + b[1] * uvs[2 * v[1]] + b[2] * uvs[2 * v[2]];
+    float w = b[0] * uvs[2 * v[0] + 1] + b[1] * uvs[2 * v[1] + 1] + b[2] * uvs[2 * v[2] + 1];
+    if (ref->transform.present) {
+        const lds_mesh_texture_transform *t = &ref->transform;
+        float su = u * t->scale[0], sw = w * t->scale[1], c = cosf(t->rotation), sn = sinf(t->rotation);
+        u = t->offset[0] + c * su + sn * sw;
+        w = t->offset[1] - sn * su + c * sw;
+    }
+    texture_sample(colour ? r->srgb_to_linear : r->unorm, &r->textures[ref->texture], u, w, texel);
+    return 1;
+}
+
+static void material_sample(const raster *r, const lds_mesh_material *mat, const uint32_t v[3], const float b[3],
+                            pbr_sample *p)
+{
+    float texel[4];
+    memcpy(p->base, mat->base_color, sizeof(p->base));
+    p->metallic = mat->metallic;
+    p->roughness = mat->roughness;
+    for (int k = 0; k < 3; k++)
+        p->emissive[k] = mat->emissive[k] * mat->emissive_strength;
+    if (map_sample(r, &mat->maps[LDS_MESH_MAP_BASE_COLOR], 1, v, b, texel))
+        for (int k = 0; k < 4; k++)
+            p->base[k] *= texel[k];
+    if (map_sample(r, &mat->maps[LDS_MESH_MAP_METALLIC_ROUGHNESS], 0, v, b, texel)) {
+        p->roughness *= texel[1];
+        p->metallic *= texel[2];
+    }
+    if (map_sample(r, &mat->maps[LDS_MESH_MAP_OCCLUSION], 0, v, b, texel))
+        p->occlusion = 1.0f + mat->maps[LDS_MESH_MAP_OCCLUSION].scale * (texel[0] - 1.0f);
+    if (map_sample(r, &mat->maps[LDS_MESH_MAP_EMISSIVE], 1, v, b, texel))
+        for (int k = 0; k < 3; k++)
+            p->emissive[k] *= texel[k];
+}
+
+/* The surface at a sample: world position, unit normal facing the camera, material. */
+static void surface(const raster *r, const sample *s, float pos[3], float normal[3], pbr_sample *pbr)
 {
     const lds_mesh_model *m = r->model;
     uint32_t v[3];
@@ -280,38 +341,37 @@ static void surface(const raster *r, const sample *s, float pos[3], float normal
         for (int k = 0; k < 3; k++)
             normal[k] = -normal[k];
 
-    base[0] = base[1] = base[2] = 0.7f;
-    base[3] = 1;
-    if (s->tri != NO_TRIANGLE && m->material_count) {
-        const lds_mesh_material *mat = &m->materials[r->tri_material[s->tri]];
-        memcpy(base, mat->base_color, sizeof(float) * 4);
-        int t = material_texture(mat);
-        if (t >= 0 && (size_t)t < m->texture_count && r->textures && r->textures[t].rgba && m->uvs) {
-            float u = b[0] * m->uvs[2 * v[0]] + b[1] * m->uvs[2 * v[1]] + b[2] * m->uvs[2 * v[2]];
-            float w = b[0] * m->uvs[2 * v[0] + 1] + b[1] * m->uvs[2 * v[1] + 1] + b[2] * m->uvs[2 * v[2] + 1];
-            float texel[4];
-            texture_sample(r, &r->textures[t], u, w, texel);
-            for (int k = 0; k < 4; k++)
-                base[k] *= texel[k];
-        }
-    }
+    pbr_defaults(pbr);
+    if (s->tri != NO_TRIANGLE && m->material_count)
+        material_sample(r, &m->materials[r->tri_material[s->tri]], v, b, pbr);
     if (m->colors)
         for (int k = 0; k < 4; k++)
-            base[k] *= b[0] * m->colors[4 * v[0] + k] + b[1] * m->colors[4 * v[1] + k] + b[2] * m->colors[4 * v[2] + k];
+            pbr->base[k] *= b[0] * m->colors[4 * v[0] + k] + b[1] * m->colors[4 * v[1] + k] +
+                            b[2] * m->colors[4 * v[2] + k];
 }
 
-/* Lambert + Blinn-Phong under two lights fixed to the camera, plus ambient. Linear RGB out. */
+/* Under two lights fixed to the camera plus ambient: Lambert diffuse of the non-metallic part,
+ * normalised Blinn-Phong specular whose exponent follows the roughness (alpha = roughness^2,
+ * exponent 2/alpha^2 - 2) with F0 = mix(0.04, base colour, metallic), and emission. Linear RGB. */
 static void shade(const raster *r, const sample *s, float out[3])
 {
-    float pos[3], n[3], base[4];
-    surface(r, s, pos, n, base);
+    float pos[3], n[3];
+    pbr_sample p;
+    surface(r, s, pos, n, &p);
     float view[3] = {r->cam.eye[0] - pos[0], r->cam.eye[1] - pos[1], r->cam.eye[2] - pos[2]};
     normalize3(view);
     /* camera-space directions: key from upper left front, fill from the right */
     static const float key_cam[3] = {-0.45f, 0.65f, 0.6f}, fill_cam[3] = {0.7f, 0.1f, 0.45f};
     static const float intensity[2] = {0.7f, 0.22f};
     const float *dirs_cam[2] = {key_cam, fill_cam};
-    float lit = 0.12f, specular = 0;
+    float rough = fminf(fmaxf(p.roughness, 0.05f), 1.0f), alpha = rough * rough;
+    float exponent = fminf(fmaxf(2.0f / (alpha * alpha) - 2.0f, 1.0f), 2048.0f);
+    float f0[3], diffuse[3];
+    for (int k = 0; k < 3; k++) {
+        f0[k] = 0.04f + (p.base[k] - 0.04f) * p.metallic;
+        diffuse[k] = p.base[k] * (1.0f - p.metallic);
+    }
+    float lit = 0.12f * p.occlusion, specular = 0;
     for (int l = 0; l < 2; l++) {
         float dir[3];
         for (int k = 0; k < 3; k++)
@@ -325,10 +385,12 @@ static void shade(const raster *r, const sample *s, float out[3])
         normalize3(h);
         float ndh = dot3(n, h);
         if (ndh > 0)
-            specular += intensity[l] * 0.25f * powf(ndh, 40.0f) * ndl;
+            specular += intensity[l] * (exponent + 8.0f) / 8.0f * powf(ndh, exponent) * ndl;
     }
+    /* metals have no diffuse: an ambient reflection of their colour stands in for the environment */
+    float ambient_specular = 0.35f * p.occlusion;
     for (int k = 0; k < 3; k++)
-        out[k] = base[k] * lit + specular;
+        out[k] = diffuse[k] * lit + f0[k] * (specular + ambient_specular) + p.emissive[k];
 }
 
 static unsigned char linear_to_srgb8(float v)
@@ -436,6 +498,7 @@ lds_status lds_mesh_render(const lds_mesh_model *model, const lds_mesh_image *te
     for (int i = 0; i < 256; i++) {
         float c = (float)i / 255.0f;
         r.srgb_to_linear[i] = c <= 0.04045f ? c / 12.92f : powf((c + 0.055f) / 1.055f, 2.4f);
+        r.unorm[i] = c;
     }
     r.band_rows = BAND_PIXELS * ss;
     r.samples = malloc((size_t)r.band_rows * (size_t)r.width * sizeof(sample));

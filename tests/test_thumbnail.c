@@ -41,9 +41,9 @@ static lds_mesh_model *textured_sphere(int n, const lds_buf *png)
         return NULL;
     m->submesh_count = m->material_count = m->texture_count = 1;
     m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)m->vertex_count, 0, (uint32_t)m->index_count, 0};
-    m->materials[0].base_color[0] = m->materials[0].base_color[1] = m->materials[0].base_color[2] = 1;
-    m->materials[0].base_color[3] = 1;
-    m->materials[0].texture = 0;
+    lds_mesh_material_init(&m->materials[0]);
+    m->materials[0].metallic = 0;
+    m->materials[0].maps[LDS_MESH_MAP_BASE_COLOR].texture = 0;
     m->textures[0].name = strdup("halves.png");
     m->textures[0].data = malloc(png->size);
     memcpy(m->textures[0].data, png->data, png->size);
@@ -177,7 +177,7 @@ static void check_points(void)
     m->materials = calloc(1, sizeof(lds_mesh_material));
     m->submesh_count = m->material_count = 1;
     m->submeshes[0] = (lds_mesh_submesh){0, 2000, 0, 0, 0};
-    m->materials[0].texture = -1;
+    lds_mesh_material_init(&m->materials[0]);
     lds_buf pngs[LDS_THUMBNAIL_VIEWS];
     render_all(m, pngs);
     stats s = measure(&pngs[0]);
