@@ -4,3 +4,5 @@ lds_add_test(NAME api_catalogue SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_cat
   LIBS lds_testapi LABELS integration TIMEOUT 400)
 lds_add_test(NAME thumbnail_unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_thumbnail.c
   LIBS lds_mesh LABELS unit TIMEOUT 120)
+lds_add_test(NAME api_catalogue_page SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_catalogue_page.c
+  LIBS lds_testapi LABELS integration TIMEOUT 300)
