@@ -38,6 +38,7 @@ static const char usage_text[] =
     "      --parent CERT       certificate of the work this one derives from (repeatable)\n"
     "      --no-certificate    do not certify (no key, no log entry)\n"
     "      --no-sandbox        parse in-process (debugging only)\n"
+    "      --thumbnails PX     turntable thumbnails of LOD0, PX square (default 512; 0: none)\n"
     "      --no-shape-index    neither look up nor add to the local shape index\n"
     "      --json              print the manifest on stdout\n"
     "  -h, --help              this text\n";
@@ -62,6 +63,7 @@ enum {
     OPT_NO_SANDBOX,
     OPT_JSON,
     OPT_NO_SHAPE_INDEX,
+    OPT_THUMBNAILS,
 };
 
 static void show_progress(void *ctx, const char *stage, double fraction)
@@ -268,6 +270,7 @@ int lds_cmd_process(int argc, char **argv)
         {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
         {"json", no_argument, NULL, OPT_JSON},
         {"no-shape-index", no_argument, NULL, OPT_NO_SHAPE_INDEX},
+        {"thumbnails", required_argument, NULL, OPT_THUMBNAILS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -322,6 +325,14 @@ int lds_cmd_process(int argc, char **argv)
         case OPT_NO_SANDBOX: o.use_sandbox = 0; break;
         case OPT_JSON: json_out = 1; break;
         case OPT_NO_SHAPE_INDEX: shape_index = 0; break;
+        case OPT_THUMBNAILS: {
+            char *end;
+            long px = strtol(optarg, &end, 10);
+            if (*optarg == 0 || *end || px < 0 || px > 4096)
+                return lds_cli_usage_error("process", "--thumbnails %s: expected 0 to 4096 pixels", optarg);
+            o.thumbnail_size = (int)px;
+            break;
+        }
         default: return lds_cli_usage_error("process", "unknown option");
         }
     }
