@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -39,6 +40,7 @@ struct lds_redis {
 struct lds_redis_server {
     pid_t pid; /* 0 when not owned */
     char url[PATH_MAX + 16];
+    char home[PATH_MAX];
 };
 
 /* ---- URL parsing ---- */
@@ -335,10 +337,41 @@ lds_status lds_redis_command(lds_redis *redis, lds_redis_reply **reply, lds_erro
 
 /* ---- the embedded server ---- */
 
-static void embedded_paths(const char *home, char *dir, size_t dir_size, char *sock, size_t sock_size)
+/* The embedded server's files stay in home/redis; its socket goes to a short runtime folder,
+ * because a Unix socket path holds at most 107 bytes and a data directory may be deep:
+ * $XDG_RUNTIME_DIR (or /tmp)/lodestone-<uid>/<16 hex of SHA-256(real path of home)>.sock. The
+ * folder is made 0700 and must be ours and a real directory (not a link another user planted). */
+static lds_status embedded_paths(const char *home, char *dir, size_t dir_size, char *sock, size_t sock_size,
+                                 lds_error *err)
 {
     snprintf(dir, dir_size, "%s/redis", home);
-    snprintf(sock, sock_size, "%s/redis/redis.sock", home);
+    const char *base = getenv("XDG_RUNTIME_DIR");
+    if (base == NULL || *base != '/' || strlen(base) > 48)
+        base = "/tmp";
+    char runtime[80];
+    snprintf(runtime, sizeof(runtime), "%s/lodestone-%u", base, (unsigned)getuid());
+    if (mkdir(runtime, 0700) != 0 && errno != EEXIST)
+        return lds_error_set(err, LDS_EIO, "%s: %s", runtime, strerror(errno));
+    struct stat st;
+    if (lstat(runtime, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0)
+        return lds_error_set(err, LDS_EIO, "%s: not a private directory of this user", runtime);
+    char real[PATH_MAX];
+    const char *key = realpath(home, real) ? real : home;
+    unsigned char digest[LDS_SHA256_BYTES];
+    char hex[2 * LDS_SHA256_BYTES + 1];
+    lds_sha256_buffer(key, strlen(key), digest);
+    lds_hex_encode(digest, LDS_SHA256_BYTES, hex);
+    snprintf(sock, sock_size, "%s/%.16s.sock", runtime, hex);
+    return LDS_OK;
+}
+
+lds_status lds_redis_embedded_url(const char *home, char *url, size_t url_size, lds_error *err)
+{
+    char dir[PATH_MAX], sock[PATH_MAX];
+    lds_status status = embedded_paths(home, dir, sizeof(dir), sock, sizeof(sock), err);
+    if (status == LDS_OK)
+        snprintf(url, url_size, "unix://%s", sock);
+    return status;
 }
 
 /* True when a server answers PING on the socket. */
@@ -362,6 +395,7 @@ static int socket_alive(const char *sock)
 
 static pid_t spawn_server(const char *dir, const char *sock, int detach, lds_error *err)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         lds_error_set(err, LDS_EIO, "redis-server: fork: %s", strerror(errno));
@@ -373,6 +407,10 @@ static pid_t spawn_server(const char *dir, const char *sock, int detach, lds_err
             if (fork() != 0)
                 _exit(0);
         } else {
+            /* an owned server dies with its owner (`serve`), even on kill -9 */
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(0);
             setpgid(0, 0); /* a terminal's Ctrl-C reaches us, and we stop it after our workers */
         }
         /* Nothing of ours leaks into the server: a detached server outlives us, and an inherited
@@ -405,14 +443,13 @@ static pid_t spawn_server(const char *dir, const char *sock, int detach, lds_err
 static lds_status ensure_server(const char *home, int detach, pid_t *started_pid, lds_error *err)
 {
     char dir[PATH_MAX], sock[PATH_MAX], lockpath[PATH_MAX + 16];
-    embedded_paths(home, dir, sizeof(dir), sock, sizeof(sock));
     *started_pid = 0;
-    if (strlen(sock) >= 100)
-        return lds_error_set(err, LDS_EINVAL, "%s: socket path too long for a Unix socket (use a shorter "
-                                              "LODESTONE_HOME)", sock);
+    lds_status status = embedded_paths(home, dir, sizeof(dir), sock, sizeof(sock), err);
+    if (status != LDS_OK)
+        return status;
     if (socket_alive(sock))
         return LDS_OK;
-    lds_status status = lds_dir_create(dir, 0700, err);
+    status = lds_dir_create(dir, 0700, err);
     if (status != LDS_OK)
         return status;
     snprintf(lockpath, sizeof(lockpath), "%s/start.lock", dir);
@@ -478,10 +515,9 @@ lds_status lds_redis_connect(const char *url, lds_redis **out, lds_error *err)
     lds_status status = ensure_server(home, 1, &pid, err);
     if (status != LDS_OK)
         return status;
-    char dir[PATH_MAX], sock[PATH_MAX], full[PATH_MAX + 16];
-    embedded_paths(home, dir, sizeof(dir), sock, sizeof(sock));
-    snprintf(full, sizeof(full), "unix://%s", sock);
-    return connect_url(full, out, err);
+    char full[PATH_MAX + 16];
+    status = lds_redis_embedded_url(home, full, sizeof(full), err);
+    return status != LDS_OK ? status : connect_url(full, out, err);
 }
 
 lds_status lds_redis_server_start(const char *home, lds_redis_server **out, lds_error *err)
@@ -496,10 +532,13 @@ lds_status lds_redis_server_start(const char *home, lds_redis_server **out, lds_
         free(server);
         return status;
     }
-    char dir[PATH_MAX], sock[PATH_MAX];
-    embedded_paths(home, dir, sizeof(dir), sock, sizeof(sock));
     server->pid = pid;
-    snprintf(server->url, sizeof(server->url), "unix://%s", sock);
+    snprintf(server->home, sizeof(server->home), "%s", home);
+    status = lds_redis_embedded_url(home, server->url, sizeof(server->url), err);
+    if (status != LDS_OK) {
+        lds_redis_server_stop(server);
+        return status;
+    }
     *out = server;
     return LDS_OK;
 }
@@ -515,6 +554,27 @@ void lds_redis_server_stop(lds_redis_server *server)
         }
     }
     free(server);
+}
+
+lds_status lds_redis_server_check(lds_redis_server *server, int *restarted, lds_error *err)
+{
+    *restarted = 0;
+    if (server == NULL || server->pid <= 0)
+        return LDS_OK;
+    int st;
+    pid_t dead = waitpid(server->pid, &st, WNOHANG);
+    if (dead != server->pid)
+        return LDS_OK;
+    lds_log_warn("redis-server %d %s %d; restarting it", (int)dead, WIFSIGNALED(st) ? "killed by signal" : "exited with",
+                 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    server->pid = 0;
+    pid_t pid = 0;
+    lds_status status = ensure_server(server->home, 0, &pid, err);
+    if (status == LDS_OK) {
+        server->pid = pid;
+        *restarted = 1;
+    }
+    return status;
 }
 
 int lds_redis_server_pid(const lds_redis_server *server)

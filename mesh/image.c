@@ -667,3 +667,56 @@ out:
         lds_mesh_image_cleanup(out);
     return status;
 }
+
+/* ---- texture LODs ----------------------------------------------------------------------------- */
+
+lds_status lds_mesh_image_reencode(const char *name, const unsigned char *data, size_t size,
+                                   const lds_mesh_image_limits *limits, int width, int height,
+                                   lds_mesh_image_space space, lds_mesh_image_format format,
+                                   const lds_mesh_image_encode_options *options, lds_buf *out, lds_error *err)
+{
+    lds_mesh_image image, small;
+    lds_status st = lds_mesh_image_decode(name, data, size, limits, &image, err);
+    if (st != LDS_OK)
+        return st;
+    if (width > image.width)
+        width = image.width;
+    if (height > image.height)
+        height = image.height;
+    if (width == image.width && height == image.height) {
+        st = lds_mesh_image_encode(&image, format, options, out, err);
+    } else if ((st = lds_mesh_image_resize(&image, width, height, space, &small, err)) == LDS_OK) {
+        st = lds_mesh_image_encode(&small, format, options, out, err);
+        lds_mesh_image_cleanup(&small);
+    }
+    lds_mesh_image_cleanup(&image);
+    return st;
+}
+
+void lds_mesh_texture_lod_size(int width, int height, double coverage, int *out_width, int *out_height)
+{
+    assert(width > 0 && height > 0);
+    int k = 0;
+    if (coverage > 0 && coverage < 1)
+        k = (int)floor(log2(1.0 / coverage) + 1e-9);
+    int w = width, h = height;
+    for (; k > 0 && (w > 64 || h > 64); k--) {
+        w = w / 2 < 64 ? (w < 64 ? w : 64) : w / 2;
+        h = h / 2 < 64 ? (h < 64 ? h : 64) : h / 2;
+    }
+    *out_width = w;
+    *out_height = h;
+}
+
+lds_mesh_image_space lds_mesh_texture_space(const lds_mesh_model *model, size_t texture)
+{
+    int srgb = 0;
+    for (size_t m = 0; m < model->material_count; m++) {
+        const lds_mesh_material *mat = &model->materials[m];
+        if (mat->maps[LDS_MESH_MAP_NORMAL].texture == (int)texture)
+            return LDS_MESH_IMAGE_NORMAL;
+        srgb |= mat->maps[LDS_MESH_MAP_BASE_COLOR].texture == (int)texture ||
+                mat->maps[LDS_MESH_MAP_EMISSIVE].texture == (int)texture;
+    }
+    return srgb ? LDS_MESH_IMAGE_SRGB : LDS_MESH_IMAGE_LINEAR;
+}

@@ -29,7 +29,7 @@ set(lds_fuzz_dir ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
 set(lds_fuzz_targets "sandbox_wire:lds_sandbox" "manifest:lds_ingest" "archive:lds_ingest" "cert:lds_proto"
   "image:lds_mesh")
 if(LDS_HAVE_IMPORT)
-  list(APPEND lds_fuzz_targets "import:lds_mesh")
+  list(APPEND lds_fuzz_targets "import:lds_mesh" "gltf:lds_mesh")
 endif()
 if(LDS_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")

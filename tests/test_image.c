@@ -307,6 +307,39 @@ static void test_fit_and_mime(void)
     LDS_CHECK_INT(lds_mesh_image_format_from_mime("image/gif"), ==, LDS_MESH_IMAGE_UNKNOWN);
 }
 
+/* Texture LOD sizes: halved floor(log2(1/coverage)) times, never below 64, never up. */
+static void test_texture_lod_size(void)
+{
+    struct { int w, h; double c; int ew, eh; } cases[] = {
+        {2048, 2048, 1.0, 2048, 2048}, {2048, 2048, 0.6, 2048, 2048}, {2048, 2048, 0.5, 1024, 1024},
+        {2048, 2048, 0.2, 512, 512},   {2048, 2048, 0.001, 64, 64},    {2048, 512, 0.1, 256, 64},
+        {100, 40, 0.25, 64, 40},       {48, 48, 0.01, 48, 48},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int w, h;
+        lds_mesh_texture_lod_size(cases[i].w, cases[i].h, cases[i].c, &w, &h);
+        LDS_CHECK_INT(w, ==, cases[i].ew);
+        LDS_CHECK_INT(h, ==, cases[i].eh);
+    }
+    /* re-encoding keeps the format and gives the size asked for */
+    lds_mesh_image card, back;
+    make_card(&card, 1);
+    lds_buf file, small;
+    encode(&card, LDS_MESH_IMAGE_JPEG, NULL, &file);
+    lds_buf_init(&small, 0);
+    lds_error err;
+    lds_error_clear(&err);
+    LDS_CHECK_OK(lds_mesh_image_reencode("card.jpg", file.data, file.size, NULL, 18, 11, LDS_MESH_IMAGE_SRGB,
+                                         LDS_MESH_IMAGE_JPEG, NULL, &small, &err), &err);
+    LDS_CHECK_OK(lds_mesh_image_decode("small.jpg", small.data, small.size, NULL, &back, &err), &err);
+    LDS_CHECK_INT(back.width, ==, 18);
+    LDS_CHECK_INT(back.height, ==, 11);
+    lds_mesh_image_cleanup(&back);
+    lds_buf_cleanup(&small);
+    lds_buf_cleanup(&file);
+    lds_mesh_image_cleanup(&card);
+}
+
 int main(void)
 {
     test_round_trips();
@@ -316,5 +349,6 @@ int main(void)
     test_resize_area();
     test_resize_normals();
     test_fit_and_mime();
+    test_texture_lod_size();
     return lds_test_result();
 }
