@@ -186,36 +186,99 @@ static void encoder_release(encoder *e, size_t level)
 }
 
 /* LOD0's report and fingerprints: they only read the model, so they run beside the chain. */
-/* The turntable thumbnails of LOD0 (thumb<i>.png in out_dir) and their manifest entries. */
-static lds_status write_thumbnails(encoder *e, const lds_mesh_model *model, lds_error *err)
+/* The turntable thumbnails are rendered in the sandbox (they decode the model's textures, hostile
+ * input): the child sees the model through fork's copy-on-write memory and answers the PNGs, each
+ * as a 4-byte little-endian length and its bytes. */
+typedef struct thumbnail_job {
+    const lds_mesh_model *model;
+    int size;
+} thumbnail_job;
+
+#define THUMBNAIL_MAX_BYTES (32u << 20)
+
+static lds_status thumbnail_work(void *ctx, const unsigned char *data, size_t size, lds_buf *out, lds_error *err)
 {
-    double t = lds_time_ms();
+    const thumbnail_job *job = ctx;
     lds_buf pngs[LDS_THUMBNAIL_VIEWS];
     for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++)
-        lds_buf_init(&pngs[i], 64u << 20);
-    lds_status st = lds_mesh_thumbnails(model, e->options->thumbnail_size, pngs, err);
-    json_t *list = json_array();
+        lds_buf_init(&pngs[i], THUMBNAIL_MAX_BYTES);
+    lds_status st = lds_mesh_thumbnails(job->model, job->size, pngs, err);
     for (int i = 0; i < LDS_THUMBNAIL_VIEWS && st == LDS_OK; i++) {
+        unsigned char length[4] = {(unsigned char)pngs[i].size, (unsigned char)(pngs[i].size >> 8),
+                                   (unsigned char)(pngs[i].size >> 16), (unsigned char)(pngs[i].size >> 24)};
+        st = lds_buf_append(out, length, 4);
+        if (st == LDS_OK)
+            st = lds_buf_append(out, pngs[i].data, pngs[i].size);
+        if (st != LDS_OK)
+            lds_error_set(err, st, "thumbnails: cannot hand back %zu bytes", pngs[i].size);
+    }
+    for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++)
+        lds_buf_cleanup(&pngs[i]);
+    return st;
+}
+
+/* Checks the child's answer (untrusted: lengths within what it sent, each a PNG) and writes
+ * thumb<i>.png in out_dir with its manifest entry into list. */
+static lds_status thumbnails_store(encoder *e, const lds_buf *answer, json_t *list, lds_error *err)
+{
+    size_t offset = 0;
+    for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++) {
+        const unsigned char *p = answer->data + offset;
+        if (answer->size - offset < 4)
+            return lds_error_set(err, LDS_EFORMAT, "thumbnails: the renderer's answer is truncated");
+        size_t length = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+        offset += 4;
+        if (length > answer->size - offset || length > THUMBNAIL_MAX_BYTES ||
+            lds_mesh_image_sniff(answer->data + offset, length) != LDS_MESH_IMAGE_PNG)
+            return lds_error_set(err, LDS_EFORMAT, "thumbnails: view %d of the renderer's answer is not a PNG", i);
         char name[32], path[PATH_MAX], hex[LDS_SHA256_HEX];
         unsigned char digest[LDS_SHA256_BYTES];
         snprintf(name, sizeof(name), "thumb%d.png", i);
         snprintf(path, sizeof(path), "%s/%s", e->out_dir, name);
-        st = lds_file_write_atomic(path, pngs[i].data, pngs[i].size, err);
-        lds_sha256_buffer(pngs[i].data, pngs[i].size, digest);
+        lds_status st = lds_file_write_atomic(path, answer->data + offset, length, err);
+        if (st != LDS_OK)
+            return st;
+        lds_sha256_buffer(answer->data + offset, length, digest);
         lds_hex_encode(digest, sizeof(digest), hex);
+        offset += length;
         json_array_append_new(list, json_pack("{s:s,s:I,s:s,s:i,s:i,s:f,s:f}", "path", name, "bytes",
-                                              (json_int_t)pngs[i].size, "sha256", hex, "width",
-                                              e->options->thumbnail_size, "height", e->options->thumbnail_size, "yaw",
+                                              (json_int_t)length, "sha256", hex, "width", e->options->thumbnail_size,
+                                              "height", e->options->thumbnail_size, "yaw",
                                               (double)lds_mesh_thumbnail_yaw(i), "pitch", (double)LDS_THUMBNAIL_PITCH));
     }
-    for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++)
-        lds_buf_cleanup(&pngs[i]);
+    return LDS_OK;
+}
+
+/* The turntable thumbnails of LOD0 (thumb<i>.png in out_dir) and their manifest entries. A
+ * failure (the renderer over the sandbox's limits) leaves the asset without thumbnails and a
+ * warning in the log, not failed. */
+static lds_status write_thumbnails(encoder *e, const lds_mesh_model *model, lds_error *err)
+{
+    double t = lds_time_ms();
+    thumbnail_job job = {model, e->options->thumbnail_size};
+    static const char name[] = "thumbnails";
+    lds_buf answer;
+    lds_buf_init(&answer, 0);
+    lds_status st = lds_sandbox_run_work(name, (const unsigned char *)name, sizeof(name) - 1, &e->options->limits,
+                                         e->options->use_sandbox, thumbnail_work, &job, &answer, err);
+    json_t *list = json_array();
     if (st == LDS_OK)
+        st = thumbnails_store(e, &answer, list, err);
+    lds_buf_cleanup(&answer);
+    if (st == LDS_OK) {
         e->thumbnails = list;
-    else
+    } else {
+        lds_log_warn("%s: no thumbnails: %s", e->out_dir, err->message);
         json_decref(list);
+        lds_error_clear(err);
+        for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++) { /* none rather than some */
+            char path[PATH_MAX];
+            snprintf(path, sizeof(path), "%s/thumb%d.png", e->out_dir, i);
+            unlink(path);
+        }
+    }
     e->thumbnail_ms = lds_time_ms() - t;
-    return st;
+    return LDS_OK;
 }
 
 static lds_status analyse_lod0(encoder *e, level_output *lv, lds_error *err)
