@@ -174,8 +174,11 @@ int api_lod_denied(lds_api *api, struct MHD_Connection *c, api_request *req, enu
         *ret = api_respond_status(c, req, &err);
         return 1;
     }
-    const char *license = json_string_value(json_object_get(json_object_get(record, "metadata"), "license"));
-    int covered = lds_catalogue_license_open(license) || owns(req, record);
+    const char *text = json_string_value(json_object_get(json_object_get(record, "metadata"), "license"));
+    int covered = lds_catalogue_license_open(text) || owns(req, record);
+    char license[64] = "";
+    if (text)
+        snprintf(license, sizeof(license), "%s", text);
     json_decref(record);
     if (!covered && lds_license_covers(redis, req->id, req->who.name, &covered, &err) != LDS_OK) {
         *ret = api_respond_status(c, req, &err);
@@ -186,7 +189,7 @@ int api_lod_denied(lds_api *api, struct MHD_Connection *c, api_request *req, enu
     *ret = api_respond_error(c, req, 403, "license_required",
                              "asset %s: full LODs need a licence for account %s (its licence %s is not open); "
                              "POST /v1/assets/%s/preview shows it",
-                             req->id, req->who.name, license ? license : "is unspecified and", req->id);
+                             req->id, req->who.name, license[0] ? license : "is unspecified and", req->id);
     return 1;
 }
 
