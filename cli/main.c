@@ -30,6 +30,8 @@ static const command commands[] = {
     {"bench", lds_cmd_bench, "benchmark the pipeline against gltfpack and draco_encoder"},
     {"catalogue", lds_cmd_catalogue, "search the catalogue over HTTP; reindex it (ops)"},
     {"licenses", lds_cmd_licenses, "grant (ops) and list an asset's licences over HTTP"},
+    {"valuation", lds_cmd_valuation, "refit the valuation model (fit --history FILE.jsonl)"},
+    {"value", lds_cmd_value, "value a listing or a processed model offline"},
 };
 
 static void usage(FILE *out)
@@ -125,6 +127,9 @@ int main(int argc, char **argv)
         printf("lodestone %s\n", LDS_VERSION);
         return 0;
     }
+    lds_error err = {0};
+    if (lds_settings_check(&err) != LDS_OK)
+        return lds_cli_fail_error(&err);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

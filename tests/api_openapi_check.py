@@ -177,7 +177,8 @@ def main():
                 elif "application/json" in kinds:
                     sample = {"/v1/ops/reprocess": {"assets": [asset]},
                               "/v1/assets/{id}/licenses": {"holder": "openapi-check", "tier": "standard"},
-                              "/v1/collections": {"title": "OpenAPI", "assets": [asset]}}.get(path, {})
+                              "/v1/collections": {"title": "OpenAPI", "assets": [asset]},
+                              "/v1/events": [{"asset": asset, "type": "view"}]}.get(path, {})
                     body, ctype = json.dumps(sample).encode(), "application/json"
             url = base + url_path + ("?" + "&".join(query) if query else "")
             secured = op.get("security", global_security)
