@@ -36,7 +36,16 @@
     XX(DEPOSITS_POST, "deposits_post")                   \
     XX(DEPOSIT_GET, "deposit_get")                       \
     XX(OPS_QUEUES, "ops_queues")                         \
-    XX(OPS_REPROCESS, "ops_reprocess")
+    XX(OPS_REPROCESS, "ops_reprocess")                   \
+    XX(CATALOGUE, "catalogue")                           \
+    XX(CATALOGUE_PAGE, "catalogue_page")                 \
+    XX(ASSET_LICENSES_GET, "asset_licenses_get")         \
+    XX(ASSET_LICENSES_POST, "asset_licenses_post")       \
+    XX(ASSET_LINEAGE, "asset_lineage")                   \
+    XX(ASSET_THUMBNAIL, "asset_thumbnail")               \
+    XX(COLLECTIONS_POST, "collections_post")             \
+    XX(COLLECTIONS_GET, "collections_get")               \
+    XX(COLLECTION_GET, "collection_get")
 
 typedef enum api_route {
 #define API_XX_ENUM(name, label) API_ROUTE_##name,
@@ -195,6 +204,11 @@ enum MHD_Result api_load_record(lds_api *api, struct MHD_Connection *c, api_requ
 /* GET /v1/assets/{id}/similar (similar.c). */
 enum MHD_Result api_get_similar(lds_api *api, struct MHD_Connection *c, api_request *req);
 
+/* The catalogue, licences, lineage, collections and the catalogue page (catalogue.c). */
+enum MHD_Result api_catalogue_route(lds_api *api, struct MHD_Connection *c, api_request *req);
+/* The licence rule of full LODs: 1 with a 403 license_required (or an error) queued into *ret when
+ * a studio has no licence covering asset req->id and it is not under an open licence; 0 to go on. */
+int api_lod_denied(lds_api *api, struct MHD_Connection *c, api_request *req, enum MHD_Result *ret);
 /* POST /v1/events and GET /v1/assets/{id}/valuation (valuation_routes.c). */
 enum MHD_Result api_post_events(lds_api *api, struct MHD_Connection *c, api_request *req);
 enum MHD_Result api_get_valuation(lds_api *api, struct MHD_Connection *c, api_request *req);

@@ -410,7 +410,7 @@ enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_reque
 static json_t *metadata_from_query(struct MHD_Connection *c, const char **bad)
 {
     static const char *const keys[] = {"title", "owner", "license", "category", "tags", "description",
-                                       "accession", "capture_method"};
+                                       "accession", "capture_method", "parents"};
     json_t *meta = json_object();
     *bad = NULL;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -731,7 +731,23 @@ static enum MHD_Result get_lod(lds_api *api, struct MHD_Connection *c, api_reque
         return api_respond_error(c, req, 400, "bad_request", "format '%s': expected glb, draco or meshopt", format);
     char name[64];
     snprintf(name, sizeof(name), "lod%ld%s", level, suffix);
+    enum MHD_Result ret;
+    if (api_lod_denied(api, c, req, &ret))
+        return ret;
     return get_output(api, c, req, name, "model/gltf-binary");
+}
+
+/* GET /v1/assets/{id}/thumbnails/{n}: a turntable view (PNG) for whoever may see the asset. */
+static enum MHD_Result get_thumbnail(lds_api *api, struct MHD_Connection *c, api_request *req)
+{
+    char *end;
+    long n = strtol(req->sub, &end, 10);
+    if (*req->sub == 0 || *end || n < 0 || n >= LDS_THUMBNAIL_VIEWS)
+        return api_respond_error(c, req, 400, "bad_request", "thumbnail '%s': expected 0 to %d", req->sub,
+                                 LDS_THUMBNAIL_VIEWS - 1);
+    char name[32];
+    snprintf(name, sizeof(name), "thumb%ld.png", n);
+    return get_output(api, c, req, name, "image/png");
 }
 
 static enum MHD_Result get_queues(lds_api *api, struct MHD_Connection *c, api_request *req)
@@ -880,6 +896,15 @@ enum MHD_Result api_dispatch(lds_api *api, struct MHD_Connection *c, api_request
     case API_ROUTE_ASSET_LOD: return get_lod(api, c, req);
     case API_ROUTE_ASSET_CERT: return get_output(api, c, req, "certificate.json", "application/json");
     case API_ROUTE_ASSET_SIMILAR: return api_get_similar(api, c, req);
+    case API_ROUTE_ASSET_THUMBNAIL: return get_thumbnail(api, c, req);
+    case API_ROUTE_CATALOGUE:
+    case API_ROUTE_CATALOGUE_PAGE:
+    case API_ROUTE_ASSET_LICENSES_GET:
+    case API_ROUTE_ASSET_LICENSES_POST:
+    case API_ROUTE_ASSET_LINEAGE:
+    case API_ROUTE_COLLECTIONS_POST:
+    case API_ROUTE_COLLECTIONS_GET:
+    case API_ROUTE_COLLECTION_GET: return api_catalogue_route(api, c, req); /* catalogue.c */
     case API_ROUTE_ASSET_VALUATION: return api_get_valuation(api, c, req); /* valuation_routes.c */
     case API_ROUTE_EVENTS_POST: return api_post_events(api, c, req);
     case API_ROUTE_OPS_QUEUES: return get_queues(api, c, req);

@@ -321,11 +321,15 @@ static api_route route_of(const char *method, const char *url, api_request *req)
         return API_ROUTE_HEALTHZ;
     if (n == 1 && get && strcmp(s[0], "metrics") == 0)
         return API_ROUTE_METRICS;
+    if (n == 1 && get && strcmp(s[0], "catalogue") == 0)
+        return API_ROUTE_CATALOGUE_PAGE;
     if (n < 2 || strcmp(s[0], "v1") != 0)
         return API_ROUTE_NOT_FOUND;
     if (strcmp(s[1], "assets") == 0) {
         if (n == 2 && post)
             return API_ROUTE_ASSETS_POST;
+        if (n == 2 && get)
+            return API_ROUTE_CATALOGUE;
         if (n >= 3)
             snprintf(req->id, sizeof(req->id), "%s", s[2]);
         if (n == 3 && get)
@@ -338,6 +342,14 @@ static api_route route_of(const char *method, const char *url, api_request *req)
             return API_ROUTE_ASSET_CERT;
         if (n == 4 && get && strcmp(s[3], "similar") == 0)
             return API_ROUTE_ASSET_SIMILAR;
+        if (n == 4 && strcmp(s[3], "licenses") == 0 && (get || post))
+            return get ? API_ROUTE_ASSET_LICENSES_GET : API_ROUTE_ASSET_LICENSES_POST;
+        if (n == 4 && get && strcmp(s[3], "lineage") == 0)
+            return API_ROUTE_ASSET_LINEAGE;
+        if (n == 5 && get && strcmp(s[3], "thumbnails") == 0) {
+            snprintf(req->sub, sizeof(req->sub), "%s", s[4]);
+            return API_ROUTE_ASSET_THUMBNAIL;
+        }
         if (n == 4 && get && strcmp(s[3], "valuation") == 0)
             return API_ROUTE_ASSET_VALUATION;
         return API_ROUTE_NOT_FOUND;
@@ -354,6 +366,15 @@ static api_route route_of(const char *method, const char *url, api_request *req)
         if (n == 4 && strcmp(s[2], "proof") == 0) {
             snprintf(req->sub, sizeof(req->sub), "%s", s[3]);
             return API_ROUTE_LOG_PROOF;
+        }
+        return API_ROUTE_NOT_FOUND;
+    }
+    if (strcmp(s[1], "collections") == 0) {
+        if (n == 2 && (get || post))
+            return get ? API_ROUTE_COLLECTIONS_GET : API_ROUTE_COLLECTIONS_POST;
+        if (n == 3 && get) {
+            snprintf(req->id, sizeof(req->id), "%s", s[2]);
+            return API_ROUTE_COLLECTION_GET;
         }
         return API_ROUTE_NOT_FOUND;
     }
@@ -454,7 +475,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             if (retry)
                 return respond_quota(c, req, retry, upload);
         }
-        if (known < 0 && req->route != API_ROUTE_HEALTHZ && req->route != API_ROUTE_NOT_FOUND)
+        if (known < 0 && req->route != API_ROUTE_HEALTHZ && req->route != API_ROUTE_CATALOGUE_PAGE &&
+            req->route != API_ROUTE_NOT_FOUND)
             return api_defer_error(c, req, 503, "unavailable", "the key store (Redis) cannot be reached; try again");
         if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
             return api_body_begin(api, c, req);

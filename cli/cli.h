@@ -44,5 +44,7 @@ int lds_cmd_bench(int argc, char **argv);
 int lds_cmd_valuation(int argc, char **argv);
 int lds_cmd_value(int argc, char **argv);
 int lds_cmd_recover(int argc, char **argv);
+int lds_cmd_catalogue(int argc, char **argv);
+int lds_cmd_licenses(int argc, char **argv);
 
 #endif

@@ -45,6 +45,7 @@ static const char usage_text[] =
     "      --parent CERT       certificate of the work this one derives from (repeatable)\n"
     "      --no-certificate    do not certify (no key, no log entry)\n"
     "      --no-sandbox        parse in-process (debugging only)\n"
+    "      --thumbnails PX     turntable thumbnails of LOD0, PX square (default 512; 0: none)\n"
     "      --no-shape-index    neither look up nor add to the local shape index\n"
     "      --time-limit T      wall-clock budget of the run (default $LODESTONE_MAX_JOB_SECONDS, 600 s;\n"
     "                          90, 90s, 10m, 1h): past it the run fails with exit status 1\n"
@@ -75,6 +76,7 @@ enum {
     OPT_NO_SANDBOX,
     OPT_JSON,
     OPT_NO_SHAPE_INDEX,
+    OPT_THUMBNAILS,
     OPT_TIME_LIMIT,
 };
 
@@ -313,6 +315,7 @@ int lds_cmd_process(int argc, char **argv)
         {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
         {"json", no_argument, NULL, OPT_JSON},
         {"no-shape-index", no_argument, NULL, OPT_NO_SHAPE_INDEX},
+        {"thumbnails", required_argument, NULL, OPT_THUMBNAILS},
         {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -388,6 +391,14 @@ int lds_cmd_process(int argc, char **argv)
         case OPT_NO_SANDBOX: o.use_sandbox = 0; break;
         case OPT_JSON: json_out = 1; break;
         case OPT_NO_SHAPE_INDEX: shape_index = 0; break;
+        case OPT_THUMBNAILS: {
+            char *end;
+            long px = strtol(optarg, &end, 10);
+            if (*optarg == 0 || *end || px < 0 || px > 4096)
+                return lds_cli_usage_error("process", "--thumbnails %s: expected 0 to 4096 pixels", optarg);
+            o.thumbnail_size = (int)px;
+            break;
+        }
         case OPT_TIME_LIMIT: {
             uint64_t ms;
             if (lds_duration_parse(optarg, "s", &ms) != LDS_OK || ms == 0)

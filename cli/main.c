@@ -28,6 +28,8 @@ static const command commands[] = {
     {"queue", lds_cmd_queue, "show queue depths, retries, dead letters (ops)"},
     {"recover", lds_cmd_recover, "sweep records left without jobs; collect unreferenced blobs (ops)"},
     {"bench", lds_cmd_bench, "benchmark the pipeline against gltfpack and draco_encoder"},
+    {"catalogue", lds_cmd_catalogue, "search the catalogue over HTTP; reindex it (ops)"},
+    {"licenses", lds_cmd_licenses, "grant (ops) and list an asset's licences over HTTP"},
     {"valuation", lds_cmd_valuation, "refit the valuation model (fit --history FILE.jsonl)"},
     {"value", lds_cmd_value, "value a listing or a processed model offline"},
 };

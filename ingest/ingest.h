@@ -54,6 +54,7 @@ typedef struct lds_pipeline_options {
     int draco, meshopt; /* encode these besides plain GLB (default both) */
     lds_mesh_quantization quantization;
     int use_sandbox; /* default 1 */
+    int thumbnail_size; /* turntable thumbnails of LOD0, this many pixels square; 0: none (default 512) */
     lds_sandbox_limits limits;
     /* Wall-clock budget of the whole run (0: none; lds_pipeline_limits_from_env sets
      * LODESTONE_MAX_JOB_SECONDS). The pipeline does not enforce it: its callers run an
@@ -579,6 +580,65 @@ lds_status lds_deposit_create(lds_redis *redis, const lds_deposit_request *reque
  * failed). LDS_ENOENT when there is no such deposit. */
 lds_status lds_deposit_get(lds_redis *redis, const char *deposit_id, json_t **deposit, lds_error *err);
 
+/* ---- the catalogue (catalogue.c): an index of ready assets in Redis under lds:{cat}: ---- */
+
+/* Whether an SPDX licence id is an open one (CC0, CC-BY*): open to every studio. */
+int lds_catalogue_license_open(const char *license);
+/* Indexes (or re-indexes) a ready asset: its catalogue item, filter sets, text-search words,
+ * orders, certificate log index and the derivative links of its certificate's parents (read
+ * from the blob store at blob_root, NULL: home/blobs). An asset that is not ready is left out. */
+lds_status lds_catalogue_index(lds_redis *redis, const char *blob_root, const char *asset_id, lds_error *err);
+/* Indexes every ready asset (after an upgrade); *indexed counts the assets looked at. */
+lds_status lds_catalogue_reindex(lds_redis *redis, const char *blob_root, size_t *indexed, lds_error *err);
+/* The score of sort=value (the valuation calls it when it re-scores; indexing reads the record's
+ * valuation.score) and a popularity bump of sort=popular. Assets not indexed are left alone. */
+lds_status lds_catalogue_set_value(lds_redis *redis, const char *asset_id, double value, lds_error *err);
+lds_status lds_catalogue_bump(lds_redis *redis, const char *asset_id, double amount, lds_error *err);
+
+typedef struct lds_catalogue_query_args {
+    const char *text;                   /* q: every word must match (title, tags, description, prefixes) */
+    const char *category, *tag, *license, *owner; /* exact, case-insensitive; license "open": CC0/CC-BY* */
+    long long max_triangles;            /* -1: none */
+    const char *sort;                   /* recent (default), value, popular */
+    size_t limit;                       /* 0: 20; at most 100 */
+    const char *cursor;                 /* "next" of the previous page, or NULL */
+    const char *only_owner;             /* visibility: only this owner's assets (NULL: all) */
+} lds_catalogue_query_args;
+/* {"items": [{"id", "title", "category", "tags", "license", "owner", "triangles", "thumbnail"}],
+ * "next": cursor|null}. LDS_EINVAL (message for the client) for a bad sort, limit or cursor. */
+lds_status lds_catalogue_query(lds_redis *redis, const lds_catalogue_query_args *args, json_t **result,
+                               lds_error *err);
+/* The indexed items of ids, in order (null for an id not indexed); they also hold "description",
+ * "parents" (certificate log indices) and "log_index". Caller decrefs *items. */
+lds_status lds_catalogue_items(lds_redis *redis, const char *const *ids, size_t count, json_t **items,
+                               lds_error *err);
+/* The parents ([{"log_index", "asset"|null}], from the certificate) and derivatives (asset ids
+ * whose certificates name this one) of an indexed asset. Caller decrefs both. */
+lds_status lds_catalogue_lineage(lds_redis *redis, const char *asset_id, json_t **parents, json_t **derivatives,
+                                 lds_error *err);
+/* Theme collections: create (fills id; assets is a JSON array of asset ids, checked by the
+ * caller), get ({"id", "title", "description", "assets", "creator", "created"}; LDS_ENOENT), list
+ * (newest first, at most limit). */
+lds_status lds_collection_create(lds_redis *redis, const char *title, const char *description, json_t *assets,
+                                 const char *creator, char id[LDS_ID_MAX], lds_error *err);
+lds_status lds_collection_get(lds_redis *redis, const char *id, json_t **collection, lds_error *err);
+lds_status lds_collection_list(lds_redis *redis, size_t limit, json_t **collections, lds_error *err);
+
+/* ---- licences (licenses.c): lds:license:<asset>, holder account -> licence ---- */
+
+int lds_license_tier_valid(const char *tier);
+/* Parses an RFC 3339 date-time or full-date into Unix milliseconds; 0 when malformed. */
+int lds_rfc3339_parse(const char *text, int64_t *ms);
+/* Grants (or replaces) holder's licence on an asset (expires NULL: never); *license is the stored
+ * licence (caller decrefs). LDS_EINVAL with the reason for a bad holder, tier or expiry. */
+lds_status lds_license_grant(lds_redis *redis, const char *asset_id, const char *holder, const char *tier,
+                             const char *expires, const char *granted_by, json_t **license, lds_error *err);
+/* The licences of an asset (holder NULL: all; else only that holder's), each with "active". */
+lds_status lds_license_list(lds_redis *redis, const char *asset_id, const char *holder, json_t **licenses,
+                            lds_error *err);
+/* *covered = 1 when holder has an active (unexpired) licence on the asset. */
+lds_status lds_license_covers(lds_redis *redis, const char *asset_id, const char *holder, int *covered,
+                              lds_error *err);
 /* ---- valuation in the service (valuation_store.c; issue 11): usage events, decayed signals,
  * re-scoring, model versions. Keys:
  *   lds:{v}:events (stream, group "valuation"), lds:valuation:seen:<hash> (event id dedup),

@@ -50,6 +50,7 @@ void lds_pipeline_options_init(lds_pipeline_options *o)
     o->texture_lods = 1;
     o->generate_normals = 1;
     o->source_kind = "upload";
+    o->thumbnail_size = LDS_THUMBNAIL_SIZE;
 }
 
 lds_status lds_pipeline_limits_from_env(lds_pipeline_options *o, lds_error *err)
@@ -126,6 +127,8 @@ typedef struct encoder {
     lds_mesh_report *report;
     char *geometry, *shape;
     double report_ms, fingerprint_ms;
+    json_t *thumbnails; /* the manifest's "thumbnails", written by LOD0's extra task */
+    double thumbnail_ms;
     double encode_ms; /* summed encoder time */
 } encoder;
 
@@ -186,6 +189,101 @@ static void encoder_release(encoder *e, size_t level)
 }
 
 /* LOD0's report and fingerprints: they only read the model, so they run beside the chain. */
+/* The turntable thumbnails are rendered in the sandbox (they decode the model's textures, hostile
+ * input): the child sees the model through fork's copy-on-write memory and answers the PNGs, each
+ * as a 4-byte little-endian length and its bytes. */
+typedef struct thumbnail_job {
+    const lds_mesh_model *model;
+    int size;
+} thumbnail_job;
+
+#define THUMBNAIL_MAX_BYTES (32u << 20)
+
+static lds_status thumbnail_work(void *ctx, const unsigned char *data, size_t size, lds_buf *out, lds_error *err)
+{
+    const thumbnail_job *job = ctx;
+    lds_buf pngs[LDS_THUMBNAIL_VIEWS];
+    for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++)
+        lds_buf_init(&pngs[i], THUMBNAIL_MAX_BYTES);
+    lds_status st = lds_mesh_thumbnails(job->model, job->size, pngs, err);
+    for (int i = 0; i < LDS_THUMBNAIL_VIEWS && st == LDS_OK; i++) {
+        unsigned char length[4] = {(unsigned char)pngs[i].size, (unsigned char)(pngs[i].size >> 8),
+                                   (unsigned char)(pngs[i].size >> 16), (unsigned char)(pngs[i].size >> 24)};
+        st = lds_buf_append(out, length, 4);
+        if (st == LDS_OK)
+            st = lds_buf_append(out, pngs[i].data, pngs[i].size);
+        if (st != LDS_OK)
+            lds_error_set(err, st, "thumbnails: cannot hand back %zu bytes", pngs[i].size);
+    }
+    for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++)
+        lds_buf_cleanup(&pngs[i]);
+    return st;
+}
+
+/* Checks the child's answer (untrusted: lengths within what it sent, each a PNG) and writes
+ * thumb<i>.png in out_dir with its manifest entry into list. */
+static lds_status thumbnails_store(encoder *e, const lds_buf *answer, json_t *list, lds_error *err)
+{
+    size_t offset = 0;
+    for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++) {
+        const unsigned char *p = answer->data + offset;
+        if (answer->size - offset < 4)
+            return lds_error_set(err, LDS_EFORMAT, "thumbnails: the renderer's answer is truncated");
+        size_t length = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+        offset += 4;
+        if (length > answer->size - offset || length > THUMBNAIL_MAX_BYTES ||
+            lds_mesh_image_sniff(answer->data + offset, length) != LDS_MESH_IMAGE_PNG)
+            return lds_error_set(err, LDS_EFORMAT, "thumbnails: view %d of the renderer's answer is not a PNG", i);
+        char name[32], path[PATH_MAX], hex[LDS_SHA256_HEX];
+        unsigned char digest[LDS_SHA256_BYTES];
+        snprintf(name, sizeof(name), "thumb%d.png", i);
+        snprintf(path, sizeof(path), "%s/%s", e->out_dir, name);
+        lds_status st = lds_file_write_atomic(path, answer->data + offset, length, err);
+        if (st != LDS_OK)
+            return st;
+        lds_sha256_buffer(answer->data + offset, length, digest);
+        lds_hex_encode(digest, sizeof(digest), hex);
+        offset += length;
+        json_array_append_new(list, json_pack("{s:s,s:I,s:s,s:i,s:i,s:f,s:f}", "path", name, "bytes",
+                                              (json_int_t)length, "sha256", hex, "width", e->options->thumbnail_size,
+                                              "height", e->options->thumbnail_size, "yaw",
+                                              (double)lds_mesh_thumbnail_yaw(i), "pitch", (double)LDS_THUMBNAIL_PITCH));
+    }
+    return LDS_OK;
+}
+
+/* The turntable thumbnails of LOD0 (thumb<i>.png in out_dir) and their manifest entries. A
+ * failure (the renderer over the sandbox's limits) leaves the asset without thumbnails and a
+ * warning in the log, not failed. */
+static lds_status write_thumbnails(encoder *e, const lds_mesh_model *model, lds_error *err)
+{
+    double t = lds_time_ms();
+    thumbnail_job job = {model, e->options->thumbnail_size};
+    static const char name[] = "thumbnails";
+    lds_buf answer;
+    lds_buf_init(&answer, 0);
+    lds_status st = lds_sandbox_run_work(name, (const unsigned char *)name, sizeof(name) - 1, &e->options->limits,
+                                         e->options->use_sandbox, thumbnail_work, &job, &answer, err);
+    json_t *list = json_array();
+    if (st == LDS_OK)
+        st = thumbnails_store(e, &answer, list, err);
+    lds_buf_cleanup(&answer);
+    if (st == LDS_OK) {
+        e->thumbnails = list;
+    } else {
+        lds_log_warn("%s: no thumbnails: %s", e->out_dir, err->message);
+        json_decref(list);
+        lds_error_clear(err);
+        for (int i = 0; i < LDS_THUMBNAIL_VIEWS; i++) { /* none rather than some */
+            char path[PATH_MAX];
+            snprintf(path, sizeof(path), "%s/thumb%d.png", e->out_dir, i);
+            unlink(path);
+        }
+    }
+    e->thumbnail_ms = lds_time_ms() - t;
+    return LDS_OK;
+}
+
 static lds_status analyse_lod0(encoder *e, level_output *lv, lds_error *err)
 {
     double t = lds_time_ms();
@@ -197,6 +295,8 @@ static lds_status analyse_lod0(encoder *e, level_output *lv, lds_error *err)
     if (st == LDS_OK)
         st = lds_mesh_fingerprint_shape(lv->model, e->shape, err);
     e->fingerprint_ms = lds_time_ms() - t;
+    if (st == LDS_OK && e->options->thumbnail_size > 0)
+        st = write_thumbnails(e, lv->model, err);
     return st;
 }
 
@@ -736,6 +836,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     json_object_set_new(manifest, "fingerprint", json_pack("{s:s,s:s}", "geometry", geometry, "shape", shape));
     json_object_set_new(manifest, "lods", lods_json(enc.levels, enc.published));
     json_object_set_new(manifest, "chain", chain_json(&chain_options, chain_note));
+    json_object_set_new(manifest, "thumbnails", enc.thumbnails ? enc.thumbnails : json_array());
+    enc.thumbnails = NULL;
     json_object_set_new(manifest, "encoding",
                         json_pack("{s:i,s:i,s:i}", "position_bits", o->quantization.position_bits, "normal_bits",
                                   o->quantization.normal_bits, "uv_bits", o->quantization.uv_bits));
@@ -759,6 +861,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
                         json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "import", ms_import, "report", ms_report, "fingerprint",
                                   ms_fingerprint, "lods", ms_lods, "encode", enc.encode_ms, "total", lds_time_ms() - t0));
     json_object_set_new(json_object_get(manifest, "timings_ms"), "deviation", json_real(ms_deviation));
+    json_object_set_new(json_object_get(manifest, "timings_ms"), "thumbnails", json_real(enc.thumbnail_ms));
     {
         char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text == NULL) {
@@ -784,6 +887,7 @@ out:
         snprintf(err->message, sizeof(err->message), "%.*s", (int)sizeof(err->message) - 1, message);
     }
     json_decref(manifest);
+    json_decref(enc.thumbnails);
     if (enc.levels) {
         for (size_t l = 1; l < enc.level_count; l++)
             lds_mesh_model_destroy(enc.levels[l].model);

@@ -283,6 +283,51 @@ static void strip_scratch(char *message, const char *scratch)
     }
 }
 
+#define PARENTS_MAX 16
+
+/* The certificates of the parent assets named in the upload's metadata ("parents": asset ids
+ * separated by ',', ';' or spaces) copied to scratch for the pipeline: a derivative work's
+ * certificate names them, and the catalogue's lineage follows. A parent that is missing or has
+ * no certificate fails the job. */
+static lds_status fetch_parents(job_run *run, const char *text, const char scratch[PATH_MAX],
+                                char storage[][PATH_MAX + 32], const char **paths, size_t *count, lds_error *err)
+{
+    *count = 0;
+    char id[LDS_ID_MAX];
+    while (text && *text) {
+        size_t len = strcspn(text, ",; ");
+        if (len >= sizeof(id))
+            return lds_error_set(err, LDS_EINVAL, "metadata parents: '%.40s...' is not an asset id", text);
+        if (len > 0) {
+            memcpy(id, text, len);
+            id[len] = 0;
+            if (*count == PARENTS_MAX)
+                return lds_error_set(err, LDS_ELIMIT, "metadata parents: more than %d", PARENTS_MAX);
+            static const char *const fields[] = {"status", "certificate"};
+            json_t *parent = NULL;
+            lds_status st = lds_assets_get_fields(run->redis, id, fields, 2, &parent, err);
+            const char *blob =
+                json_string_value(json_object_get(json_object_get(parent, "certificate"), "blob"));
+            if (st == LDS_OK && blob == NULL)
+                st = lds_error_set(err, LDS_EINVAL, "parent asset %s has no certificate", id);
+            else if (st == LDS_ENOENT)
+                st = lds_error_set(err, LDS_EINVAL, "parent asset %s does not exist", id);
+            snprintf(storage[*count], PATH_MAX + 32, "%s/parent-%zu.json", scratch, *count);
+            if (st == LDS_OK)
+                st = lds_blob_get_file(run->options->blob_root, blob, UINT64_MAX, storage[*count], err);
+            json_decref(parent);
+            if (st != LDS_OK)
+                return st;
+            paths[*count] = storage[*count];
+            (*count)++;
+        }
+        text += len;
+        if (*text)
+            text++;
+    }
+    return LDS_OK;
+}
+
 /* Runs the pipeline for the claimed job; on success the record is published. */
 static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[PATH_MAX], lds_error *err)
 {
@@ -375,6 +420,13 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
         pipeline.previous_certificate_path = previous;
     }
 
+    char parent_storage[PARENTS_MAX][PATH_MAX + 32];
+    const char *parent_paths[PARENTS_MAX];
+    if (status == LDS_OK)
+        status = fetch_parents(run, meta(metadata, "parents"), scratch, parent_storage, parent_paths,
+                               &pipeline.parent_count, err);
+    pipeline.parent_paths = parent_paths;
+
     json_t *manifest = NULL;
     if (status == LDS_OK)
         status = (options->pipeline_run ? options->pipeline_run : lds_pipeline_run)(
@@ -400,6 +452,13 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     }
     if (status == LDS_OK && !handed_back)
         status = lds_assets_publish(run->redis, job->asset_id, job->id, manifest, outputs, err);
+    if (status == LDS_OK && !handed_back) {
+        lds_error index_err;
+        lds_error_clear(&index_err);
+        if (lds_catalogue_index(run->redis, options->blob_root, job->asset_id, &index_err) != LDS_OK)
+            lds_log_warn("worker: asset %s is ready but not in the catalogue: %s (lodestone catalogue reindex)",
+                         job->asset_id, index_err.message);
+    }
     if (status == LDS_OK && !handed_back)
         lds_queue_record_durations(run->redis, json_object_get(manifest, "timings_ms"), lds_time_ms() - run->started_ms,
                                    NULL);

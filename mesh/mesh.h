@@ -530,6 +530,35 @@ lds_status lds_mesh_write_glb(const lds_mesh_model *model, lds_mesh_encoding enc
                               const lds_mesh_quantization *quantization, const char *generator, lds_buf *out,
                               lds_error *err);
 
+/* ------------------------------------------------------------------------------------------------
+ * Thumbnails (thumbnail.c): a CPU rasteriser (depth buffer, perspective-correct attributes,
+ * base colour textures, Lambert + Blinn-Phong, supersampled), transparent background.
+ * --------------------------------------------------------------------------------------------- */
+
+#define LDS_THUMBNAIL_VIEWS 8   /* turntable views, yaw 0, 45, ... 315 degrees */
+#define LDS_THUMBNAIL_PITCH 20.0f /* degrees above the horizon */
+#define LDS_THUMBNAIL_SIZE 512
+
+typedef struct lds_mesh_render_view {
+    float yaw_degrees;   /* around +Y (glTF up); 0 looks from +Z towards -Z */
+    float pitch_degrees; /* above the horizon */
+    int width, height;   /* output pixels, 1..4096 */
+    int supersample;     /* samples per pixel along each axis, 1..8; 0: 3 */
+} lds_mesh_render_view;
+
+/* Renders model framed by its bounding sphere into *out (RGBA8, straight alpha = coverage; the
+ * caller frees it with lds_mesh_image_cleanup). textures: decoded images parallel to
+ * model->textures (entries without pixels are drawn untextured), may be NULL. Deterministic. */
+lds_status lds_mesh_render(const lds_mesh_model *model, const lds_mesh_image *textures,
+                           const lds_mesh_render_view *view, lds_mesh_image *out, lds_error *err);
+/* The turntable: LDS_THUMBNAIL_VIEWS renders of size x size at lds_mesh_thumbnail_yaw(i) and
+ * LDS_THUMBNAIL_PITCH, each encoded as PNG and appended to pngs[i] (initialised by the caller).
+ * The model's textures are decoded here (a texture that does not decode is left out). */
+lds_status lds_mesh_thumbnails(const lds_mesh_model *model, int size, lds_buf pngs[LDS_THUMBNAIL_VIEWS],
+                               lds_error *err);
+/* The yaw of view i of the turntable, in degrees. */
+float lds_mesh_thumbnail_yaw(int view);
+
 #ifdef __cplusplus
 }
 #endif

@@ -161,6 +161,45 @@ out:
     return status;
 }
 
+lds_status lds_cert_parent_indices(const char *bundle, size_t bundle_size, uint64_t *indices, size_t max,
+                                   size_t *count, lds_error *err)
+{
+    *count = 0;
+    json_error_t jerr;
+    json_t *root = json_loadb(bundle, bundle_size, JSON_REJECT_DUPLICATES, &jerr);
+    unsigned char *payload = NULL;
+    size_t payload_size = 0;
+    json_t *statement = NULL;
+    lds_status status = LDS_OK;
+    if (root == NULL) {
+        status = lds_error_set(err, LDS_EFORMAT, "certificate: not JSON: line %d: %s", jerr.line, jerr.text);
+        goto out;
+    }
+    status = envelope_payload(json_object_get(root, "dsseEnvelope"), "certificate", &payload, &payload_size, err);
+    if (status != LDS_OK)
+        goto out;
+    statement = json_loadb((const char *)payload, payload_size, 0, &jerr);
+    json_t *parents = json_object_get(json_object_get(statement, "predicate"), "parents");
+    size_t i;
+    json_t *parent;
+    json_array_foreach(parents, i, parent)
+    {
+        json_t *index = json_object_get(parent, "logIndex");
+        if (!json_is_integer(index) || json_integer_value(index) < 0)
+            continue;
+        if (*count == max) {
+            status = lds_error_set(err, LDS_ELIMIT, "certificate: more than %zu parents", max);
+            goto out;
+        }
+        indices[(*count)++] = (uint64_t)json_integer_value(index);
+    }
+out:
+    json_decref(statement);
+    json_decref(root);
+    free(payload);
+    return status;
+}
+
 static json_t *digest_list(const lds_cert_digest *items, size_t count, int subject, int *ok)
 {
     json_t *array = json_array();

@@ -49,6 +49,11 @@ typedef struct lds_cert_fields {
  * that do not parse are an error naming the parent. Caller frees *json. */
 lds_status lds_cert_statement_build(const lds_cert_fields *fields, char **json, lds_error *err);
 
+/* The log indices of the parent certificates named in a bundle's statement (predicate.parents,
+ * derivative works): at most max into indices, *count set. The bundle is parsed, not verified. */
+lds_status lds_cert_parent_indices(const char *bundle, size_t bundle_size, uint64_t *indices, size_t max,
+                                   size_t *count, lds_error *err);
+
 /* ---- the notary: the single writer of the log ---- */
 typedef struct lds_notary lds_notary;
 

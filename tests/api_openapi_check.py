@@ -138,8 +138,9 @@ def main():
     with open(upload, "rb") as f:
         upload_bytes = f.read()
     global_security = doc.get("security", [])
-    values = {"id": asset, "level": "0", "index": "0"}
+    values = {"id": asset, "level": "0", "index": "0", "n": "0"}
     deposit_id = "x"
+    collection_id = "x"
     checked = 0
 
     # 1 and 2: every documented operation
@@ -152,6 +153,8 @@ def main():
             label = "%s %s" % (method.upper(), path)
             params = [resolve(doc, p) for p in common + op.get("parameters", [])]
             names = dict(values, id=deposit_id) if path.startswith("/v1/deposits/") else values
+            if path.startswith("/v1/collections/"):
+                names = dict(values, id=collection_id)
             url_path = re.sub(r"\{([^}]+)\}", lambda m: names.get(m.group(1), "x"), path)
             query = []
             for p in params:
@@ -173,6 +176,8 @@ def main():
                     body, ctype = archive.getvalue(), "application/octet-stream"
                 elif "application/json" in kinds:
                     sample = {"/v1/ops/reprocess": {"assets": [asset]},
+                              "/v1/assets/{id}/licenses": {"holder": "openapi-check", "tier": "standard"},
+                              "/v1/collections": {"title": "OpenAPI", "assets": [asset]},
                               "/v1/events": [{"asset": asset, "type": "view"}]}.get(path, {})
                     body, ctype = json.dumps(sample).encode(), "application/json"
             url = base + url_path + ("?" + "&".join(query) if query else "")
@@ -181,6 +186,8 @@ def main():
             print("%s -> %d" % (label, status))
             if path == "/v1/deposits" and status == 202:
                 deposit_id = json.loads(data)["deposit"]["id"]
+            if path == "/v1/collections" and method == "post" and status == 201:
+                collection_id = json.loads(data)["id"]
             if status >= 400:
                 problem("%s: the sample request failed with %d: %r" % (label, status, data[:200]))
             check_response(doc, op, label, status, headers, data)
@@ -200,7 +207,9 @@ def main():
                   "/v1/assets/%s/similar" % asset, "/v1/assets/%s/preview" % asset, "/v1/log",
                   "/v1/log/checkpoint", "/v1/log/key", "/v1/log/proof/0", "/v1/log/consistency?from=1",
                   "/v1/deposits", "/v1/deposits/d_0", "/v1/events", "/v1/ops", "/v1/ops/queues",
-                  "/v1/ops/reprocess", "/v1/ops/dead", "/openapi.yaml", "/v1/openapi.yaml"]
+                  "/v1/ops/reprocess", "/v1/ops/dead", "/openapi.yaml", "/v1/openapi.yaml",
+                  "/catalogue", "/v1/collections", "/v1/collections/c_0", "/v1/assets/%s/licenses" % asset,
+                  "/v1/assets/%s/lineage" % asset, "/v1/assets/%s/thumbnails/0" % asset]
     for candidate in candidates:
         for method in ("get", "post", "put", "delete", "patch"):
             body = b"{}" if method in ("post", "put", "patch") else None
