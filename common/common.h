@@ -173,8 +173,8 @@ lds_status lds_limits_parse_size(const char *text, uint64_t *value);
 /* ---- settings: every LODESTONE_* environment variable (settings.c) ----
  * One table lists each variable with its kind, default and range; one strict parser reads them.
  * Sizes take K/M/G/T (powers of 1024: LODESTONE_MAX_UPLOAD_BYTES=1K is 1024), counts K/M/G
- * (powers of 1000), durations ms/s/m/h (a plain number is in the unit the name ends with, _MS or
- * _SECONDS), booleans 1/0/true/false/yes/no/on/off. Unset or empty means the default. A malformed
+ * (powers of 1000), durations ms/s/m/h/d (a plain number is in the unit the name ends with, _MS,
+ * _SECONDS or _DAYS), booleans 1/0/true/false/yes/no/on/off. Unset or empty means the default. A malformed
  * or out-of-range value is LDS_EINVAL with a message naming the variable (never echoing a TEXT
  * value: LODESTONE_KEY is a secret). name must be in the table (asserted). Thread-safe. */
 
@@ -188,7 +188,7 @@ lds_status lds_setting_ms(const char *name, uint64_t *ms, lds_error *err);
 lds_status lds_setting_bool(const char *name, int *value, lds_error *err);
 /* The index of the value in the variable's list of choices. */
 lds_status lds_setting_enum(const char *name, unsigned *index, lds_error *err);
-/* Parses a duration ("1500ms", "30s", "10m", "2h"; a plain number is in plain_unit, "ms" or "s")
+/* Parses a duration ("1500ms", "30s", "10m", "2h", "90d"; a plain number is in plain_unit, "ms", "s" or "d")
  * into *ms; LDS_EINVAL if malformed. For command-line options that take the same syntax. */
 lds_status lds_duration_parse(const char *text, const char *plain_unit, uint64_t *ms);
 /* A text setting (path, URL, address): NULL when unset, empty or malformed. */

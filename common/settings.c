@@ -2,7 +2,7 @@
  *
  * Kinds: sizes (bytes; K/M/G/T are powers of 1024, an optional "iB"/"B" after them), counts
  * (K/M/G are powers of 1000: "100M" triangles is 100,000,000), durations (a whole number with ms,
- * s, m or h; a plain number is in the unit the variable's name says: _MS or _SECONDS), booleans
+ * s, m, h or d; a plain number is in the unit the variable's name says: _MS, _SECONDS or _DAYS), booleans
  * (1/0, true/false, yes/no, on/off), enums (one of a list) and text (no control characters,
  * optionally one of some prefixes). A malformed or out-of-range value is an LDS_EINVAL whose
  * message names the variable; `lodestone` checks them all before any command runs
@@ -69,6 +69,7 @@ static const setting settings[] = {
     {"LODESTONE_IDLE_TIMEOUT_MS", KIND_DURATION, 120 * SECOND, SECOND, DAY, "ms"},
     {"LODESTONE_QUOTA_REQUESTS_PER_MINUTE", KIND_COUNT, 6000, 1, 1ull << 32, NULL},
     {"LODESTONE_QUOTA_UPLOADS_PER_MINUTE", KIND_COUNT, 600, 1, 1ull << 32, NULL},
+    {"LODESTONE_VALUATION_HALF_LIFE_DAYS", KIND_DURATION, 90 * DAY, 3600 * SECOND, 36500 * DAY, "d"},
 };
 
 static const setting *find(const char *name)
@@ -134,6 +135,8 @@ static int parse_duration(const char *text, const char *plain_unit, uint64_t *ms
         factor = 60 * SECOND;
     else if (strcmp(unit, "h") == 0)
         factor = 3600 * SECOND;
+    else if (strcmp(unit, "d") == 0)
+        factor = DAY;
     else
         return 0;
     return scale(v, factor, ms);
@@ -203,7 +206,7 @@ static const char *expected(const setting *s)
     switch (s->kind) {
     case KIND_SIZE: return "a size in bytes such as 1048576, 512K, 64M or 4G (powers of 1024)";
     case KIND_COUNT: return "a whole number such as 500, 10K or 100M (powers of 1000)";
-    case KIND_DURATION: return "a duration such as 1500ms, 30s, 10m or 2h";
+    case KIND_DURATION: return "a duration such as 1500ms, 30s, 10m, 2h or 90d";
     case KIND_BOOL: return "one of 1, 0, true, false, yes, no, on, off";
     case KIND_ENUM: return s->extra;
     case KIND_ADDRESS: return "HOST:PORT";

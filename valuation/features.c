@@ -453,15 +453,8 @@ lds_status lds_valuation_parse_time(const char *text, int64_t *ms)
 
 lds_status lds_valuation_half_life_from_env(double *days, lds_error *err)
 {
-    *days = LDS_VALUATION_HALF_LIFE_DAYS;
-    const char *text = getenv("LODESTONE_VALUATION_HALF_LIFE_DAYS");
-    if (text == NULL)
-        return LDS_OK;
-    char *end;
-    double v = strtod(text, &end);
-    if (*text == 0 || *end || !isfinite(v) || v <= 0 || v > 36500)
-        return lds_error_set(err, LDS_EINVAL, "LODESTONE_VALUATION_HALF_LIFE_DAYS '%.40s': expected days in (0, 36500]",
-                             text);
-    *days = v;
-    return LDS_OK;
+    uint64_t ms;
+    lds_status st = lds_setting_ms("LODESTONE_VALUATION_HALF_LIFE_DAYS", &ms, err);
+    *days = st == LDS_OK ? (double)ms / 86400000.0 : LDS_VALUATION_HALF_LIFE_DAYS;
+    return st;
 }
