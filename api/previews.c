@@ -164,6 +164,7 @@ enum MHD_Result api_preview_model(lds_api *api, struct MHD_Connection *c, api_re
 static const char viewer_page[] =
     "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lodestone preview</title>\n"
     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+    "<link rel=\"icon\" href=\"data:,\">\n"
     "<style>html,body{margin:0;height:100%%;background:#1d2026;color:#d8dde6;font:14px system-ui,sans-serif}"
     "canvas{display:block;width:100%%;height:100%%}#status{position:absolute;left:10px;top:8px}</style>\n"
     "<script type=\"importmap\">{\"imports\":{\"three\":\"/web/three/build/three.module.js\","

@@ -215,6 +215,8 @@ static lds_status watermark_key(const char *home, unsigned char key[32], lds_err
 lds_status lds_preview_keys_open(const char *home, lds_preview_keys **out, lds_error *err)
 {
     *out = NULL;
+    if (lds_crypto_init() != LDS_OK)
+        return lds_error_set(err, LDS_EINTERNAL, "libsodium: initialisation failed");
     lds_preview_keys *k = sodium_malloc(sizeof(*k));
     if (k == NULL)
         return lds_error_set(err, LDS_ENOMEM, "keys: out of memory");

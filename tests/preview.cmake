@@ -5,3 +5,5 @@ lds_add_test(NAME preview_watermark SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_pre
   LIBS lds_sandbox LABELS unit TIMEOUT 300)
 lds_add_test(NAME preview_paseto SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_preview_paseto.c
   LIBS lds_proto LABELS unit)
+lds_add_test(NAME preview_service SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_preview_service.c
+  LIBS lds_testapi lds_proto LABELS integration TIMEOUT 900)
