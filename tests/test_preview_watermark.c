@@ -152,7 +152,7 @@ int main(void)
     int n_attacks = (int)(sizeof(attacks) / sizeof(attacks[0]));
     printf("%-20s %-8s %-8s %8s %10s\n", "attack", "viewer", "found", "score", "p");
     for (int a = 0; a < n_attacks; a++)
-        for (int viewer = 0; viewer < VIEWERS; viewer += 11) {
+        for (int viewer = 0; viewer < VIEWERS; viewer += 13) {
             lds_mesh_model *m = NULL;
             LDS_CHECK_OK(lds_preview_embed(base, seeds[viewer], &m, &err), &err);
             double diag = 3.9;
