@@ -45,10 +45,15 @@ static void rotate_to_min(const uint32_t *t, uint32_t *out)
 
 static int same_vertex(const lds_mesh_model *m, size_t a, size_t b)
 {
-    return memcmp(m->positions + a * 3, m->positions + b * 3, 3 * sizeof(float)) == 0 &&
-           (!m->normals || memcmp(m->normals + a * 3, m->normals + b * 3, 3 * sizeof(float)) == 0) &&
-           (!m->uvs || memcmp(m->uvs + a * 2, m->uvs + b * 2, 2 * sizeof(float)) == 0) &&
-           (!m->colors || memcmp(m->colors + a * 4, m->colors + b * 4, 4 * sizeof(float)) == 0);
+    if (memcmp(m->positions + a * 3, m->positions + b * 3, 3 * sizeof(float)) != 0)
+        return 0;
+    for (unsigned k = 0; k < LDS_MESH_ATTRIBUTE_COUNT; k++) {
+        const float *d = lds_mesh_attribute_data(m, k);
+        size_t w = lds_mesh_attributes[k].width;
+        if (d && memcmp(d + a * w, d + b * w, w * sizeof(float)) != 0)
+            return 0;
+    }
+    return 1;
 }
 
 static uint64_t mix_floats(uint64_t h, const float *values, int count)
@@ -63,12 +68,12 @@ static uint64_t mix_floats(uint64_t h, const float *values, int count)
 static uint64_t vertex_hash(const lds_mesh_model *m, size_t v)
 {
     uint64_t h = mix_floats(0x2545F4914F6CDD1Dull, m->positions + v * 3, 3);
-    if (m->normals)
-        h = mix_floats(h, m->normals + v * 3, 3);
-    if (m->uvs)
-        h = mix_floats(h, m->uvs + v * 2, 2);
-    if (m->colors)
-        h = mix_floats(h, m->colors + v * 4, 4);
+    for (unsigned k = 0; k < LDS_MESH_ATTRIBUTE_COUNT; k++) {
+        const float *d = lds_mesh_attribute_data(m, k);
+        unsigned w = lds_mesh_attributes[k].width;
+        if (d)
+            h = mix_floats(h, d + v * w, (int)w);
+    }
     return h ^ (h >> 32);
 }
 
@@ -123,23 +128,11 @@ static size_t weld_vertices(const lds_mesh_model *m, uint32_t vo, uint32_t vc, u
     return unique;
 }
 
-static void copy_vertex(const lds_mesh_model *m, size_t from, float *positions, float *normals, float *uvs,
-                        float *colors, size_t to)
-{
-    memcpy(positions + to * 3, m->positions + from * 3, 3 * sizeof(float));
-    if (normals)
-        memcpy(normals + to * 3, m->normals + from * 3, 3 * sizeof(float));
-    if (uvs)
-        memcpy(uvs + to * 2, m->uvs + from * 2, 2 * sizeof(float));
-    if (colors)
-        memcpy(colors + to * 4, m->colors + from * 4, 4 * sizeof(float));
-}
-
 lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error *err)
 {
     lds_status st = LDS_OK;
     uint32_t *remap = NULL, *first = NULL, *final = NULL, *table = NULL, *indices = NULL;
-    float *positions = NULL, *normals = NULL, *uvs = NULL, *colors = NULL;
+    lds_mesh_model fresh = {0}; /* the cleaned vertices, indices and submeshes */
     lds_mesh_submesh *submeshes = NULL;
     uint64_t degenerate = 0, duplicate = 0;
 
@@ -160,9 +153,8 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
             max_triangles = sm->index_count / 3;
     }
     normalise_zero(m->positions, m->vertex_count * 3);
-    normalise_zero(m->normals, m->vertex_count * 3);
-    normalise_zero(m->uvs, m->vertex_count * 2);
-    normalise_zero(m->colors, m->vertex_count * 4);
+    for (unsigned k = 0; k < LDS_MESH_ATTRIBUTE_COUNT; k++)
+        normalise_zero(lds_mesh_attribute_data(m, k), m->vertex_count * lds_mesh_attributes[k].width);
 
     size_t table_size = 16; /* the weld's hash table, then the duplicate chains (next) */
     while (table_size < max_triangles || table_size < max_vertices * 2)
@@ -172,14 +164,11 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
     first = malloc(max_vertices * sizeof(uint32_t));
     final = malloc(max_vertices * sizeof(uint32_t));
     table = malloc(table_size * sizeof(uint32_t));
-    indices = malloc((m->index_count ? m->index_count : 1) * sizeof(uint32_t));
-    positions = malloc(nv * 3 * sizeof(float));
-    normals = m->normals ? malloc(nv * 3 * sizeof(float)) : NULL;
-    uvs = m->uvs ? malloc(nv * 2 * sizeof(float)) : NULL;
-    colors = m->colors ? malloc(nv * 4 * sizeof(float)) : NULL;
+    lds_status alloc = lds_mesh_model_alloc_like(&fresh, m, nv, m->index_count ? m->index_count : 1);
+    indices = fresh.indices;
+    fresh.indices = NULL;
     submeshes = malloc((m->submesh_count ? m->submesh_count : 1) * sizeof(lds_mesh_submesh));
-    if (!remap || !first || !final || !table || !indices || !positions || (m->normals && !normals) ||
-        (m->uvs && !uvs) || (m->colors && !colors) || !submeshes) {
+    if (!remap || !first || !final || !table || alloc != LDS_OK || !submeshes) {
         st = lds_error_set(err, LDS_ENOMEM, "clean: out of memory for %zu vertices", m->vertex_count);
         goto out;
     }
@@ -258,7 +247,7 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
         }
         for (size_t u = 0; u < unique; u++)
             if (final[u] != UINT32_MAX)
-                copy_vertex(m, first[u], positions, normals, uvs, colors, out_vertices + final[u]);
+                lds_mesh_vertex_copy(&fresh, out_vertices + final[u], m, first[u]);
         for (size_t i = 0; i < kept * 3; i++)
             tri_out[i] = (uint32_t)out_vertices + final[tri_out[i]];
 
@@ -272,22 +261,12 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
         out_indices += kept * 3;
     }
 
-    free(m->positions);
-    free(m->normals);
-    free(m->uvs);
-    free(m->colors);
-    free(m->indices);
-    free(m->submeshes);
-    m->positions = positions;
-    m->normals = normals;
-    m->uvs = uvs;
-    m->colors = colors;
-    m->indices = indices;
-    m->submeshes = submeshes;
-    m->vertex_count = out_vertices;
-    m->index_count = out_indices;
-    m->submesh_count = out_submeshes;
-    positions = normals = uvs = colors = NULL;
+    fresh.vertex_count = out_vertices;
+    fresh.index_count = out_indices;
+    fresh.indices = indices;
+    fresh.submesh_count = out_submeshes;
+    fresh.submeshes = submeshes;
+    lds_mesh_model_take_geometry(m, &fresh);
     indices = NULL;
     submeshes = NULL;
     if (report) {
@@ -300,10 +279,7 @@ out:
     free(final);
     free(table);
     free(indices);
-    free(positions);
-    free(normals);
-    free(uvs);
-    free(colors);
     free(submeshes);
+    lds_mesh_model_take_geometry(&fresh, &(lds_mesh_model){0}); /* frees what was not moved */
     return st;
 }

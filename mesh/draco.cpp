@@ -73,7 +73,15 @@ lds_status encode(const lds_draco_input *in, lds_draco_output *out, lds_error *e
         col = add_attribute(geometry.get(), draco::GeometryAttribute::COLOR, draco::DT_UINT8, 4, true, rgba.get(), 4,
                             n);
     }
-    if (pos < 0 || (in->normals && nrm < 0) || (in->uvs && uv < 0) || (in->colors && col < 0))
+    int uv1 = -1, tan = -1;
+    if (in->uvs1)
+        uv1 = add_attribute(geometry.get(), draco::GeometryAttribute::TEX_COORD, draco::DT_FLOAT32, 2, false, in->uvs1,
+                            2 * sizeof(float), n);
+    if (in->tangents)
+        tan = add_attribute(geometry.get(), draco::GeometryAttribute::GENERIC, draco::DT_FLOAT32, 4, false,
+                            in->tangents, 4 * sizeof(float), n);
+    if (pos < 0 || (in->normals && nrm < 0) || (in->uvs && uv < 0) || (in->colors && col < 0) ||
+        (in->uvs1 && uv1 < 0) || (in->tangents && tan < 0))
         return lds_error_set(err, LDS_EINTERNAL, "draco: cannot add attributes");
 
     if (is_mesh) {
@@ -120,6 +128,8 @@ lds_status encode(const lds_draco_input *in, lds_draco_output *out, lds_error *e
     out->normal_id = nrm >= 0 ? (int)geometry->attribute(nrm)->unique_id() : -1;
     out->uv_id = uv >= 0 ? (int)geometry->attribute(uv)->unique_id() : -1;
     out->color_id = col >= 0 ? (int)geometry->attribute(col)->unique_id() : -1;
+    out->uv1_id = uv1 >= 0 ? (int)geometry->attribute(uv1)->unique_id() : -1;
+    out->tangent_id = tan >= 0 ? (int)geometry->attribute(tan)->unique_id() : -1;
     return LDS_OK;
 }
 
@@ -173,7 +183,7 @@ lds_status decode(const unsigned char *data, size_t size, size_t *point_count, s
 extern "C" lds_status lds_draco_encode(const lds_draco_input *in, lds_draco_output *out, lds_error *err)
 {
     memset(out, 0, sizeof(*out));
-    out->position_id = out->normal_id = out->uv_id = out->color_id = -1;
+    out->position_id = out->normal_id = out->uv_id = out->color_id = out->uv1_id = out->tangent_id = -1;
     lds_status status;
     try {
         status = encode(in, out, err);
@@ -203,4 +213,90 @@ extern "C" lds_status lds_draco_decode_counts(const unsigned char *data, size_t 
     } catch (...) {
         return lds_error_set(err, LDS_EFORMAT, "draco: decoder failed");
     }
+}
+
+struct lds_draco_mesh {
+    std::unique_ptr<draco::PointCloud> geometry;
+    draco::Mesh *mesh; /* geometry as a mesh, or nullptr for a point cloud */
+};
+
+extern "C" lds_status lds_draco_decode(const unsigned char *data, size_t size, lds_draco_mesh **out,
+                                       size_t *point_count, size_t *face_count, lds_error *err)
+{
+    *out = nullptr;
+    *point_count = *face_count = 0;
+    try {
+        std::unique_ptr<lds_draco_mesh> m(new lds_draco_mesh());
+        m->mesh = nullptr;
+        draco::DecoderBuffer buffer;
+        buffer.Init((const char *)data, size);
+        auto type = draco::Decoder::GetEncodedGeometryType(&buffer);
+        if (!type.ok())
+            return lds_error_set(err, LDS_EFORMAT, "draco: %s", type.status().error_msg());
+        draco::Decoder decoder;
+        if (type.value() == draco::TRIANGULAR_MESH) {
+            auto mesh = decoder.DecodeMeshFromBuffer(&buffer);
+            if (!mesh.ok())
+                return lds_error_set(err, LDS_EFORMAT, "draco: %s", mesh.status().error_msg());
+            m->mesh = mesh.value().get();
+            m->geometry = std::move(mesh).value();
+            *face_count = m->mesh->num_faces();
+        } else if (type.value() == draco::POINT_CLOUD) {
+            auto pc = decoder.DecodePointCloudFromBuffer(&buffer);
+            if (!pc.ok())
+                return lds_error_set(err, LDS_EFORMAT, "draco: %s", pc.status().error_msg());
+            m->geometry = std::move(pc).value();
+        } else {
+            return lds_error_set(err, LDS_EFORMAT, "draco: unknown geometry type");
+        }
+        *point_count = m->geometry->num_points();
+        *out = m.release();
+        return LDS_OK;
+    } catch (const std::bad_alloc &) {
+        return lds_error_set(err, LDS_ENOMEM, "draco: out of memory");
+    } catch (...) {
+        return lds_error_set(err, LDS_EFORMAT, "draco: decoder failed");
+    }
+}
+
+extern "C" lds_status lds_draco_decode_indices(const lds_draco_mesh *m, uint32_t *out, lds_error *err)
+{
+    if (m->mesh == nullptr)
+        return LDS_OK;
+    const uint32_t points = m->geometry->num_points();
+    for (draco::FaceIndex f(0); f < m->mesh->num_faces(); ++f) {
+        const draco::Mesh::Face &face = m->mesh->face(f);
+        for (int k = 0; k < 3; k++) {
+            uint32_t v = face[k].value();
+            if (v >= points)
+                return lds_error_set(err, LDS_EFORMAT, "draco: face %u uses point %u of %u", f.value(), v, points);
+            out[3 * (size_t)f.value() + k] = v;
+        }
+    }
+    return LDS_OK;
+}
+
+extern "C" lds_status lds_draco_decode_attribute(const lds_draco_mesh *m, int id, int width, const float *fill,
+                                                 float *out, lds_error *err)
+{
+    if (id < 0 || width < 1 || width > 4)
+        return lds_error_set(err, LDS_ENOENT, "draco: no attribute %d", id);
+    const draco::PointAttribute *pa = m->geometry->GetAttributeByUniqueId((uint32_t)id);
+    if (pa == nullptr)
+        return lds_error_set(err, LDS_ENOENT, "draco: no attribute %d", id);
+    const int components = pa->num_components();
+    for (draco::PointIndex i(0); i < m->geometry->num_points(); ++i) {
+        float value[4] = {0, 0, 0, 0};
+        if (!pa->ConvertValue<float>(pa->mapped_index(i), (int8_t)(components < 4 ? components : 4), value))
+            return lds_error_set(err, LDS_EFORMAT, "draco: attribute %d value %u unreadable", id, i.value());
+        float *o = out + (size_t)width * i.value();
+        for (int c = 0; c < width; c++)
+            o[c] = c < components ? value[c] : fill[c];
+    }
+    return LDS_OK;
+}
+
+extern "C" void lds_draco_mesh_destroy(lds_draco_mesh *m)
+{
+    delete m;
 }

@@ -23,6 +23,8 @@ typedef struct lds_draco_input {
     const float *normals;   /* 3 per vertex or NULL */
     const float *uvs;       /* 2 per vertex or NULL */
     const float *colors;    /* 4 per vertex in 0..1 or NULL; stored as normalized uint8 */
+    const float *uvs1;      /* 2 per vertex (TEXCOORD_1) or NULL; quantised like uvs */
+    const float *tangents;  /* 4 per vertex or NULL; a GENERIC float attribute */
     size_t index_count;     /* multiple of 3; 0 makes a point cloud */
     const uint32_t *indices; /* relative to this vertex slice (0..vertex_count-1) */
     int position_bits, normal_bits, uv_bits; /* quantisation, 1..30 */
@@ -35,7 +37,7 @@ typedef struct lds_draco_output {
     size_t size;
     size_t point_count; /* points in the decoded geometry: the accessors' count */
     size_t face_count;  /* triangles in the decoded geometry (0 for point clouds) */
-    int position_id, normal_id, uv_id, color_id; /* -1 when absent */
+    int position_id, normal_id, uv_id, color_id, uv1_id, tangent_id; /* -1 when absent */
 } lds_draco_output;
 
 /* Compresses one primitive (welding equal attribute values the way draco_encoder does) into
@@ -47,6 +49,21 @@ lds_status lds_draco_encode(const lds_draco_input *in, lds_draco_output *out, ld
  * For tests and checks; bad input is LDS_EFORMAT, never a crash. */
 lds_status lds_draco_decode_counts(const unsigned char *data, size_t size, size_t *point_count,
                                    size_t *face_count, float **positions, lds_error *err);
+
+/* A decoded Draco geometry (KHR_draco_mesh_compression input), read through the calls below. */
+typedef struct lds_draco_mesh lds_draco_mesh;
+/* Decodes a Draco buffer; *point_count and *face_count receive its size (faces 0 for a point
+ * cloud). Bad input is LDS_EFORMAT, never a crash. The caller destroys *out. */
+lds_status lds_draco_decode(const unsigned char *data, size_t size, lds_draco_mesh **out, size_t *point_count,
+                            size_t *face_count, lds_error *err);
+/* The faces as 3 point indices each (face_count * 3 entries). */
+lds_status lds_draco_decode_indices(const lds_draco_mesh *mesh, uint32_t *out, lds_error *err);
+/* The attribute with Draco unique id `id` as width floats per point (normalized integers mapped to
+ * 0..1 / -1..1; components the attribute lacks taken from fill). LDS_ENOENT when absent. */
+lds_status lds_draco_decode_attribute(const lds_draco_mesh *mesh, int id, int width, const float *fill, float *out,
+                                      lds_error *err);
+/* Accepts NULL. */
+void lds_draco_mesh_destroy(lds_draco_mesh *mesh);
 
 #ifdef __cplusplus
 }

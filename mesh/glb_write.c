@@ -45,13 +45,14 @@ typedef struct writer {
     json_t *buffer_views, *accessors, *primitives, *materials, *textures, *images;
     lds_buf bin;          /* buffer 0: the GLB binary chunk */
     size_t fallback_size; /* meshopt: byteLength of the data-less fallback buffer 1 */
-    int *texture_map;     /* model texture -> glTF texture, -1 unused/skipped, -2 not yet seen */
+    json_t *samplers, *used; /* used: extension names for extensionsUsed */
+    int *image_map;       /* model texture -> glTF image, -1 unused/skipped, -2 not yet seen */
     float pos_origin[3], pos_step;     /* meshopt position dequantisation (the node transform) */
     float uv_origin[2], uv_extent[2];  /* meshopt texture-coordinate range */
     uint32_t *local;      /* scratch: one primitive's indices made relative to its vertex range */
     unsigned char *scratch;
     size_t scratch_size;
-    int used_draco, used_meshopt, used_texture_transform;
+    int used_draco, used_meshopt;
     int oom;           /* a jansson call failed: out of memory */
     lds_status failed; /* first failure of a helper that returns an index */
     lds_error *err;
@@ -217,15 +218,26 @@ static const char *sniff_mime(const lds_mesh_texture *t)
     return NULL;
 }
 
-/* glTF texture index for model texture t, embedding it on first use; -1 when it can't be. */
-static int texture_for(writer *w, int t)
+/* Records an extension name for extensionsUsed (first use order). */
+static void use_extension(writer *w, const char *name)
+{
+    for (size_t i = 0; i < json_array_size(w->used); i++)
+        if (strcmp(json_string_value(json_array_get(w->used, i)), name) == 0)
+            return;
+    json_t *s = json_string(name);
+    if (s == NULL || json_array_append_new(w->used, s) != 0)
+        w->oom = 1;
+}
+
+/* glTF image index for model texture t, embedding it on first use; -1 when it can't be. */
+static int image_for(writer *w, int t)
 {
     const lds_mesh_model *m = w->model;
     if (t < 0 || (size_t)t >= m->texture_count)
         return -1;
-    if (w->texture_map[t] != -2)
-        return w->texture_map[t];
-    w->texture_map[t] = -1;
+    if (w->image_map[t] != -2)
+        return w->image_map[t];
+    w->image_map[t] = -1;
     const lds_mesh_texture *tex = &m->textures[t];
     const char *mime = sniff_mime(tex);
     /* The data must be what the declared type says (the validator checks the signature). */
@@ -240,11 +252,111 @@ static int texture_for(writer *w, int t)
         set(w, image, "name", name);
     set(w, image, "bufferView", json_integer(view));
     set(w, image, "mimeType", json_string(mime));
-    int image_index = append(w, w->images, image);
+    w->image_map[t] = append(w, w->images, image);
+    return w->image_map[t];
+}
+
+/* The glTF sampler for s (deduplicated), -1 when s says nothing. */
+static int sampler_for(writer *w, const lds_mesh_sampler *s)
+{
+    if (s == NULL || (!s->mag_filter && !s->min_filter && !s->wrap_s && !s->wrap_t))
+        return -1;
+    const char *keys[4] = {"magFilter", "minFilter", "wrapS", "wrapT"};
+    int values[4] = {s->mag_filter, s->min_filter, s->wrap_s, s->wrap_t};
+    json_t *sampler = json_object();
+    for (int k = 0; k < 4; k++)
+        if (values[k])
+            set(w, sampler, keys[k], json_integer(values[k]));
+    for (size_t i = 0; i < json_array_size(w->samplers); i++)
+        if (json_equal(json_array_get(w->samplers, i), sampler)) {
+            json_decref(sampler);
+            return (int)i;
+        }
+    return append(w, w->samplers, sampler);
+}
+
+/* The glTF texture showing model texture t through sampler s (deduplicated); -1 when t can't be
+ * embedded. */
+static int texture_for(writer *w, int t, const lds_mesh_sampler *s)
+{
+    int image = image_for(w, t);
+    if (image < 0)
+        return -1;
+    int sampler = sampler_for(w, s);
     json_t *texture = json_object();
-    set(w, texture, "source", json_integer(image_index));
-    w->texture_map[t] = append(w, w->textures, texture);
-    return w->texture_map[t];
+    if (sampler >= 0)
+        set(w, texture, "sampler", json_integer(sampler));
+    set(w, texture, "source", json_integer(image));
+    for (size_t i = 0; i < json_array_size(w->textures); i++)
+        if (json_equal(json_array_get(w->textures, i), texture)) {
+            json_decref(texture);
+            return (int)i;
+        }
+    return append(w, w->textures, texture);
+}
+
+/* KHR_texture_transform of a slot, composed with the meshopt dequantisation of TEXCOORD_0
+ * (uv = origin + scale_q * q) when the slot reads quantised UVs:
+ * T(o) R(r) S(s) T(origin) S(q) = T(o + R S origin) R(r) S(s q). NULL when neither applies. */
+static json_t *texture_transform(writer *w, const lds_mesh_texture_ref *ref)
+{
+    const lds_mesh_texture_transform *t = &ref->transform;
+    int set_used = t->present && t->tex_coord >= 0 ? t->tex_coord : ref->tex_coord;
+    int quantised = w->encoding == LDS_MESH_ENCODING_MESHOPT && w->model->uvs && set_used == 0;
+    if (!t->present && !quantised)
+        return NULL;
+    double offset[2] = {0, 0}, scale[2] = {1, 1}, rotation = 0;
+    if (t->present) {
+        offset[0] = t->offset[0], offset[1] = t->offset[1];
+        scale[0] = t->scale[0], scale[1] = t->scale[1];
+        rotation = t->rotation;
+    }
+    if (quantised) {
+        double sx = scale[0] * w->uv_origin[0], sy = scale[1] * w->uv_origin[1];
+        double c = cos(rotation), s = sin(rotation);
+        /* KHR_texture_transform's rotation matrix: [c s; -s c] applied to (u, v) */
+        offset[0] += c * sx + s * sy;
+        offset[1] += -s * sx + c * sy;
+        scale[0] *= lds_meshopt_uv_scale(w->uv_extent[0], w->uv_bits);
+        scale[1] *= lds_meshopt_uv_scale(w->uv_extent[1], w->uv_bits);
+    }
+    json_t *tt = json_object();
+    if (offset[0] != 0 || offset[1] != 0)
+        set(w, tt, "offset", float_array(w, offset, 2));
+    if (rotation != 0)
+        set(w, tt, "rotation", json_real(rotation));
+    if (scale[0] != 1 || scale[1] != 1)
+        set(w, tt, "scale", float_array(w, scale, 2));
+    if (t->present && t->tex_coord >= 0)
+        set(w, tt, "texCoord", json_integer(t->tex_coord));
+    use_extension(w, "KHR_texture_transform");
+    return tt;
+}
+
+/* A textureInfo for a slot, or NULL when the slot is empty or its image can't be embedded.
+ * scale_key: "scale" (normal) or "strength" (occlusion), else NULL. */
+static json_t *texture_info(writer *w, const lds_mesh_texture_ref *ref, const char *scale_key)
+{
+    if (ref->texture < 0)
+        return NULL;
+    int texture = texture_for(w, ref->texture, &ref->sampler);
+    if (texture < 0)
+        return NULL;
+    json_t *info = json_object();
+    set(w, info, "index", json_integer(texture));
+    if (ref->tex_coord == 1 && w->model->uvs1)
+        set(w, info, "texCoord", json_integer(1));
+    if (scale_key && ref->scale != 1.0f && isfinite(ref->scale))
+        set(w, info, scale_key,
+            json_real(strcmp(scale_key, "strength") == 0 ? (ref->scale < 0 ? 0 : ref->scale > 1 ? 1 : ref->scale)
+                                                          : ref->scale));
+    json_t *tt = texture_transform(w, ref);
+    if (tt) {
+        json_t *exts = json_object();
+        set(w, exts, "KHR_texture_transform", tt);
+        set(w, info, "extensions", exts);
+    }
+    return info;
 }
 
 static double unit_clamp(float v, double fallback)
@@ -254,58 +366,140 @@ static double unit_clamp(float v, double fallback)
     return v;
 }
 
+/* Maps the model texture indices in a material extension's textureInfos ("...Texture" members)
+ * back to glTF textures (dropping those that can't be embedded), and records every extension
+ * named inside (KHR_texture_transform on those textureInfos). */
+static void extension_textures(writer *w, json_t *value, int depth)
+{
+    if (depth > 16)
+        return;
+    if (json_is_array(value)) {
+        for (size_t i = 0; i < json_array_size(value); i++)
+            extension_textures(w, json_array_get(value, i), depth + 1);
+        return;
+    }
+    if (!json_is_object(value))
+        return;
+    const char *key;
+    json_t *item;
+    void *tmp;
+    json_object_foreach_safe(value, tmp, key, item)
+    {
+        size_t len = strlen(key);
+        if (strcmp(key, "extensions") == 0 && json_is_object(item)) {
+            const char *name;
+            json_t *ignored;
+            json_object_foreach(item, name, ignored) use_extension(w, name);
+        }
+        if (len >= 7 && strcmp(key + len - 7, "Texture") == 0 && json_is_object(item)) {
+            json_t *index = json_object_get(item, "index");
+            int texture = json_is_integer(index) && json_integer_value(index) >= 0 &&
+                                  json_integer_value(index) <= INT32_MAX
+                              ? texture_for(w, (int)json_integer_value(index), NULL)
+                              : -1;
+            if (texture < 0 || json_object_set_new(item, "index", json_integer(texture)) != 0)
+                json_object_del(value, key);
+            else
+                extension_textures(w, item, depth + 1);
+            continue;
+        }
+        extension_textures(w, item, depth + 1);
+    }
+}
+
+/* The material's "extensions" object: its carried extensions plus emissive strength; NULL if
+ * none. */
+static json_t *material_extensions(writer *w, const lds_mesh_material *mat)
+{
+    json_t *exts = mat->extensions ? json_loads(mat->extensions, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (!json_is_object(exts)) {
+        json_decref(exts);
+        exts = NULL;
+    }
+    if (exts) {
+        extension_textures(w, exts, 0);
+        const char *name;
+        json_t *ignored;
+        json_object_foreach(exts, name, ignored) use_extension(w, name);
+    }
+    if (mat->emissive_strength != 1.0f && mat->emissive_strength >= 0 && isfinite(mat->emissive_strength)) {
+        json_t *es = json_object();
+        set(w, es, "emissiveStrength", json_real(mat->emissive_strength));
+        if (exts == NULL)
+            exts = json_object();
+        set(w, exts, "KHR_materials_emissive_strength", es);
+        use_extension(w, "KHR_materials_emissive_strength");
+    }
+    if (exts && json_object_size(exts) == 0) {
+        json_decref(exts);
+        exts = NULL;
+    }
+    return exts;
+}
+
+static void set_if(writer *w, json_t *object, const char *key, json_t *value)
+{
+    if (value)
+        set(w, object, key, value);
+}
+
+static void write_material(writer *w, const lds_mesh_material *mat)
+{
+    json_t *jm = json_object();
+    json_t *name = mat->name ? json_string(mat->name) : NULL;
+    set_if(w, jm, "name", name);
+    json_t *pbr = json_object();
+    double factor[4];
+    int all_one = 1;
+    for (int c = 0; c < 4; c++) {
+        factor[c] = unit_clamp(mat->base_color[c], 1.0);
+        all_one &= factor[c] == 1.0;
+    }
+    if (!all_one)
+        set(w, pbr, "baseColorFactor", float_array(w, factor, 4));
+    set_if(w, pbr, "baseColorTexture", texture_info(w, &mat->maps[LDS_MESH_MAP_BASE_COLOR], NULL));
+    double metallic = unit_clamp(mat->metallic, 1.0), roughness = unit_clamp(mat->roughness, 1.0);
+    if (metallic != 1.0)
+        set(w, pbr, "metallicFactor", json_real(metallic));
+    if (roughness != 1.0)
+        set(w, pbr, "roughnessFactor", json_real(roughness));
+    set_if(w, pbr, "metallicRoughnessTexture", texture_info(w, &mat->maps[LDS_MESH_MAP_METALLIC_ROUGHNESS], NULL));
+    set(w, jm, "pbrMetallicRoughness", pbr);
+    set_if(w, jm, "normalTexture", texture_info(w, &mat->maps[LDS_MESH_MAP_NORMAL], "scale"));
+    set_if(w, jm, "occlusionTexture", texture_info(w, &mat->maps[LDS_MESH_MAP_OCCLUSION], "strength"));
+    set_if(w, jm, "emissiveTexture", texture_info(w, &mat->maps[LDS_MESH_MAP_EMISSIVE], NULL));
+    double emissive[3];
+    int any = 0;
+    for (int c = 0; c < 3; c++) {
+        emissive[c] = unit_clamp(mat->emissive[c], 0.0);
+        any |= emissive[c] != 0.0;
+    }
+    if (any)
+        set(w, jm, "emissiveFactor", float_array(w, emissive, 3));
+    if (mat->alpha_mode == LDS_MESH_ALPHA_MASK) {
+        set(w, jm, "alphaMode", json_string("MASK"));
+        if (mat->alpha_cutoff != 0.5f && mat->alpha_cutoff >= 0 && isfinite(mat->alpha_cutoff))
+            set(w, jm, "alphaCutoff", json_real(mat->alpha_cutoff));
+    } else if (mat->alpha_mode == LDS_MESH_ALPHA_BLEND) {
+        set(w, jm, "alphaMode", json_string("BLEND"));
+    }
+    if (mat->double_sided)
+        set(w, jm, "doubleSided", json_true());
+    set_if(w, jm, "extensions", material_extensions(w, mat));
+    append(w, w->materials, jm);
+}
+
 static void write_materials(writer *w)
 {
-    const lds_mesh_model *m = w->model;
-    for (size_t i = 0; i < m->material_count; i++) {
-        const lds_mesh_material *mat = &m->materials[i];
-        json_t *jm = json_object();
-        json_t *name = mat->name ? json_string(mat->name) : NULL;
-        if (name)
-            set(w, jm, "name", name);
-        json_t *pbr = json_object();
-        double factor[4];
-        int all_one = 1;
-        for (int c = 0; c < 4; c++) {
-            factor[c] = unit_clamp(mat->base_color[c], 1.0);
-            all_one &= factor[c] == 1.0;
-        }
-        if (!all_one)
-            set(w, pbr, "baseColorFactor", float_array(w, factor, 4));
-        int texture = texture_for(w, mat->texture);
-        if (texture >= 0) {
-            json_t *info = json_object();
-            set(w, info, "index", json_integer(texture));
-            if (w->encoding == LDS_MESH_ENCODING_MESHOPT && m->uvs) {
-                double offset[2] = {w->uv_origin[0], w->uv_origin[1]};
-                double scale[2] = {lds_meshopt_uv_scale(w->uv_extent[0], w->uv_bits),
-                                   lds_meshopt_uv_scale(w->uv_extent[1], w->uv_bits)};
-                json_t *tt = json_object();
-                set(w, tt, "offset", float_array(w, offset, 2));
-                set(w, tt, "scale", float_array(w, scale, 2));
-                json_t *exts = json_object();
-                set(w, exts, "KHR_texture_transform", tt);
-                set(w, info, "extensions", exts);
-                w->used_texture_transform = 1;
-            }
-            set(w, pbr, "baseColorTexture", info);
-        }
-        set(w, pbr, "metallicFactor", json_real(0.0));
-        set(w, pbr, "roughnessFactor", json_real(1.0));
-        set(w, jm, "pbrMetallicRoughness", pbr);
-        if (factor[3] < 1.0)
-            set(w, jm, "alphaMode", json_string("BLEND"));
-        if (mat->double_sided)
-            set(w, jm, "doubleSided", json_true());
-        append(w, w->materials, jm);
-    }
+    for (size_t i = 0; i < w->model->material_count; i++)
+        write_material(w, &w->model->materials[i]);
 }
 
 /* ---- one primitive per submesh ---- */
 
 typedef struct slice {
     size_t vertex_count, index_count;
-    const float *positions, *normals, *uvs, *colors;
+    const float *positions, *normals, *uvs, *colors, *uvs1, *tangents;
     const uint32_t *indices; /* local, NULL for points */
 } slice;
 
@@ -333,6 +527,16 @@ static lds_status write_plain(writer *w, const slice *s, json_t *attributes, int
         if ((view = add_view(w, s->colors, n * 16, TARGET_ARRAY_BUFFER, 0)) < 0)
             return w->failed;
         set(w, attributes, "COLOR_0", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC4", 0, NULL)));
+    }
+    if (s->uvs1) {
+        if ((view = add_view(w, s->uvs1, n * 8, TARGET_ARRAY_BUFFER, 0)) < 0)
+            return w->failed;
+        set(w, attributes, "TEXCOORD_1", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC2", 0, NULL)));
+    }
+    if (s->tangents) {
+        if ((view = add_view(w, s->tangents, n * 16, TARGET_ARRAY_BUFFER, 0)) < 0)
+            return w->failed;
+        set(w, attributes, "TANGENT", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC4", 0, NULL)));
     }
     *indices = -1;
     if (s->indices) {
@@ -362,6 +566,8 @@ static lds_status write_draco(writer *w, const slice *s, json_t *attributes, int
         .normals = s->normals,
         .uvs = s->uvs,
         .colors = s->colors,
+        .uvs1 = s->uvs1,
+        .tangents = s->tangents,
         .index_count = s->index_count,
         .indices = s->indices,
         .position_bits = w->position_bits,
@@ -396,6 +602,15 @@ static lds_status write_draco(writer *w, const slice *s, json_t *attributes, int
         set(w, attributes, "COLOR_0",
             json_integer(add_accessor(w, -1, CT_UNSIGNED_BYTE, out.point_count, "VEC4", 1, NULL)));
         set(w, ids, "COLOR_0", json_integer(out.color_id));
+    }
+    if (s->uvs1) {
+        set(w, attributes, "TEXCOORD_1",
+            json_integer(add_accessor(w, -1, CT_FLOAT, out.point_count, "VEC2", 0, NULL)));
+        set(w, ids, "TEXCOORD_1", json_integer(out.uv1_id));
+    }
+    if (s->tangents) {
+        set(w, attributes, "TANGENT", json_integer(add_accessor(w, -1, CT_FLOAT, out.point_count, "VEC4", 0, NULL)));
+        set(w, ids, "TANGENT", json_integer(out.tangent_id));
     }
     *indices = add_accessor(w, -1, out.point_count <= 65535 ? CT_UNSIGNED_SHORT : CT_UNSIGNED_INT,
                             out.face_count * 3, "SCALAR", 0, NULL);
@@ -461,6 +676,20 @@ static lds_status write_meshopt(writer *w, const slice *s, json_t *attributes, i
         view = add_meshopt_view(w, offset, length, n, 4, "ATTRIBUTES", NULL, TARGET_ARRAY_BUFFER);
         set(w, attributes, "COLOR_0", json_integer(add_accessor(w, view, CT_UNSIGNED_BYTE, n, "VEC4", 1, NULL)));
     }
+    /* the second UV set and tangents stay float (KHR_mesh_quantization allows it), compressed */
+    const float *extra[2] = {s->uvs1, s->tangents};
+    const char *extra_name[2] = {"TEXCOORD_1", "TANGENT"};
+    for (int k = 0; k < 2; k++) {
+        if (extra[k] == NULL)
+            continue;
+        int width = k == 0 ? 2 : 4;
+        if ((st = lds_meshopt_compress_attributes(extra[k], n, (size_t)width * 4, &w->bin, &offset, &length,
+                                                  w->err)) != LDS_OK)
+            return st;
+        view = add_meshopt_view(w, offset, length, n, width * 4, "ATTRIBUTES", NULL, TARGET_ARRAY_BUFFER);
+        set(w, attributes, extra_name[k],
+            json_integer(add_accessor(w, view, CT_FLOAT, n, k == 0 ? "VEC2" : "VEC4", 0, NULL)));
+    }
     *indices = -1;
     if (s->indices) {
         if ((st = lds_meshopt_compress_triangles(s->indices, s->index_count, n, &w->bin, &offset, &length,
@@ -492,6 +721,8 @@ static lds_status write_submesh(writer *w, size_t index, const lds_mesh_submesh 
         .normals = m->normals ? m->normals + 3 * vo : NULL,
         .uvs = m->uvs ? m->uvs + 2 * vo : NULL,
         .colors = m->colors ? m->colors + 4 * vo : NULL,
+        .uvs1 = m->uvs1 ? m->uvs1 + 2 * vo : NULL,
+        .tangents = m->tangents ? m->tangents + 4 * vo : NULL,
     };
     if (sm->index_count > 0) {
         uint32_t *local = realloc(w->local, sm->index_count * sizeof(uint32_t));
@@ -596,18 +827,18 @@ static lds_status finish(writer *w, const char *generator, lds_buf *out)
     set(w, asset, "generator", gen ? gen : json_string("lodestone"));
     set(w, root, "asset", asset);
 
-    const char *used[4], *required[4];
-    size_t used_count = 0, required_count = 0;
+    const char *required[4];
+    size_t required_count = 0;
     if (w->used_draco)
-        used[used_count++] = required[required_count++] = "KHR_draco_mesh_compression";
+        required[required_count++] = "KHR_draco_mesh_compression";
     if (w->used_meshopt) {
-        used[used_count++] = required[required_count++] = "EXT_meshopt_compression";
-        used[used_count++] = required[required_count++] = "KHR_mesh_quantization";
+        required[required_count++] = "EXT_meshopt_compression";
+        required[required_count++] = "KHR_mesh_quantization";
     }
-    if (w->used_texture_transform)
-        used[used_count++] = "KHR_texture_transform";
-    if (used_count)
-        set(w, root, "extensionsUsed", string_array(w, used, used_count));
+    for (size_t i = 0; i < required_count; i++)
+        use_extension(w, required[i]);
+    if (json_array_size(w->used))
+        set(w, root, "extensionsUsed", json_incref(w->used));
     if (required_count)
         set(w, root, "extensionsRequired", string_array(w, required, required_count));
 
@@ -635,6 +866,8 @@ static lds_status finish(writer *w, const char *generator, lds_buf *out)
         set(w, root, "materials", json_incref(w->materials));
     if (json_array_size(w->textures))
         set(w, root, "textures", json_incref(w->textures));
+    if (json_array_size(w->samplers))
+        set(w, root, "samplers", json_incref(w->samplers));
     if (json_array_size(w->images))
         set(w, root, "images", json_incref(w->images));
     set(w, root, "accessors", json_incref(w->accessors));
@@ -712,18 +945,20 @@ lds_status lds_mesh_write_glb(const lds_mesh_model *model, lds_mesh_encoding enc
         .materials = json_array(),
         .textures = json_array(),
         .images = json_array(),
+        .samplers = json_array(),
+        .used = json_array(),
         .err = err,
     };
     lds_buf_init(&w.bin, out->max ? out->max : GLB_MAX_BYTES);
     lds_status st = LDS_OK;
-    w.texture_map = malloc((model->texture_count + 1) * sizeof(int));
-    if (w.texture_map == NULL || !w.buffer_views || !w.accessors || !w.primitives || !w.materials || !w.textures ||
-        !w.images) {
+    w.image_map = malloc((model->texture_count + 1) * sizeof(int));
+    if (w.image_map == NULL || !w.buffer_views || !w.accessors || !w.primitives || !w.materials || !w.textures ||
+        !w.images || !w.samplers || !w.used) {
         st = lds_error_set(err, LDS_ENOMEM, "glb: out of memory");
         goto out;
     }
     for (size_t i = 0; i < model->texture_count; i++)
-        w.texture_map[i] = -2;
+        w.image_map[i] = -2;
     if (encoding == LDS_MESH_ENCODING_MESHOPT)
         meshopt_grids(&w);
     write_materials(&w);
@@ -754,7 +989,9 @@ out:
     json_decref(w.materials);
     json_decref(w.textures);
     json_decref(w.images);
-    free(w.texture_map);
+    json_decref(w.samplers);
+    json_decref(w.used);
+    free(w.image_map);
     free(w.local);
     free(w.scratch);
     lds_buf_cleanup(&w.bin);

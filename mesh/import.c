@@ -1,5 +1,6 @@
 /* import.c: the front door of model import. Picks a reader by magic bytes and extension (native
- * PLY, STL and OBJ readers for the heavy scan formats, Assimp for everything else), enforces the
+ * PLY, STL and OBJ readers for the heavy scan formats, a native glTF 2.0 reader, Assimp for
+ * everything else), enforces the
  * limits, tidies attributes every reader shares (unit normals, finite UVs and colours, a default
  * material), and validates the result. Also the directory-confined sidecar reader and the text
  * scanning helpers of the ASCII readers.
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "import_internal.h"
 
@@ -201,9 +204,8 @@ lds_status lds_import_add_material(lds_mesh_model *model, const char *name, size
         return LDS_ENOMEM;
     model->materials = m;
     lds_mesh_material *mat = &m[model->material_count];
-    memset(mat, 0, sizeof(*mat));
-    mat->base_color[0] = mat->base_color[1] = mat->base_color[2] = mat->base_color[3] = 1.0f;
-    mat->texture = -1;
+    lds_mesh_material_init(mat);
+    mat->metallic = 0.0f; /* formats without PBR: a dielectric, as they render elsewhere */
     if (name && (mat->name = strdup(name)) == NULL)
         return LDS_ENOMEM;
     if (index)
@@ -331,8 +333,38 @@ static void tidy_attributes(lds_mesh_model *m)
         else if (c > 1.0f)
             m->colors[i] = 1.0f;
     }
+    for (size_t i = 0; m->uvs1 && i < 2 * m->vertex_count; i++)
+        if (!isfinite(m->uvs1[i]))
+            m->uvs1[i] = 0.0f;
+    for (size_t i = 0; m->tangents && i < m->vertex_count; i++) {
+        float *t = &m->tangents[4 * i]; /* unit xyz, w the bitangent sign (glTF 3.7.2.1) */
+        double len = sqrt((double)t[0] * t[0] + (double)t[1] * t[1] + (double)t[2] * t[2]);
+        if (!isfinite(len) || len < 1e-20) {
+            t[0] = 1.0f, t[1] = t[2] = 0.0f;
+        } else if (fabs(len - 1.0) > 1e-6) {
+            t[0] = (float)(t[0] / len), t[1] = (float)(t[1] / len), t[2] = (float)(t[2] / len);
+        }
+        t[3] = t[3] < 0.0f ? -1.0f : 1.0f;
+    }
+    for (size_t i = 0; m->weights && i < 4 * m->vertex_count; i++)
+        if (!(m->weights[i] >= 0.0f && m->weights[i] <= 1.0f))
+            m->weights[i] = m->weights[i] > 1.0f ? 1.0f : 0.0f;
     if (repaired)
         lds_mesh_model_warn(m, "%zu zero or non-finite normals or texture coordinates were replaced", repaired);
+}
+
+/* Formats without an alpha mode (OBJ's d, Assimp's opacity) blend a translucent base colour,
+ * as their viewers do. */
+static void blend_translucent(lds_mesh_model *m)
+{
+    for (size_t i = 0; i < m->material_count; i++)
+        if (m->materials[i].base_color[3] < 1.0f && m->materials[i].alpha_mode == LDS_MESH_ALPHA_OPAQUE)
+            m->materials[i].alpha_mode = LDS_MESH_ALPHA_BLEND;
+}
+
+void lds_mesh_import_prepare(void)
+{
+    json_object_seed(0);
 }
 
 /* ---- dispatch -------------------------------------------------------------------------------- */
@@ -359,6 +391,10 @@ static reader_fn pick_reader(const char *name, const unsigned char *data, size_t
     if (strcmp(ext, "obj") == 0) {
         *format = "OBJ";
         return lds_import_obj;
+    }
+    if (strcmp(ext, "glb") == 0 || strcmp(ext, "gltf") == 0 || (size >= 4 && memcmp(data, "glTF", 4) == 0)) {
+        *format = "glTF";
+        return lds_import_gltf;
     }
     *format = "Assimp";
     return lds_import_assimp;
@@ -393,6 +429,8 @@ lds_status lds_mesh_import(const char *name, const unsigned char *data, size_t s
         st = lds_import_add_material(model, NULL, NULL);
     if (st == LDS_OK)
         st = lds_import_check_limits(&ctx, model->vertex_count, lds_mesh_triangle_count(model), err);
+    if (st == LDS_OK && reader != lds_import_gltf)
+        blend_translucent(model);
     if (st == LDS_OK) {
         tidy_attributes(model);
         st = lds_mesh_model_validate(model, name, err);

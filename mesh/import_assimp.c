@@ -324,12 +324,12 @@ static lds_status convert_materials(const lds_import_ctx *ctx, const struct aiSc
             }
             const char *tex_name = embedded->mFilename.length ? embedded->mFilename.data : embedded_name;
             st = lds_import_texture_bytes(model, tex_name, (const unsigned char *)embedded->pcData, embedded->mWidth,
-                                          &m->texture);
+                                          &m->maps[LDS_MESH_MAP_BASE_COLOR].texture);
         } else if (path.data[0] == '*') {
             lds_mesh_model_warn(model, "%s: embedded texture %s is missing", ctx->name, path.data);
             st = LDS_OK;
         } else {
-            st = lds_import_texture_file(ctx, model, path.data, &m->texture);
+            st = lds_import_texture_file(ctx, model, path.data, &m->maps[LDS_MESH_MAP_BASE_COLOR].texture);
         }
         if (st != LDS_OK)
             return st;

@@ -23,6 +23,9 @@ lds_status lds_import_stl(const lds_import_ctx *ctx, const unsigned char *data, 
                           lds_error *err);
 lds_status lds_import_obj(const lds_import_ctx *ctx, const unsigned char *data, size_t size, lds_mesh_model *model,
                           lds_error *err);
+/* glTF 2.0, .glb or .gltf (import_gltf.c). */
+lds_status lds_import_gltf(const lds_import_ctx *ctx, const unsigned char *data, size_t size, lds_mesh_model *model,
+                           lds_error *err);
 lds_status lds_import_assimp(const lds_import_ctx *ctx, const unsigned char *data, size_t size,
                              lds_mesh_model *model, lds_error *err);
 
@@ -33,8 +36,8 @@ lds_status lds_import_assimp_reference(const char *path, uint64_t *triangles, ui
 /* Checks counts against ctx's limits; the message names the file. */
 lds_status lds_import_check_limits(const lds_import_ctx *ctx, uint64_t vertices, uint64_t triangles, lds_error *err);
 
-/* Appends a material (name copied, may be NULL) with base colour 1,1,1,1 and no texture; *index
- * receives its index. */
+/* Appends a material (name copied, may be NULL) with lds_mesh_material_init's defaults except
+ * metallic 0 (formats without PBR describe dielectrics); *index receives its index. */
 lds_status lds_import_add_material(lds_mesh_model *model, const char *name, size_t *index);
 
 /* Finds or loads the texture `name` (as written in the model) through ctx->reader: tries the name,

@@ -346,7 +346,7 @@ static lds_status parse_mtl(obj_state *s, lds_mesh_model *model, const unsigned 
         } else if (current && lds_text_token_is(w, n, "map_Kd")) {
             char name[1024];
             texture_name(&t, name, sizeof(name));
-            if (name[0] && (st = lds_import_texture_file(s->ctx, model, name, &current->texture)) != LDS_OK)
+            if (name[0] && (st = lds_import_texture_file(s->ctx, model, name, &current->maps[LDS_MESH_MAP_BASE_COLOR].texture)) != LDS_OK)
                 return st;
         }
         lds_text_next_line(&t);

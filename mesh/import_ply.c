@@ -564,7 +564,7 @@ lds_status lds_import_ply(const lds_import_ctx *ctx, const unsigned char *data, 
     if ((st = lds_import_add_material(model, NULL, &material)) != LDS_OK)
         goto out;
     if (texture[0] && model->uvs)
-        st = lds_import_texture_file(ctx, model, texture, &model->materials[material].texture);
+        st = lds_import_texture_file(ctx, model, texture, &model->materials[material].maps[LDS_MESH_MAP_BASE_COLOR].texture);
 out:
     free(faces.data);
     free(elements);

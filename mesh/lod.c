@@ -24,6 +24,7 @@
 #include <meshoptimizer.h>
 
 #include "mesh.h"
+#include "mesh_internal.h"
 
 /* The new content of one source submesh, in indices local to its source vertex range. */
 typedef struct part {
@@ -55,13 +56,9 @@ static lds_status copy_materials(lds_mesh_model *dst, const lds_mesh_model *src)
         dst->materials = calloc(src->material_count, sizeof(lds_mesh_material));
         if (dst->materials == NULL)
             return LDS_ENOMEM;
-        dst->material_count = src->material_count;
-        for (size_t i = 0; i < src->material_count; i++) {
-            dst->materials[i] = src->materials[i];
-            dst->materials[i].name = dup_string(src->materials[i].name);
-            if (src->materials[i].name && !dst->materials[i].name)
+        for (size_t i = 0; i < src->material_count; i++, dst->material_count++)
+            if (lds_mesh_material_copy(&dst->materials[i], &src->materials[i]) != LDS_OK)
                 return LDS_ENOMEM;
-        }
     }
     if (src->texture_count) {
         dst->textures = calloc(src->texture_count, sizeof(lds_mesh_texture));
@@ -83,17 +80,6 @@ static lds_status copy_materials(lds_mesh_model *dst, const lds_mesh_model *src)
         }
     }
     return LDS_OK;
-}
-
-static void copy_vertex(lds_mesh_model *dst, size_t to, const lds_mesh_model *src, size_t from)
-{
-    memcpy(dst->positions + 3 * to, src->positions + 3 * from, 3 * sizeof(float));
-    if (dst->normals)
-        memcpy(dst->normals + 3 * to, src->normals + 3 * from, 3 * sizeof(float));
-    if (dst->uvs)
-        memcpy(dst->uvs + 2 * to, src->uvs + 2 * from, 2 * sizeof(float));
-    if (dst->colors)
-        memcpy(dst->colors + 4 * to, src->colors + 4 * from, 4 * sizeof(float));
 }
 
 /* Builds dst's geometry from src and the parts: per submesh, vertex cache order, then vertices
@@ -162,8 +148,7 @@ static lds_status build_geometry(const lds_mesh_model *src, part *parts, lds_mes
         st = LDS_ELIMIT;
         goto out;
     }
-    if ((st = lds_mesh_model_alloc(dst, total_vertices, total_indices, src->normals != NULL, src->uvs != NULL,
-                                   src->colors != NULL)) != LDS_OK)
+    if ((st = lds_mesh_model_alloc_like(dst, src, total_vertices, total_indices)) != LDS_OK)
         goto out;
     free(dst->submeshes);
     dst->submesh_count = 0;
@@ -180,11 +165,11 @@ static lds_status build_geometry(const lds_mesh_model *src, part *parts, lds_mes
         part *p = &parts[s];
         if (p->is_points) {
             for (size_t i = 0; i < p->point_count; i++)
-                copy_vertex(dst, vertex_base + remaps[s][i], src, (size_t)sm->vertex_offset + p->points[i]);
+                lds_mesh_vertex_copy(dst, vertex_base + remaps[s][i], src, (size_t)sm->vertex_offset + p->points[i]);
         } else {
             for (uint32_t v = 0; v < sm->vertex_count; v++)
                 if (remaps[s][v] != ~0u)
-                    copy_vertex(dst, vertex_base + remaps[s][v], src, (size_t)sm->vertex_offset + v);
+                    lds_mesh_vertex_copy(dst, vertex_base + remaps[s][v], src, (size_t)sm->vertex_offset + v);
             for (size_t i = 0; i < p->index_count; i++)
                 dst->indices[index_base + i] = (uint32_t)vertex_base + remaps[s][p->indices[i]];
         }
@@ -249,22 +234,7 @@ lds_status lds_mesh_optimize(lds_mesh_model *model, lds_error *err)
         st = build_geometry(model, parts, tmp);
     if (st == LDS_OK) {
         /* Move the new geometry into model; materials, textures and warnings stay. */
-        free(model->positions);
-        free(model->normals);
-        free(model->uvs);
-        free(model->colors);
-        free(model->indices);
-        free(model->submeshes);
-        model->vertex_count = tmp->vertex_count;
-        model->positions = tmp->positions;
-        model->normals = tmp->normals;
-        model->uvs = tmp->uvs;
-        model->colors = tmp->colors;
-        model->index_count = tmp->index_count;
-        model->indices = tmp->indices;
-        model->submesh_count = tmp->submesh_count;
-        model->submeshes = tmp->submeshes;
-        memset(tmp, 0, sizeof(*tmp));
+        lds_mesh_model_take_geometry(model, tmp);
     }
     parts_free(parts, submesh_count);
     lds_mesh_model_destroy(tmp);

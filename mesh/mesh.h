@@ -27,18 +27,91 @@ extern "C" {
 
 typedef struct lds_mesh_texture {
     char *name;          /* the name the model refers to, e.g. "spot_texture.png" (owned) */
-    char mime[32];       /* "image/png" or "image/jpeg"; "" when unknown */
+    char mime[32];       /* "image/png", "image/jpeg", "image/webp"; "" when unknown */
     unsigned char *data; /* encoded image bytes (owned), NULL when the file is missing */
     size_t size;
     int width, height;   /* from the image header; 0 when unknown */
 } lds_mesh_texture;
 
+/* The material model is glTF 2.0 metallic-roughness PBR (glTF 2.0 spec section 3.9), which every
+ * importer fills as far as its format says, and every GLB writer writes whole. */
+
+/* Texture slots of a material, in the order glTF lists them. */
+typedef enum lds_mesh_map {
+    LDS_MESH_MAP_BASE_COLOR = 0,         /* pbrMetallicRoughness.baseColorTexture (sRGB) */
+    LDS_MESH_MAP_METALLIC_ROUGHNESS = 1, /* pbrMetallicRoughness.metallicRoughnessTexture (B metal, G rough) */
+    LDS_MESH_MAP_NORMAL = 2,             /* normalTexture (tangent space), with scale */
+    LDS_MESH_MAP_OCCLUSION = 3,          /* occlusionTexture (R), with strength */
+    LDS_MESH_MAP_EMISSIVE = 4,           /* emissiveTexture (sRGB) */
+    LDS_MESH_MAP_COUNT = 5
+} lds_mesh_map;
+
+/* A glTF sampler. Every field is the glTF enum value, or 0 for "not given" (the loader's default:
+ * filters up to the loader, wrap REPEAT). */
+typedef struct lds_mesh_sampler {
+    int mag_filter; /* 9728 NEAREST, 9729 LINEAR */
+    int min_filter; /* 9728, 9729, 9984..9987 (mipmap variants) */
+    int wrap_s;     /* 33071 CLAMP_TO_EDGE, 33648 MIRRORED_REPEAT, 10497 REPEAT */
+    int wrap_t;
+} lds_mesh_sampler;
+
+/* KHR_texture_transform on one texture reference: uv' = T(offset) * R(rotation) * S(scale) * uv. */
+typedef struct lds_mesh_texture_transform {
+    int present;      /* 0: no transform (the other fields are ignored) */
+    float offset[2];  /* default 0,0 */
+    float rotation;   /* radians, counter-clockwise, default 0 */
+    float scale[2];   /* default 1,1 */
+    int tex_coord;    /* the transform's texCoord override, -1 for none */
+} lds_mesh_texture_transform;
+
+/* One texture slot of a material (a glTF textureInfo with its texture's sampler). */
+typedef struct lds_mesh_texture_ref {
+    int texture;   /* index into model->textures, -1 for none (then the rest is ignored) */
+    int tex_coord; /* which UV set: 0 (model->uvs) or 1 (model->uvs1) */
+    float scale;   /* normalTexture.scale, occlusionTexture.strength; 1 otherwise */
+    lds_mesh_sampler sampler;
+    lds_mesh_texture_transform transform;
+} lds_mesh_texture_ref;
+
+typedef enum lds_mesh_alpha_mode {
+    LDS_MESH_ALPHA_OPAQUE = 0,
+    LDS_MESH_ALPHA_MASK = 1,
+    LDS_MESH_ALPHA_BLEND = 2
+} lds_mesh_alpha_mode;
+
+/* Use lds_mesh_material_init (glTF defaults) before filling one: a zeroed material is not valid
+ * (its texture slots would all point at texture 0). */
 typedef struct lds_mesh_material {
-    char *name;            /* owned, may be NULL */
-    float base_color[4];   /* linear RGBA factor, default 1,1,1,1 */
-    int texture;           /* index into model->textures, -1 for none */
+    char *name;              /* owned, may be NULL */
+    float base_color[4];     /* linear RGBA factor, default 1,1,1,1 */
+    float metallic;          /* default 1 (glTF); importers of formats without PBR write 0 */
+    float roughness;         /* default 1 */
+    float emissive[3];       /* linear RGB factor, default 0,0,0 */
+    float emissive_strength; /* KHR_materials_emissive_strength, default 1 (then not written) */
+    lds_mesh_alpha_mode alpha_mode;
+    float alpha_cutoff;      /* MASK only, default 0.5 */
     int double_sided;
+    lds_mesh_texture_ref maps[LDS_MESH_MAP_COUNT];
+    /* The material's other glTF extensions (clearcoat, sheen, transmission, volume, ior, specular,
+     * iridescence, anisotropy, pbrSpecularGlossiness, ...) as the JSON text of an object
+     * {"KHR_materials_clearcoat": {...}, ...}, carried through unchanged except that every
+     * textureInfo in it ({"index": N, ...}) names model->textures[N] (the readers remap glTF
+     * texture indices to model textures; the writers map them back). Owned, NULL for none. */
+    char *extensions;
 } lds_mesh_material;
+/* Sets m to the glTF defaults: no name, factors 1, metallic 1, roughness 1, no emission, OPAQUE,
+ * cutoff 0.5, single-sided, every slot empty (texture -1, scale 1), no extensions. */
+void lds_mesh_material_init(lds_mesh_material *m);
+/* Frees what m owns (name, extensions); m itself is not freed. Accepts NULL. */
+void lds_mesh_material_cleanup(lds_mesh_material *m);
+/* Deep copy of src into dst (dst's previous content is not freed). LDS_ENOMEM leaves dst
+ * owning nothing. */
+lds_status lds_mesh_material_copy(lds_mesh_material *dst, const lds_mesh_material *src);
+/* The texture a slot uses, -1 for none (shorthand for m->maps[map].texture). */
+static inline int lds_mesh_material_texture(const lds_mesh_material *m, lds_mesh_map map)
+{
+    return m->maps[map].texture;
+}
 
 typedef struct lds_mesh_submesh {
     uint32_t vertex_offset, vertex_count;
@@ -52,6 +125,10 @@ typedef struct lds_mesh_model {
     float *normals;   /* 3 per vertex, or NULL */
     float *uvs;       /* 2 per vertex (first UV set, glTF convention: v down), or NULL */
     float *colors;    /* 4 per vertex RGBA in 0..1, or NULL */
+    float *uvs1;      /* 2 per vertex, the second UV set (glTF TEXCOORD_1), or NULL */
+    float *tangents;  /* 4 per vertex (xyz unit, w = +-1 bitangent sign; glTF TANGENT), or NULL */
+    float *joints;    /* 4 per vertex, joint indices as exact integers 0..65535 (JOINTS_0), or NULL */
+    float *weights;   /* 4 per vertex, skin weights (WEIGHTS_0), or NULL; set with joints */
     size_t index_count;
     uint32_t *indices;
     size_t submesh_count;
@@ -69,9 +146,35 @@ lds_mesh_model *lds_mesh_model_create(void);
 /* Frees the model and everything it owns. Accepts NULL. */
 void lds_mesh_model_destroy(lds_mesh_model *model);
 /* Allocates attribute arrays for vertex_count vertices / index_count indices (zeroed).
- * with_* choose the optional attributes. Replaces existing arrays. */
+ * with_* choose the optional attributes. Replaces existing arrays (all of them: uvs1, tangents,
+ * joints and weights become NULL; lds_mesh_model_alloc_attribute adds them). */
 lds_status lds_mesh_model_alloc(lds_mesh_model *model, size_t vertex_count, size_t index_count,
                                 int with_normals, int with_uvs, int with_colors);
+/* Optional vertex attributes beyond positions, for code that treats them alike (clean, LOD,
+ * sandbox wire, clone): each is an array of `width` floats per vertex at `offset` in the model. */
+typedef struct lds_mesh_attribute {
+    const char *name; /* glTF attribute name, e.g. "TEXCOORD_1" */
+    size_t offset;    /* offsetof(lds_mesh_model, <array>) */
+    unsigned width;   /* floats per vertex */
+} lds_mesh_attribute;
+enum {
+    LDS_MESH_ATTR_NORMALS, LDS_MESH_ATTR_UVS, LDS_MESH_ATTR_COLORS, LDS_MESH_ATTR_UVS1,
+    LDS_MESH_ATTR_TANGENTS, LDS_MESH_ATTR_JOINTS, LDS_MESH_ATTR_WEIGHTS, LDS_MESH_ATTRIBUTE_COUNT
+};
+/* Indexed by the LDS_MESH_ATTR_* values. */
+extern const lds_mesh_attribute lds_mesh_attributes[LDS_MESH_ATTRIBUTE_COUNT];
+/* The array of attribute a (an index into lds_mesh_attributes) in model, NULL when absent. */
+static inline float *lds_mesh_attribute_data(const lds_mesh_model *model, unsigned a)
+{
+    return *(float *const *)(const void *)((const char *)model + lds_mesh_attributes[a].offset);
+}
+static inline float **lds_mesh_attribute_slot(lds_mesh_model *model, unsigned a)
+{
+    return (float **)(void *)((char *)model + lds_mesh_attributes[a].offset);
+}
+/* Allocates (zeroed) the optional attribute a for the model's vertex_count vertices, replacing an
+ * existing array. */
+lds_status lds_mesh_model_alloc_attribute(lds_mesh_model *model, unsigned a);
 /* Deep copy; NULL on out of memory. */
 lds_mesh_model *lds_mesh_model_clone(const lds_mesh_model *model);
 /* Adds a warning (copied). */
@@ -113,6 +216,10 @@ typedef struct lds_mesh_limits {
  * Assimp (all formats Assimp reads). On success *out is a validated model the caller destroys. */
 lds_status lds_mesh_import(const char *name, const unsigned char *data, size_t size, const lds_mesh_reader *sidecars,
                            const lds_mesh_limits *limits, lds_mesh_model **out, lds_error *err);
+/* Runs the importers' lazy initialisations that open files (jansson's hash seed reads
+ * /dev/urandom), so that imports can then run where opening files is forbidden (the sandbox calls
+ * it before its seccomp filter). Idempotent, thread-safe once it has run. */
+void lds_mesh_import_prepare(void);
 /* Convenience: reads path (capped at max_bytes, 0 = 2 GiB) and imports with a dir reader on its
  * directory. */
 lds_status lds_mesh_import_file(const char *path, size_t max_bytes, const lds_mesh_limits *limits,

@@ -78,4 +78,29 @@ void lds_mesh_sort_u64(uint64_t *e, size_t n);
  * of memory. ids holds m->vertex_count entries. */
 size_t lds_mesh_weld_positions(const lds_mesh_model *m, const uint8_t *take, size_t take_count, uint32_t *ids);
 
+/* ---- vertices with all their attributes (model.c) ---- */
+
+/* Copies vertex `from` of src to vertex `to` of dst: the position and every optional attribute dst
+ * has (src has at least those). */
+static inline void lds_mesh_vertex_copy(lds_mesh_model *dst, size_t to, const lds_mesh_model *src, size_t from)
+{
+    memcpy(dst->positions + 3 * to, src->positions + 3 * from, 3 * sizeof(float));
+    for (unsigned a = 0; a < LDS_MESH_ATTRIBUTE_COUNT; a++) {
+        float *d = lds_mesh_attribute_data(dst, a);
+        if (d) {
+            unsigned w = lds_mesh_attributes[a].width;
+            memcpy(d + (size_t)w * to, lds_mesh_attribute_data(src, a) + (size_t)w * from, w * sizeof(float));
+        }
+    }
+}
+
+/* Allocates dst's vertex and index arrays for vertex_count / index_count with the same optional
+ * attributes as like (replacing dst's arrays). */
+lds_status lds_mesh_model_alloc_like(lds_mesh_model *dst, const lds_mesh_model *like, size_t vertex_count,
+                                     size_t index_count);
+
+/* Moves src's vertices, indices and submeshes into dst (freeing dst's), leaving src without them;
+ * dst's materials, textures and warnings stay. */
+void lds_mesh_model_take_geometry(lds_mesh_model *dst, lds_mesh_model *src);
+
 #endif

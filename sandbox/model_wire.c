@@ -1,12 +1,17 @@
 /* model_wire.c: the flat model the sandboxed child sends to its parent.
  *
  * Format (native byte order: both ends are the same binary on the same machine):
- *   "LDSMODL1"
+ *   "LDSMODL2"
  *   u64 vertex_count, u64 index_count, u64 submesh_count, u64 material_count, u64 texture_count,
- *   u64 warning_count, u32 attribute flags (1 normals, 2 uvs, 4 colours)
- *   f32 positions[3V], normals[3V], uvs[2V], colours[4V] (those present), u32 indices[I]
+ *   u64 warning_count, u32 attribute flags (bit a: lds_mesh_attributes[a] is present)
+ *   f32 positions[3V], then each present attribute's floats in lds_mesh_attributes order,
+ *   u32 indices[I]
  *   submeshes: 5 x u32 (vertex_offset, vertex_count, index_offset, index_count, material)
- *   materials: string name, f32 base_color[4], i32 texture, u32 double_sided
+ *   materials: string name, f32 factors[11] (base_color[4], metallic, roughness, emissive[3],
+ *              emissive_strength, alpha_cutoff), u32 alpha_mode, u32 double_sided,
+ *              5 slots x (i32 texture, i32 tex_coord, f32 scale, i32 sampler[4], i32 transform
+ *              present, f32 offset[2], f32 rotation, f32 scale[2], i32 transform tex_coord),
+ *              blob extensions (JSON text, no NUL)
  *   textures: string name, string mime, blob data, i32 width, i32 height
  *   warnings: string
  *   string = u32 length (0xffffffff for NULL) + bytes; blob = u64 length (all ones for NULL) + bytes
@@ -19,9 +24,8 @@
 
 #include "sandbox.h"
 
-static const char magic[8] = {'L', 'D', 'S', 'M', 'O', 'D', 'L', '1'};
+static const char magic[8] = {'L', 'D', 'S', 'M', 'O', 'D', 'L', '2'};
 
-enum { FLAG_NORMALS = 1, FLAG_UVS = 2, FLAG_COLORS = 4 };
 #define NAME_MAX_BYTES (64u * 1024)
 #define NULL_STRING 0xffffffffu
 #define NULL_BLOB UINT64_MAX
@@ -52,10 +56,65 @@ static lds_status put_string(lds_buf *out, const char *s)
     return st != LDS_OK ? st : put(out, s, n);
 }
 
+/* A slot as 8 ints and 6 floats (the wire's slot record). */
+typedef struct wire_slot {
+    int32_t ints[8]; /* texture, tex_coord, mag, min, wrap_s, wrap_t, transform present, transform tex_coord */
+    float floats[6]; /* scale, offset[2], rotation, transform scale[2] */
+} wire_slot;
+
+static void slot_to_wire(const lds_mesh_texture_ref *ref, wire_slot *w)
+{
+    const lds_mesh_sampler *sa = &ref->sampler;
+    const lds_mesh_texture_transform *t = &ref->transform;
+    int32_t ints[8] = {ref->texture, ref->tex_coord, sa->mag_filter, sa->min_filter,
+                       sa->wrap_s, sa->wrap_t, t->present, t->tex_coord};
+    float floats[6] = {ref->scale, t->offset[0], t->offset[1], t->rotation, t->scale[0], t->scale[1]};
+    memcpy(w->ints, ints, sizeof(ints));
+    memcpy(w->floats, floats, sizeof(floats));
+}
+
+static void slot_from_wire(const wire_slot *w, lds_mesh_texture_ref *ref)
+{
+    ref->texture = w->ints[0], ref->tex_coord = w->ints[1];
+    ref->sampler = (lds_mesh_sampler){w->ints[2], w->ints[3], w->ints[4], w->ints[5]};
+    ref->transform.present = w->ints[6], ref->transform.tex_coord = w->ints[7];
+    ref->scale = w->floats[0];
+    ref->transform.offset[0] = w->floats[1], ref->transform.offset[1] = w->floats[2];
+    ref->transform.rotation = w->floats[3];
+    ref->transform.scale[0] = w->floats[4], ref->transform.scale[1] = w->floats[5];
+}
+
+static lds_status put_material(lds_buf *out, const lds_mesh_material *mat)
+{
+    float factors[11] = {mat->base_color[0], mat->base_color[1], mat->base_color[2], mat->base_color[3],
+                         mat->metallic, mat->roughness, mat->emissive[0], mat->emissive[1], mat->emissive[2],
+                         mat->emissive_strength, mat->alpha_cutoff};
+    uint32_t flags[2] = {(uint32_t)mat->alpha_mode, mat->double_sided != 0};
+    lds_status st = put_string(out, mat->name);
+    if (st == LDS_OK)
+        st = put(out, factors, sizeof(factors));
+    if (st == LDS_OK)
+        st = put(out, flags, sizeof(flags));
+    for (int k = 0; st == LDS_OK && k < LDS_MESH_MAP_COUNT; k++) {
+        wire_slot w;
+        slot_to_wire(&mat->maps[k], &w);
+        if ((st = put(out, w.ints, sizeof(w.ints))) == LDS_OK)
+            st = put(out, w.floats, sizeof(w.floats));
+    }
+    size_t n = mat->extensions ? strlen(mat->extensions) : 0;
+    if (st == LDS_OK)
+        st = put_u64(out, mat->extensions ? (uint64_t)n : NULL_BLOB);
+    if (st == LDS_OK && n)
+        st = put(out, mat->extensions, n);
+    return st;
+}
+
 lds_status lds_sandbox_encode_model(const lds_mesh_model *m, lds_buf *out)
 {
     lds_status st = LDS_OK;
-    uint32_t flags = (m->normals ? FLAG_NORMALS : 0) | (m->uvs ? FLAG_UVS : 0) | (m->colors ? FLAG_COLORS : 0);
+    uint32_t flags = 0;
+    for (unsigned a = 0; a < LDS_MESH_ATTRIBUTE_COUNT; a++)
+        flags |= lds_mesh_attribute_data(m, a) ? 1u << a : 0;
     size_t nv = m->vertex_count;
 #define TRY(call)              \
     if ((st = (call)) != LDS_OK) \
@@ -69,27 +128,17 @@ lds_status lds_sandbox_encode_model(const lds_mesh_model *m, lds_buf *out)
     TRY(put_u64(out, m->warning_count));
     TRY(put_u32(out, flags));
     TRY(put(out, m->positions, nv * 3 * sizeof(float)));
-    if (m->normals)
-        TRY(put(out, m->normals, nv * 3 * sizeof(float)));
-    if (m->uvs)
-        TRY(put(out, m->uvs, nv * 2 * sizeof(float)));
-    if (m->colors)
-        TRY(put(out, m->colors, nv * 4 * sizeof(float)));
+    for (unsigned a = 0; a < LDS_MESH_ATTRIBUTE_COUNT; a++)
+        if (lds_mesh_attribute_data(m, a))
+            TRY(put(out, lds_mesh_attribute_data(m, a), nv * lds_mesh_attributes[a].width * sizeof(float)));
     TRY(put(out, m->indices, m->index_count * sizeof(uint32_t)));
     for (size_t i = 0; i < m->submesh_count; i++) {
         const lds_mesh_submesh *s = &m->submeshes[i];
         uint32_t v[5] = {s->vertex_offset, s->vertex_count, s->index_offset, s->index_count, s->material};
         TRY(put(out, v, sizeof(v)));
     }
-    for (size_t i = 0; i < m->material_count; i++) {
-        const lds_mesh_material *mat = &m->materials[i];
-        int32_t texture = mat->texture;
-        uint32_t double_sided = mat->double_sided != 0;
-        TRY(put_string(out, mat->name));
-        TRY(put(out, mat->base_color, sizeof(mat->base_color)));
-        TRY(put(out, &texture, sizeof(texture)));
-        TRY(put_u32(out, double_sided));
-    }
+    for (size_t i = 0; i < m->material_count; i++)
+        TRY(put_material(out, &m->materials[i]));
     for (size_t i = 0; i < m->texture_count; i++) {
         const lds_mesh_texture *t = &m->textures[i];
         int32_t wh[2] = {t->width, t->height};
@@ -163,6 +212,41 @@ static int take_string(reader *r, char **out)
     return 0;
 }
 
+static int take_material(reader *r, lds_mesh_material *mat)
+{
+    float f[11];
+    uint32_t flags[2];
+    lds_mesh_material_init(mat);
+    if (take_string(r, &mat->name) || take(r, f, sizeof(f)) || take(r, flags, sizeof(flags)))
+        return -1;
+    memcpy(mat->base_color, f, 4 * sizeof(float));
+    mat->metallic = f[4], mat->roughness = f[5];
+    memcpy(mat->emissive, f + 6, 3 * sizeof(float));
+    mat->emissive_strength = f[9], mat->alpha_cutoff = f[10];
+    if (flags[0] > LDS_MESH_ALPHA_BLEND || flags[1] > 1)
+        return -1;
+    mat->alpha_mode = (lds_mesh_alpha_mode)flags[0];
+    mat->double_sided = (int)flags[1];
+    for (int k = 0; k < LDS_MESH_MAP_COUNT; k++) {
+        wire_slot w;
+        if (take(r, w.ints, sizeof(w.ints)) || take(r, w.floats, sizeof(w.floats)))
+            return -1;
+        slot_from_wire(&w, &mat->maps[k]);
+    }
+    uint64_t n;
+    if (take(r, &n, 8))
+        return -1;
+    if (n == NULL_BLOB)
+        return 0;
+    if (n > r->left || memchr(r->p, '\0', (size_t)n) != NULL || (mat->extensions = malloc((size_t)n + 1)) == NULL)
+        return -1;
+    memcpy(mat->extensions, r->p, (size_t)n);
+    mat->extensions[n] = '\0';
+    r->p += n;
+    r->left -= (size_t)n;
+    return 0;
+}
+
 lds_status lds_sandbox_decode_model(const char *name, const unsigned char *data, size_t size, lds_mesh_model **out,
                                     lds_error *err)
 {
@@ -174,11 +258,11 @@ lds_status lds_sandbox_decode_model(const char *name, const unsigned char *data,
     if (take(&r, head, sizeof(head)) != 0 || memcmp(head, magic, sizeof(magic)) != 0)
         return lds_error_set(err, LDS_EFORMAT, "%s: the parser returned a malformed model (bad header)", name);
     if (take(&r, &nv, 8) || take(&r, &ni, 8) || take(&r, &ns, 8) || take(&r, &nm, 8) || take(&r, &nt, 8) ||
-        take(&r, &nw, 8) || take(&r, &flags, 4) || (flags & ~7u) != 0)
+        take(&r, &nw, 8) || take(&r, &flags, 4) || (flags >> LDS_MESH_ATTRIBUTE_COUNT) != 0)
         return lds_error_set(err, LDS_EFORMAT, "%s: the parser returned a malformed model (bad counts)", name);
     /* Every element costs at least one byte on the wire, so these bounds keep the calloc's below
      * proportional to the message. */
-    if (nv > r.left / 12 || ni > r.left / 4 || ns > r.left / 20 || nm > r.left / 28 || nt > r.left / 24 ||
+    if (nv > r.left / 12 || ni > r.left / 4 || ns > r.left / 20 || nm > r.left / 344 || nt > r.left / 24 ||
         nw > r.left / 4)
         return lds_error_set(err, LDS_EFORMAT, "%s: the parser returned a malformed model (counts beyond its size)",
                              name);
@@ -189,12 +273,10 @@ lds_status lds_sandbox_decode_model(const char *name, const unsigned char *data,
     m->vertex_count = (size_t)nv;
     m->index_count = (size_t)ni;
     bad |= take_array(&r, nv, 3 * sizeof(float), (void **)&m->positions);
-    if (!bad && (flags & FLAG_NORMALS))
-        bad |= take_array(&r, nv, 3 * sizeof(float), (void **)&m->normals);
-    if (!bad && (flags & FLAG_UVS))
-        bad |= take_array(&r, nv, 2 * sizeof(float), (void **)&m->uvs);
-    if (!bad && (flags & FLAG_COLORS))
-        bad |= take_array(&r, nv, 4 * sizeof(float), (void **)&m->colors);
+    for (unsigned a = 0; a < LDS_MESH_ATTRIBUTE_COUNT; a++)
+        if (!bad && (flags & (1u << a)))
+            bad |= take_array(&r, nv, lds_mesh_attributes[a].width * sizeof(float),
+                              (void **)lds_mesh_attribute_slot(m, a));
     if (!bad)
         bad |= take_array(&r, ni, sizeof(uint32_t), (void **)&m->indices);
     if (!bad && ns) {
@@ -213,14 +295,8 @@ lds_status lds_sandbox_decode_model(const char *name, const unsigned char *data,
         m->materials = calloc((size_t)nm, sizeof(lds_mesh_material));
         bad |= m->materials == NULL;
         for (uint64_t i = 0; !bad && i < nm; i++) {
-            lds_mesh_material *mat = &m->materials[i];
-            int32_t texture = -1;
-            uint32_t double_sided = 0;
             m->material_count = (size_t)i + 1;
-            bad |= take_string(&r, &mat->name) || take(&r, mat->base_color, sizeof(mat->base_color)) ||
-                   take(&r, &texture, 4) || take(&r, &double_sided, 4);
-            mat->texture = texture;
-            mat->double_sided = double_sided != 0;
+            bad |= take_material(&r, &m->materials[i]);
         }
     }
     if (!bad && nt) {

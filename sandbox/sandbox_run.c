@@ -238,8 +238,9 @@ static void child_main(int sock, int other, const char *name, const unsigned cha
     child_setup_descriptors(sock, other);
     child_setup_limits(lim);
     /* Lazy initialisations that read files must happen before the filter: the time zone (strftime
-     * in lds_log calls tzset, which opens /etc/localtime the first time). */
+     * in lds_log calls tzset, which opens /etc/localtime the first time), jansson's hash seed. */
     tzset();
+    lds_mesh_import_prepare();
     if (lds_sandbox_seccomp_install() != 0)
         child_fail(LDS_EINTERNAL, "cannot install the seccomp filter");
 

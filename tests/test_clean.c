@@ -19,7 +19,7 @@ static lds_mesh_model *model_new(size_t vertices, size_t indices, int normals, i
     LDS_CHECK_INT(lds_mesh_model_alloc(m, vertices, indices, normals, uvs, 0), ==, LDS_OK);
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
-    m->materials[0].texture = -1;
+    lds_mesh_material_init(&m->materials[0]);
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
     m->submeshes[0].vertex_count = (uint32_t)vertices;
@@ -360,7 +360,7 @@ static void test_textures_and_issues(void)
     m->textures[0].width = 64;
     m->textures[0].height = 32;
     m->textures[1].name = strdup("lost.jpg");
-    m->materials[0].texture = 0;
+    m->materials[0].maps[LDS_MESH_MAP_BASE_COLOR].texture = 0;
     LDS_CHECK_INT(lds_mesh_model_warn(m, "cube.obj: texture lost.jpg not found"), ==, LDS_OK);
     LDS_CHECK_INT(lds_mesh_model_warn(m, "cube.obj: unknown statement 'foo'"), ==, LDS_OK);
     lds_mesh_report r;

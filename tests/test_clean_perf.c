@@ -25,7 +25,7 @@ static lds_mesh_model *terrain(int n, int split)
     LDS_CHECK_INT(lds_mesh_model_alloc(m, nv, tris * 3, split, 0, 0), ==, LDS_OK);
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
-    m->materials[0].texture = -1;
+    lds_mesh_material_init(&m->materials[0]);
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
     m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)(tris * 3), 0};
@@ -121,7 +121,7 @@ static lds_mesh_model *dense_scan(const char *relative)
     free(tri);
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
-    m->materials[0].texture = -1;
+    lds_mesh_material_init(&m->materials[0]);
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
     m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)(nt * 3), 0};

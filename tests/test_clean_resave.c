@@ -131,7 +131,7 @@ static lds_mesh_model *scrambled_copy(const lds_mesh_model *m)
     free(order);
     c->material_count = 1;
     c->materials = calloc(1, sizeof(lds_mesh_material));
-    c->materials[0].texture = -1;
+    lds_mesh_material_init(&c->materials[0]);
     c->submesh_count = 1;
     c->submeshes = calloc(1, sizeof(lds_mesh_submesh));
     c->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)n, 0, (uint32_t)n, 0};

@@ -29,7 +29,7 @@ static lds_mesh_model *model_new(size_t vertices, size_t indices, int normals, i
     LDS_CHECK_INT(lds_mesh_model_alloc(m, vertices, indices, normals, uvs, 0), ==, LDS_OK);
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
-    m->materials[0].texture = -1;
+    lds_mesh_material_init(&m->materials[0]);
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
     m->submeshes[0].vertex_count = (uint32_t)vertices;

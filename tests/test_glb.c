@@ -91,7 +91,7 @@ static void add_materials(lds_mesh_model *m, size_t count)
     m->material_count = count;
     m->materials = calloc(count, sizeof(lds_mesh_material));
     for (size_t i = 0; i < count; i++) {
-        m->materials[i].texture = -1;
+        lds_mesh_material_init(&m->materials[i]);
         for (int c = 0; c < 4; c++)
             m->materials[i].base_color[c] = 1.0f;
     }
@@ -139,10 +139,10 @@ static lds_mesh_model *make_cube(void)
     m->submeshes[1] = (lds_mesh_submesh){12, 12, 18, 18, 1};
     add_materials(m, 2);
     m->materials[0].name = strdup("textured");
-    m->materials[0].texture = 0;
+    m->materials[0].maps[LDS_MESH_MAP_BASE_COLOR].texture = 0;
     m->materials[1].name = strdup("red");
     m->materials[1].base_color[1] = m->materials[1].base_color[2] = 0.1f;
-    m->materials[1].texture = 1;
+    m->materials[1].maps[LDS_MESH_MAP_BASE_COLOR].texture = 1;
     m->materials[1].double_sided = 1;
     m->texture_count = 2;
     m->textures = calloc(2, sizeof(lds_mesh_texture));
@@ -210,7 +210,7 @@ static lds_mesh_model *make_grid(int side)
     m->textures = calloc(1, sizeof(lds_mesh_texture));
     m->textures[0].name = strdup("tile.png");
     m->textures[0].data = make_png(4, 4, &m->textures[0].size); /* mime unknown: sniffed */
-    m->materials[0].texture = 0;
+    m->materials[0].maps[LDS_MESH_MAP_BASE_COLOR].texture = 0;
     return m;
 }
 

@@ -243,8 +243,8 @@ static void test_obj(void)
             const lds_mesh_material *tex = &m->materials[m->submeshes[1].material];
             LDS_CHECK_STR(red->name, "red");
             LDS_CHECK(red->base_color[0] == 1.0f && red->base_color[1] == 0.0f && red->base_color[3] == 0.5f);
-            LDS_CHECK_INT(red->texture, ==, -1);
-            LDS_CHECK_INT(tex->texture, ==, 0);
+            LDS_CHECK_INT(red->maps[LDS_MESH_MAP_BASE_COLOR].texture, ==, -1);
+            LDS_CHECK_INT(tex->maps[LDS_MESH_MAP_BASE_COLOR].texture, ==, 0);
             /* negative indices: the second quad is vertices 2, 5, 6, 3 (1-based) */
             const lds_mesh_submesh *s = &m->submeshes[1];
             const float *p = &m->positions[3 * (size_t)m->indices[s->index_offset + 1]];

@@ -73,7 +73,7 @@ int main(void)
         }
         int textured = 0;
         for (size_t s = 0; s < spot->submesh_count; s++)
-            textured += spot->materials[spot->submeshes[s].material].texture == 0;
+            textured += spot->materials[spot->submeshes[s].material].maps[LDS_MESH_MAP_BASE_COLOR].texture == 0;
         LDS_CHECK_INT(textured, >=, 1);
         /* UVs about the unit square (the file has a few just outside) and not all the same */
         float umin = 1e9f, umax = -1e9f;

@@ -89,7 +89,7 @@ static lds_mesh_model *make_sphere(int levels, int bumps)
     m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)vert_count, 0, (uint32_t)(tri_count * 3), 0};
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
-    m->materials[0].texture = -1;
+    lds_mesh_material_init(&m->materials[0]);
     for (int k = 0; k < 4; k++)
         m->materials[0].base_color[k] = 1;
     return m;
@@ -131,7 +131,7 @@ static lds_mesh_model *split_two_materials(const lds_mesh_model *src)
     m->material_count = 2;
     m->materials = calloc(2, sizeof(lds_mesh_material));
     for (int i = 0; i < 2; i++) {
-        m->materials[i].texture = -1;
+        lds_mesh_material_init(&m->materials[i]);
         m->materials[i].base_color[0] = (float)i;
         m->materials[i].base_color[3] = 1;
     }
@@ -173,7 +173,7 @@ static lds_mesh_model *make_seam_cylinder(int n)
     m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)verts, 0, (uint32_t)(tris * 3), 0};
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
-    m->materials[0].texture = -1;
+    lds_mesh_material_init(&m->materials[0]);
     m->materials[0].base_color[3] = 1;
     return m;
 }
@@ -199,7 +199,7 @@ static lds_mesh_model *make_points(size_t count)
     m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)count, 0, 0, 0};
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
-    m->materials[0].texture = -1;
+    lds_mesh_material_init(&m->materials[0]);
     return m;
 }
 
@@ -481,7 +481,7 @@ static void test_sloppy_fallback(void)
     soup->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)(nt * 3), 0, (uint32_t)(nt * 3), 0};
     soup->material_count = 1;
     soup->materials = calloc(1, sizeof(lds_mesh_material));
-    soup->materials[0].texture = -1;
+    lds_mesh_material_init(&soup->materials[0]);
     lds_mesh_model *lod = NULL;
     double error = -1;
     LDS_CHECK_OK(lds_mesh_simplify(soup, nt / 16, &lod, &error, &err), &err);

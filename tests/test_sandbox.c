@@ -47,7 +47,8 @@ static lds_mesh_model *make_model(size_t grid)
     m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)ni, 0};
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
-    m->materials[0] = (lds_mesh_material){strdup("stone"), {1, 1, 1, 1}, -1, 0};
+    lds_mesh_material_init(&m->materials[0]);
+    m->materials[0].name = strdup("stone");
     lds_mesh_model_warn(m, "made by the test");
     return m;
 }
@@ -69,7 +70,7 @@ static lds_status parse_good(const char *name, const unsigned char *data, size_t
         strcpy(m->textures[0].mime, "image/png");
         m->textures[0].data = tex;
         m->textures[0].size = tex_size;
-        m->materials[0].texture = 0;
+        m->materials[0].maps[LDS_MESH_MAP_BASE_COLOR].texture = 0;
     }
     if (sidecars && sidecars->read(sidecars->ctx, "../../etc/passwd", &tex, &tex_size) == 0)
         return lds_error_set(err, LDS_EINTERNAL, "%s: the parent served a file outside the directory", name);

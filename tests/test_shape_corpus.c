@@ -126,7 +126,7 @@ static lds_mesh_model *flatten(const lds_mesh_model *src)
     m->submeshes[0].index_count = (uint32_t)src->index_count;
     m->material_count = 1;
     m->materials = calloc(1, sizeof *m->materials);
-    m->materials[0].texture = -1;
+    lds_mesh_material_init(&m->materials[0]);
     for (int k = 0; k < 4; k++)
         m->materials[0].base_color[k] = 1;
     return m;
