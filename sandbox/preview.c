@@ -162,15 +162,22 @@ static lds_status weights(lds_preview_base *b, const uint32_t *seeds, double rad
 
 /* ---- the base ---- */
 
+/* Texture slots over the cap (or of unknown size) are emptied, leaving the material's factors;
+ * material extensions go too (their textures would escape the cap). */
 static void cap_textures(lds_mesh_model *m, int max_texture)
 {
     for (size_t i = 0; i < m->material_count; i++) {
-        int t = m->materials[i].texture;
-        if (t < 0 || (size_t)t >= m->texture_count)
-            continue;
-        const lds_mesh_texture *tex = &m->textures[t];
-        if (tex->width <= 0 || tex->height <= 0 || tex->width > max_texture || tex->height > max_texture)
-            m->materials[i].texture = -1; /* over the cap (or of unknown size): base colour only */
+        lds_mesh_material *mat = &m->materials[i];
+        for (int k = 0; k < LDS_MESH_MAP_COUNT; k++) {
+            int t = mat->maps[k].texture;
+            if (t < 0 || (size_t)t >= m->texture_count)
+                continue;
+            const lds_mesh_texture *tex = &m->textures[t];
+            if (tex->width <= 0 || tex->height <= 0 || tex->width > max_texture || tex->height > max_texture)
+                mat->maps[k].texture = -1;
+        }
+        free(mat->extensions);
+        mat->extensions = NULL;
     }
 }
 

@@ -137,11 +137,6 @@ if ready:
           p["expires"]))
     print("viewer (while the service runs): %s%s" % (url, p["viewer_url"]))
     trace = subprocess.run([binary, "trace", leak, "--asset", aid], capture_output=True, text=True)
-    if trace.returncode != 0:  # lodestone's glTF reader does not decode meshopt yet: a plain copy
-        plain = os.path.join("demo-out", "leaked-preview-plain.glb")
-        subprocess.run(["node", "tests/preview_tools.mjs", "decode", leak, plain], check=True,
-                       env=dict(os.environ, LDS_TOOLS="tools"))
-        trace = subprocess.run([binary, "trace", plain, "--asset", aid], capture_output=True, text=True)
     print("lodestone trace: " + (trace.stdout or trace.stderr).strip())
 PY
 if [ "${DEMO_KEEP:-0}" = 1 ]; then

@@ -8,9 +8,10 @@
  * error and nothing fetched off-site; `lodestone trace` names the right viewer after each attack
  * (as served, meshopt re-encoding with gltfpack, Draco with draco_encoder and with
  * glTF-Transform, gltfpack -si 0.5, noise, OBJ re-export, rigid motion and scale, and all of them
- * chained), and nobody for a clean LOD or the original; POST /v1/ops/trace agrees.
- * Compressed glTF is turned into plain GLB with glTF-Transform before tracing (preview_tools.mjs
- * decode) until lodestone's own glTF reader decodes meshopt and Draco. */
+ * chained), and nobody for a clean LOD or the original; POST /v1/ops/trace agrees. Suspects are
+ * traced as the attack left them (meshopt and Draco GLB through lodestone's glTF reader); the
+ * attacker's tools need a plain copy first (preview_tools.mjs decode: gltfpack refuses compressed
+ * input). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,14 +263,12 @@ typedef struct attack {
 } attack;
 
 static const attack attacks[] = {
-    {"as served (meshopt)", "node $T decode $IN $OUT", "glb"},
-    {"meshopt re-encode (gltfpack -cc)",
-     "node $T decode $IN $D/a.glb && gltfpack -i $D/a.glb -o $D/b.glb -cc >/dev/null && node $T decode $D/b.glb $OUT", "glb"},
+    {"as served (meshopt GLB)", "cp $IN $OUT", "glb"},
+    {"meshopt re-encode (gltfpack -cc)", "node $T decode $IN $D/a.glb && gltfpack -i $D/a.glb -o $OUT -cc >/dev/null", "glb"},
     {"Draco (draco_encoder -qp 11)",
      "node $T decode $IN $D/a.glb && node $T obj $D/a.glb $D/a.obj && draco_encoder -i $D/a.obj -o $D/a.drc -qp 11 >/dev/null"
      " && draco_decoder -i $D/a.drc -o $OUT >/dev/null", "ply"},
-    {"Draco glTF (glTF-Transform)", "node $T decode $IN $D/a.glb && node $T draco $D/a.glb $D/b.glb && node $T decode $D/b.glb $OUT",
-     "glb"},
+    {"Draco glTF (glTF-Transform)", "node $T decode $IN $D/a.glb && node $T draco $D/a.glb $OUT", "glb"},
     {"simplify half (gltfpack -si 0.5)", "node $T decode $IN $D/a.glb && gltfpack -i $D/a.glb -o $OUT -si 0.5 -noq >/dev/null", "glb"},
     {"noise 0.05% of the diagonal", "node $T decode $IN $D/a.glb && node $T noise $D/a.glb $OUT 0.0005 7", "glb"},
     {"OBJ re-export (assimp)", "node $T decode $IN $D/a.glb && assimp export $D/a.glb $OUT >/dev/null", "obj"},

@@ -55,7 +55,7 @@ static lds_mesh_model *ellipsoid(int n)
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
     m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)vertices, 0, (uint32_t)t, 0};
-    m->materials[0] = (lds_mesh_material){NULL, {1, 1, 1, 1}, -1, 0};
+    lds_mesh_material_init(&m->materials[0]);
     return m;
 }
 
