@@ -125,22 +125,32 @@ static int trace(const lds_preview_base *base, const lds_mesh_model *suspect, un
     return *p_out < ALPHA ? best : -1;
 }
 
-int main(void)
+/* The diagonal of a model's bounding box. */
+static double diagonal(const lds_mesh_model *m)
 {
-    lds_crypto_init();
+    float lo[3] = {1e30f, 1e30f, 1e30f}, hi[3] = {-1e30f, -1e30f, -1e30f};
+    for (size_t v = 0; v < m->vertex_count; v++)
+        for (int a = 0; a < 3; a++) {
+            lo[a] = fminf(lo[a], m->positions[3 * v + a]);
+            hi[a] = fmaxf(hi[a], m->positions[3 * v + a]);
+        }
+    return sqrt((hi[0] - lo[0]) * (hi[0] - lo[0]) + (hi[1] - lo[1]) * (hi[1] - lo[1]) + (hi[2] - lo[2]) * (hi[2] - lo[2]));
+}
+
+/* Every attack on two viewers' previews of lod, then the clean base and the LOD itself. */
+static void attack_model(const char *name, const lds_mesh_model *lod)
+{
     lds_error err;
     lds_error_clear(&err);
-    lds_mesh_model *lod = ellipsoid(110); /* ~48k triangles */
-    LDS_CHECK(lod != NULL);
     lds_preview_base *base = NULL;
     LDS_CHECK_OK(lds_preview_base_create(lod, NULL, &base, &err), &err);
     if (base == NULL)
-        return lds_test_result();
+        return;
     const lds_mesh_model *bm = lds_preview_base_model(base);
     LDS_CHECK_INT(lds_mesh_triangle_count(bm), <=, 20000);
-    printf("base: %zu triangles, %zu vertices, %zu chips, step %.6f, amplitude %.6f\n", lds_mesh_triangle_count(bm),
-           bm->vertex_count, lds_preview_base_chips(base), lds_preview_base_step(base),
-           lds_preview_base_amplitude(base));
+    printf("\n%s: base %zu triangles, %zu vertices, %zu chips, step %.6f, amplitude %.6f (diagonal %.4f)\n", name,
+           lds_mesh_triangle_count(bm), bm->vertex_count, lds_preview_base_chips(base), lds_preview_base_step(base),
+           lds_preview_base_amplitude(base), diagonal(bm));
     unsigned char seeds[VIEWERS][32];
     for (int i = 0; i < VIEWERS; i++) {
         char id[32];
@@ -150,12 +160,12 @@ int main(void)
     const char *attacks[] = {"none", "rigid+scale", "noise 0.05% diag", "simplify 0.5", "requantise 10 bits",
                              "all of them"};
     int n_attacks = (int)(sizeof(attacks) / sizeof(attacks[0]));
+    double diag = diagonal(bm);
     printf("%-20s %-8s %-8s %8s %10s\n", "attack", "viewer", "found", "score", "p");
     for (int a = 0; a < n_attacks; a++)
         for (int viewer = 0; viewer < VIEWERS; viewer += 13) {
             lds_mesh_model *m = NULL;
             LDS_CHECK_OK(lds_preview_embed(base, seeds[viewer], &m, &err), &err);
-            double diag = 3.9;
             if (a == 3 || a == 5) {
                 lds_mesh_model *half = NULL;
                 LDS_CHECK_OK(lds_mesh_simplify(m, lds_mesh_triangle_count(m) / 2, &half, NULL, &err), &err);
@@ -182,6 +192,49 @@ int main(void)
     printf("%-20s %-8s %-8d %8.2f %10.3g\n", "clean LOD", "-", found, score, p);
     LDS_CHECK_INT(found, ==, -1);
     lds_preview_base_destroy(base);
+}
+
+/* Texture slots over the cap are emptied, those within it kept. */
+static void texture_cap(void)
+{
+    lds_mesh_model *m = ellipsoid(20);
+    lds_error err;
+    lds_error_clear(&err);
+    m->textures = calloc(2, sizeof(lds_mesh_texture));
+    m->texture_count = 2;
+    m->textures[0].width = m->textures[0].height = 1024;
+    m->textures[1].width = m->textures[1].height = 256;
+    m->materials[0].maps[LDS_MESH_MAP_BASE_COLOR].texture = 0;
+    m->materials[0].maps[LDS_MESH_MAP_EMISSIVE].texture = 1;
+    lds_preview_base *base = NULL;
+    LDS_CHECK_OK(lds_preview_base_create(m, NULL, &base, &err), &err);
+    if (base) {
+        const lds_mesh_material *mat = &lds_preview_base_model(base)->materials[0];
+        LDS_CHECK_INT(mat->maps[LDS_MESH_MAP_BASE_COLOR].texture, ==, -1);
+        LDS_CHECK_INT(mat->maps[LDS_MESH_MAP_EMISSIVE].texture, ==, 1);
+    }
+    lds_preview_base_destroy(base);
+    lds_mesh_model_destroy(m);
+}
+
+int main(void)
+{
+    lds_crypto_init();
+    lds_mesh_model *lod = ellipsoid(110); /* ~48k triangles */
+    LDS_CHECK(lod != NULL);
+    if (lod)
+        attack_model("generated ellipsoid", lod);
     lds_mesh_model_destroy(lod);
+    texture_cap();
+    char path[4096];
+    if (lds_test_shared("corpus/scans/stanford-bunny.obj", path, sizeof(path))) { /* a real scan, when there */
+        lds_error err;
+        lds_error_clear(&err);
+        lds_mesh_model *bunny = NULL;
+        LDS_CHECK_OK(lds_mesh_import_file(path, 0, NULL, &bunny, &err), &err);
+        if (bunny)
+            attack_model("stanford-bunny.obj", bunny);
+        lds_mesh_model_destroy(bunny);
+    }
     return lds_test_result();
 }
