@@ -20,7 +20,8 @@ static void usage(FILE *out)
             "usage: lodestone serve [--workers N] [--no-notary]\n"
             "Runs the HTTP API (LODESTONE_LISTEN, default 127.0.0.1:8080), N worker processes\n"
             "(default 2) and the notary. With LODESTONE_REDIS_URL unset it starts its own redis-server\n"
-            "on $LODESTONE_HOME/redis/redis.sock (AOF, appendfsync always) and stops it on exit.\n"
+            "with its files in $LODESTONE_HOME/redis (AOF, appendfsync always) and its socket in a short\n"
+            "runtime folder ($XDG_RUNTIME_DIR or /tmp), and stops it on exit.\n"
             "--no-notary: the notary runs elsewhere (`lodestone worker --notary`).\n");
 }
 

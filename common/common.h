@@ -197,7 +197,7 @@ typedef struct lds_redis_reply {
 } lds_redis_reply;
 
 /* Connects. url NULL means $LODESTONE_REDIS_URL, and when that is unset too the embedded server of
- * the data directory (lds_home_dir()/redis/redis.sock), which is started (detached, left running)
+ * the data directory (lds_redis_embedded_url), which is started (detached, left running)
  * if it does not answer. URLs: redis://[[user]:password@]host[:port][/db], unix:///path[?db=N].
  * Caller closes with lds_redis_close (accepts NULL). */
 lds_status lds_redis_connect(const char *url, lds_redis **out, lds_error *err);
@@ -217,8 +217,13 @@ void lds_redis_reply_free(lds_redis_reply *reply);
 /* The string of a STRING/STATUS reply or of element i of an ARRAY reply; NULL otherwise. */
 const char *lds_redis_reply_str(const lds_redis_reply *reply);
 
-/* The embedded redis-server: started by `lodestone serve` as its child on a Unix socket under
- * home/redis/ (AOF on, appendfsync always, port 0). If a server already answers on that socket it
+/* The URL of home's embedded server: its files are in home/redis, its socket in a short runtime
+ * folder ($XDG_RUNTIME_DIR or /tmp, then lodestone-<uid>/, one name per home), so that a deep
+ * data directory still fits a Unix socket path. Makes the runtime folder (0700) if needed. */
+lds_status lds_redis_embedded_url(const char *home, char *url, size_t url_size, lds_error *err);
+
+/* The embedded redis-server: started by `lodestone serve` as its child on the Unix socket of
+ * lds_redis_embedded_url, with its files in home/redis/ (AOF on, appendfsync always, port 0). If a server already answers on that socket it
  * is used and not owned (stop leaves it running). Caller stops with lds_redis_server_stop. */
 typedef struct lds_redis_server lds_redis_server;
 lds_status lds_redis_server_start(const char *home, lds_redis_server **out, lds_error *err);

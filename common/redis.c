@@ -335,10 +335,41 @@ lds_status lds_redis_command(lds_redis *redis, lds_redis_reply **reply, lds_erro
 
 /* ---- the embedded server ---- */
 
-static void embedded_paths(const char *home, char *dir, size_t dir_size, char *sock, size_t sock_size)
+/* The embedded server's files stay in home/redis; its socket goes to a short runtime folder,
+ * because a Unix socket path holds at most 107 bytes and a data directory may be deep:
+ * $XDG_RUNTIME_DIR (or /tmp)/lodestone-<uid>/<16 hex of SHA-256(real path of home)>.sock. The
+ * folder is made 0700 and must be ours and a real directory (not a link another user planted). */
+static lds_status embedded_paths(const char *home, char *dir, size_t dir_size, char *sock, size_t sock_size,
+                                 lds_error *err)
 {
     snprintf(dir, dir_size, "%s/redis", home);
-    snprintf(sock, sock_size, "%s/redis/redis.sock", home);
+    const char *base = getenv("XDG_RUNTIME_DIR");
+    if (base == NULL || *base != '/' || strlen(base) > 48)
+        base = "/tmp";
+    char runtime[80];
+    snprintf(runtime, sizeof(runtime), "%s/lodestone-%u", base, (unsigned)getuid());
+    if (mkdir(runtime, 0700) != 0 && errno != EEXIST)
+        return lds_error_set(err, LDS_EIO, "%s: %s", runtime, strerror(errno));
+    struct stat st;
+    if (lstat(runtime, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0)
+        return lds_error_set(err, LDS_EIO, "%s: not a private directory of this user", runtime);
+    char real[PATH_MAX];
+    const char *key = realpath(home, real) ? real : home;
+    unsigned char digest[LDS_SHA256_BYTES];
+    char hex[2 * LDS_SHA256_BYTES + 1];
+    lds_sha256_buffer(key, strlen(key), digest);
+    lds_hex_encode(digest, LDS_SHA256_BYTES, hex);
+    snprintf(sock, sock_size, "%s/%.16s.sock", runtime, hex);
+    return LDS_OK;
+}
+
+lds_status lds_redis_embedded_url(const char *home, char *url, size_t url_size, lds_error *err)
+{
+    char dir[PATH_MAX], sock[PATH_MAX];
+    lds_status status = embedded_paths(home, dir, sizeof(dir), sock, sizeof(sock), err);
+    if (status == LDS_OK)
+        snprintf(url, url_size, "unix://%s", sock);
+    return status;
 }
 
 /* True when a server answers PING on the socket. */
@@ -405,14 +436,13 @@ static pid_t spawn_server(const char *dir, const char *sock, int detach, lds_err
 static lds_status ensure_server(const char *home, int detach, pid_t *started_pid, lds_error *err)
 {
     char dir[PATH_MAX], sock[PATH_MAX], lockpath[PATH_MAX + 16];
-    embedded_paths(home, dir, sizeof(dir), sock, sizeof(sock));
     *started_pid = 0;
-    if (strlen(sock) >= 100)
-        return lds_error_set(err, LDS_EINVAL, "%s: socket path too long for a Unix socket (use a shorter "
-                                              "LODESTONE_HOME)", sock);
+    lds_status status = embedded_paths(home, dir, sizeof(dir), sock, sizeof(sock), err);
+    if (status != LDS_OK)
+        return status;
     if (socket_alive(sock))
         return LDS_OK;
-    lds_status status = lds_dir_create(dir, 0700, err);
+    status = lds_dir_create(dir, 0700, err);
     if (status != LDS_OK)
         return status;
     snprintf(lockpath, sizeof(lockpath), "%s/start.lock", dir);
@@ -478,10 +508,9 @@ lds_status lds_redis_connect(const char *url, lds_redis **out, lds_error *err)
     lds_status status = ensure_server(home, 1, &pid, err);
     if (status != LDS_OK)
         return status;
-    char dir[PATH_MAX], sock[PATH_MAX], full[PATH_MAX + 16];
-    embedded_paths(home, dir, sizeof(dir), sock, sizeof(sock));
-    snprintf(full, sizeof(full), "unix://%s", sock);
-    return connect_url(full, out, err);
+    char full[PATH_MAX + 16];
+    status = lds_redis_embedded_url(home, full, sizeof(full), err);
+    return status != LDS_OK ? status : connect_url(full, out, err);
 }
 
 lds_status lds_redis_server_start(const char *home, lds_redis_server **out, lds_error *err)
@@ -496,10 +525,12 @@ lds_status lds_redis_server_start(const char *home, lds_redis_server **out, lds_
         free(server);
         return status;
     }
-    char dir[PATH_MAX], sock[PATH_MAX];
-    embedded_paths(home, dir, sizeof(dir), sock, sizeof(sock));
     server->pid = pid;
-    snprintf(server->url, sizeof(server->url), "unix://%s", sock);
+    status = lds_redis_embedded_url(home, server->url, sizeof(server->url), err);
+    if (status != LDS_OK) {
+        lds_redis_server_stop(server);
+        return status;
+    }
     *out = server;
     return LDS_OK;
 }

@@ -33,7 +33,11 @@ int main(void)
     lds_crypto_init();
     signal(SIGPIPE, SIG_IGN);
     snprintf(home, sizeof(home), "%s", lds_test_tmpdir("service_corpus"));
-    snprintf(url, sizeof(url), "unix://%s/redis/redis.sock", home);
+    {
+        lds_error uerr;
+        lds_error_clear(&uerr);
+        LDS_CHECK(lds_redis_embedded_url(home, url, sizeof(url), &uerr) == LDS_OK);
+    }
     setenv("LODESTONE_HOME", home, 1);
     unsetenv("LODESTONE_REDIS_URL");
     setenv("LODESTONE_LISTEN", "127.0.0.1:0", 1); /* any free port: tests run side by side */

@@ -55,7 +55,10 @@ int lds_test_result(void);
 /* Prints "SKIP: why" and exits 77 (CTest reports the test as skipped). */
 void lds_test_skip(const char *why) __attribute__((noreturn));
 
-/* A path under ../shared (the corpus, the vectors) or NULL when shared/ is not there. */
+/* A path under ../shared (the corpus, the vectors) or NULL when it is not there. Without
+ * ../shared, "corpus" and "corpus/..." name the stand-in corpus that tests/make_corpus.py makes
+ * (once, under the build tree): the scans, spot and the homer remeshes with the same names, formats
+ * and counts, made of parametric shapes; the pbr/ assets have no stand-in here. */
 const char *lds_test_shared(const char *relative, char *out, size_t out_size);
 /* The lodestone binary ($LODESTONE_BIN). */
 const char *lds_test_bin(void);
