@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common.h"
 
 #ifdef __cplusplus
@@ -22,7 +24,12 @@ typedef struct lds_api_config {
     const char *redis_url;     /* NULL: $LODESTONE_REDIS_URL or the embedded server */
     uint64_t max_upload_bytes; /* 0: $LODESTONE_MAX_UPLOAD_BYTES or 2 GiB */
     unsigned threads;          /* 0: 4 */
+    int listen_fd;             /* > 0: a socket from lds_api_listen, used instead of listen (and closed on stop) */
 } lds_api_config;
+
+/* Binds and listens on listen ("HOST:PORT"; NULL: $LODESTONE_LISTEN or 127.0.0.1:8080) now, so that
+ * a busy port is found before anything else starts. *fd is close-on-exec. */
+lds_status lds_api_listen(const char *listen, int *fd, lds_error *err);
 
 typedef struct lds_api lds_api;
 
@@ -39,6 +46,14 @@ void lds_api_stop(lds_api *api);
  * (shown once: only its hash is stored). */
 lds_status lds_api_key_create(const char *redis_url, const char *role, const char *name, char key[LDS_API_KEY_MAX],
                               lds_error *err);
+
+/* Every API key as [{"id" (16 hex of its hash: how records and the access log name it), "role",
+ * "account", "created"}], never a key (only hashes are stored). Caller decrefs *keys. */
+lds_status lds_api_key_list(const char *redis_url, json_t **keys, lds_error *err);
+/* Deletes the key whose id (a prefix of its hash, at least 8 hex digits) is key_id: it stops
+ * working within the API's key cache time (5 s). LDS_ENOENT for none, LDS_EINVAL for an
+ * ambiguous prefix. */
+lds_status lds_api_key_revoke(const char *redis_url, const char *key_id, lds_error *err);
 
 #ifdef __cplusplus
 }

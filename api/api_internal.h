@@ -97,6 +97,7 @@ struct lds_api {
     struct lds_preview_keys *preview_keys;
     lds_preview_settings preview_settings;
     char web_root[PATH_MAX];      /* LODESTONE_WEB_ROOT: three.js for the viewer page */
+    int access_fd;              /* home/access.log, -1 when it cannot be opened */
     pthread_mutex_t metrics_lock;
     uint64_t requests_by_status[API_ROUTE_COUNT][500]; /* index status - 100 */
 };
@@ -144,6 +145,17 @@ enum MHD_Result api_upload_to_temp(lds_api *api, struct MHD_Connection *c, api_r
 enum MHD_Result api_deposit_body_begin(lds_api *api, struct MHD_Connection *c, api_request *req);
 enum MHD_Result api_deposit_post(lds_api *api, struct MHD_Connection *c, api_request *req);
 enum MHD_Result api_deposit_get(lds_api *api, struct MHD_Connection *c, api_request *req);
+
+/* Idempotency-Key (idempotency.c). api_idempotency_key: 0 when the request has none, 1 with
+ * scoped = "<key id>:<sha256 of the header>" (the key lds_asset_submission takes), -1 when the
+ * header is malformed (the 400 queued into *ret). api_idempotency_conflict: 1 when scoped was used
+ * before for a request with another digest (the first request's asset or deposit id into
+ * first_id), 0 otherwise or when Redis cannot tell. api_digest_hex finishes a request digest. */
+#define API_IDEMPOTENCY_MAX 96
+int api_idempotency_key(struct MHD_Connection *c, api_request *req, char scoped[API_IDEMPOTENCY_MAX],
+                        enum MHD_Result *ret);
+int api_idempotency_conflict(lds_api *api, const char *scoped, const char *digest, char *first_id, size_t first_size);
+void api_digest_hex(lds_sha256 *ctx, char hex[LDS_SHA256_HEX]);
 
 /* The log routes (log_routes.c): checkpoint, key, proof, consistency. */
 enum MHD_Result api_log_route(lds_api *api, struct MHD_Connection *c, api_request *req);

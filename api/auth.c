@@ -55,6 +55,88 @@ lds_status lds_api_key_create(const char *redis_url, const char *role, const cha
     return st;
 }
 
+/* Finds the one lds:apikey:<hash> whose hash starts with key_id (16 hex, as records and logs
+ * name keys) into redis_key. */
+static lds_status key_find(lds_redis *redis, const char *key_id, char *redis_key, size_t size, lds_error *err)
+{
+    size_t n = key_id ? strlen(key_id) : 0;
+    int hex = n >= 8 && n < LDS_SHA256_HEX;
+    for (size_t i = 0; hex && i < n; i++)
+        hex = (key_id[i] >= '0' && key_id[i] <= '9') || (key_id[i] >= 'a' && key_id[i] <= 'f');
+    if (!hex)
+        return lds_error_set(err, LDS_EINVAL, "key id '%.70s': expected 8 to 64 lower-case hex digits (keys list)",
+                             key_id ? key_id : "");
+    char cursor[32] = "0";
+    size_t found = 0;
+    do {
+        lds_redis_reply *page = NULL;
+        lds_status st = lds_redis_command(redis, &page, err, "SCAN %s MATCH lds:apikey:%s* COUNT 1000", cursor, key_id);
+        if (st != LDS_OK)
+            return st;
+        snprintf(cursor, sizeof(cursor), "%s", page->elements == 2 && page->element[0].str ? page->element[0].str : "0");
+        for (size_t i = 0; page->elements == 2 && i < page->element[1].elements; i++)
+            if (found++ == 0)
+                snprintf(redis_key, size, "%s", page->element[1].element[i].str);
+        lds_redis_reply_free(page);
+    } while (strcmp(cursor, "0") != 0);
+    if (found == 0)
+        return lds_error_set(err, LDS_ENOENT, "no API key with id %s", key_id);
+    if (found > 1)
+        return lds_error_set(err, LDS_EINVAL, "key id %s names %zu keys; give more digits", key_id, found);
+    return LDS_OK;
+}
+
+lds_status lds_api_key_revoke(const char *redis_url, const char *key_id, lds_error *err)
+{
+    lds_redis *redis = NULL;
+    char redis_key[128];
+    lds_status st = lds_redis_connect(redis_url, &redis, err);
+    if (st == LDS_OK)
+        st = key_find(redis, key_id, redis_key, sizeof(redis_key), err);
+    if (st == LDS_OK)
+        st = lds_redis_command(redis, NULL, err, "DEL %s", redis_key);
+    lds_redis_close(redis);
+    return st;
+}
+
+lds_status lds_api_key_list(const char *redis_url, json_t **keys, lds_error *err)
+{
+    *keys = NULL;
+    lds_redis *redis = NULL;
+    lds_status st = lds_redis_connect(redis_url, &redis, err);
+    json_t *list = json_array();
+    char cursor[32] = "0";
+    while (st == LDS_OK) {
+        lds_redis_reply *page = NULL;
+        if ((st = lds_redis_command(redis, &page, err, "SCAN %s MATCH lds:apikey:* COUNT 1000", cursor)) != LDS_OK)
+            break;
+        snprintf(cursor, sizeof(cursor), "%s", page->elements == 2 && page->element[0].str ? page->element[0].str : "0");
+        for (size_t i = 0; st == LDS_OK && page->elements == 2 && i < page->element[1].elements; i++) {
+            const char *redis_key = page->element[1].element[i].str;
+            lds_redis_reply *r = NULL;
+            st = lds_redis_command(redis, &r, err, "HMGET %s role name created", redis_key);
+            if (st == LDS_OK && r->elements == 3 && redis_key && strlen(redis_key) >= 11 + 16) {
+                char id[17];
+                memcpy(id, redis_key + 11, 16);
+                id[16] = 0;
+                json_array_append_new(list, json_pack("{s:s,s:s?,s:s?,s:s?}", "id", id, "role", r->element[0].str,
+                                                      "account", r->element[1].str, "created", r->element[2].str));
+            }
+            lds_redis_reply_free(r);
+        }
+        lds_redis_reply_free(page);
+        if (strcmp(cursor, "0") == 0)
+            break;
+    }
+    lds_redis_close(redis);
+    if (st != LDS_OK) {
+        json_decref(list);
+        return st;
+    }
+    *keys = list;
+    return LDS_OK;
+}
+
 typedef struct cache_entry {
     char hash[LDS_SHA256_HEX];
     api_principal who;

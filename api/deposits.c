@@ -49,10 +49,48 @@ enum MHD_Result api_deposit_body_begin(lds_api *api, struct MHD_Connection *c, a
     return api_upload_to_temp(api, c, req, filename);
 }
 
+/* 202 {"deposit": {"id", "items", "warnings"}} from a summary (stolen). */
+static enum MHD_Result respond_deposit(struct MHD_Connection *c, api_request *req, json_t *summary)
+{
+    json_t *body = json_pack("{s:{s:O,s:O,s:O}}", "deposit", "id", json_object_get(summary, "id"), "items",
+                             json_object_get(summary, "items"), "warnings", json_object_get(summary, "warnings"));
+    json_decref(summary);
+    return api_respond_json(c, req, 202, body);
+}
+
+/* The digest an Idempotency-Key is stored with: the archive's name and content. */
+static lds_status deposit_digest(const char *filename, const char *path, char hex[LDS_SHA256_HEX], lds_error *err)
+{
+    unsigned char content[LDS_SHA256_BYTES];
+    lds_status st = lds_sha256_file(path, content, NULL, err);
+    if (st != LDS_OK)
+        return st;
+    lds_sha256 ctx;
+    lds_sha256_init(&ctx);
+    lds_sha256_update(&ctx, "deposit\n", 8);
+    lds_sha256_update(&ctx, filename, strlen(filename) + 1);
+    lds_sha256_update(&ctx, content, sizeof(content));
+    api_digest_hex(&ctx, hex);
+    return LDS_OK;
+}
+
+/* 1 with the deposit id when this (scoped) key names an earlier deposit. */
+static int earlier_deposit(lds_redis *redis, const char *idem, char *id, size_t size)
+{
+    lds_redis_reply *reply = NULL;
+    if (lds_redis_command(redis, &reply, NULL, "HGET " LDS_ASSETS_IDEMPOTENCY_PREFIX "%s deposit", idem) != LDS_OK)
+        return 0;
+    int found = reply->type == LDS_REDIS_STRING && reply->str && *reply->str;
+    if (found)
+        snprintf(id, size, "%s", reply->str);
+    lds_redis_reply_free(reply);
+    return found;
+}
+
 enum MHD_Result api_deposit_post(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
     const char *filename = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filename");
-    if (req->body_fd < 0 || req->body_bytes == 0)
+    if (req->body_fd < 0 || req->body_bytes == 0 || filename == NULL)
         return api_respond_error(c, req, 400, "bad_request", "%s: empty deposit", filename ? filename : "archive");
     lds_error err;
     lds_error_clear(&err);
@@ -71,10 +109,34 @@ enum MHD_Result api_deposit_post(lds_api *api, struct MHD_Connection *c, api_req
     request.scratch_dir = api->tmp;
     request.limits = &limits;
     request.owner_key = req->who.key_id;
+    request.owner_account = req->who.name;
+    char idem[API_IDEMPOTENCY_MAX], digest[LDS_SHA256_HEX], earlier[LDS_ID_MAX];
+    enum MHD_Result ret;
+    int has_idem = api_idempotency_key(c, req, idem, &ret);
+    if (has_idem < 0)
+        return ret;
+    if (has_idem) {
+        if (deposit_digest(filename, req->body_path, digest, &err) != LDS_OK)
+            return api_respond_status(c, req, &err);
+        request.idempotency_key = idem;
+        request.request_digest = digest;
+        if (api_idempotency_conflict(api, idem, digest, earlier, sizeof(earlier)))
+            return api_respond_error(c, req, 422, "idempotency_conflict",
+                                     "this Idempotency-Key was used for a different deposit (%s)", earlier);
+        if (earlier_deposit(redis, idem, earlier, sizeof(earlier))) {
+            /* a retry: the same deposit, finished if the first request was cut short */
+            json_t *summary = NULL;
+            if (lds_deposit_replay(redis, earlier, &summary, &err) != LDS_OK)
+                return api_respond_status(c, req, &err);
+            return respond_deposit(c, req, summary);
+        }
+    }
     char id[LDS_ID_MAX];
     json_t *summary = NULL;
     double start = lds_time_ms();
     lds_status st = lds_deposit_create(redis, &request, id, &summary, &err);
+    if (st == LDS_EEXIST && has_idem)
+        return api_respond_error(c, req, 422, "idempotency_conflict", "%s", err.message);
     if (st != LDS_OK) {
         lds_log_info("deposit %s refused in %.0f ms: %s", filename, lds_time_ms() - start, err.message);
         switch (st) {
@@ -86,11 +148,7 @@ enum MHD_Result api_deposit_post(lds_api *api, struct MHD_Connection *c, api_req
         default: return api_respond_status(c, req, &err);
         }
     }
-    json_t *items = json_object_get(summary, "items");
-    json_t *body = json_pack("{s:{s:s,s:O,s:O}}", "deposit", "id", id, "items", items, "warnings",
-                             json_object_get(summary, "warnings"));
-    json_decref(summary);
-    return api_respond_json(c, req, 202, body);
+    return respond_deposit(c, req, summary);
 }
 
 enum MHD_Result api_deposit_get(lds_api *api, struct MHD_Connection *c, api_request *req)

@@ -324,6 +324,30 @@ static json_t *metadata_from_query(struct MHD_Connection *c)
     return meta;
 }
 
+/* The digest an Idempotency-Key is stored with: the metadata and every file's name and content. */
+static lds_status upload_digest(json_t *meta, const lds_asset_file *files, const char *const *paths, size_t count,
+                                char hex[LDS_SHA256_HEX], lds_error *err)
+{
+    lds_sha256 ctx;
+    lds_sha256_init(&ctx);
+    char *text = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text == NULL)
+        return lds_error_set(err, LDS_ENOMEM, "upload: out of memory");
+    lds_sha256_update(&ctx, "upload\n", 7);
+    lds_sha256_update(&ctx, text, strlen(text) + 1);
+    free(text);
+    for (size_t i = 0; i < count; i++) {
+        unsigned char digest[LDS_SHA256_BYTES];
+        lds_status st = lds_sha256_file(paths[i], digest, NULL, err);
+        if (st != LDS_OK)
+            return st;
+        lds_sha256_update(&ctx, files[i].name, strlen(files[i].name) + 1);
+        lds_sha256_update(&ctx, digest, sizeof(digest));
+    }
+    api_digest_hex(&ctx, hex);
+    return LDS_OK;
+}
+
 static enum MHD_Result post_asset(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
     lds_error err;
@@ -384,6 +408,27 @@ static enum MHD_Result post_asset(lds_api *api, struct MHD_Connection *c, api_re
             return api_respond_error(c, req, 400, "bad_request", "%s: empty upload", files[0].name);
         }
     }
+    /* Everything is checked before anything is stored: a refused upload leaves no blob. */
+    if (lds_assets_validate(files, count, &err) != LDS_OK) {
+        json_decref(meta);
+        return api_respond_error(c, req, 400, "bad_request", "%s", err.message);
+    }
+    char idem[API_IDEMPOTENCY_MAX], digest[LDS_SHA256_HEX] = "";
+    int has_idem = api_idempotency_key(c, req, idem, &ret);
+    if (has_idem < 0) {
+        json_decref(meta);
+        return ret;
+    }
+    if (has_idem && upload_digest(meta, files, paths, count, digest, &err) != LDS_OK) {
+        json_decref(meta);
+        return api_respond_status(c, req, &err);
+    }
+    char first[LDS_ID_MAX];
+    if (has_idem && api_idempotency_conflict(api, idem, digest, first, sizeof(first))) {
+        json_decref(meta);
+        return api_respond_error(c, req, 422, "idempotency_conflict",
+                                 "this Idempotency-Key was used for a different upload (asset %s)", first);
+    }
     for (size_t i = 0; i < count; i++) {
         uint64_t size = 0;
         if (lds_blob_put_file(api->blobs, paths[i], LDS_BLOB_COMPRESS, ids[i], &size, &err) != LDS_OK) {
@@ -395,12 +440,18 @@ static enum MHD_Result post_asset(lds_api *api, struct MHD_Connection *c, api_re
     }
     lds_redis *redis = api_redis(api, &err);
     char asset_id[LDS_ID_MAX], job_id[LDS_ID_MAX];
-    lds_asset_submission sub = {files, count, meta, req->who.key_id};
-    if (redis == NULL || lds_assets_submit(redis, &sub, asset_id, job_id, &err) != LDS_OK) {
-        json_decref(meta);
-        return api_respond_status(c, req, &err);
-    }
+    lds_asset_submission sub = {.files = files, .file_count = count, .metadata = meta, .owner_key = req->who.key_id};
+    sub.owner_account = req->who.name;
+    sub.idempotency_key = has_idem ? idem : NULL;
+    sub.request_digest = has_idem ? digest : NULL;
+    lds_status st = redis ? lds_assets_record_write(redis, &sub, asset_id, job_id, NULL, &err) : err.code;
+    if (st == LDS_OK)
+        st = lds_assets_record_enqueue(redis, asset_id, NULL, &err);
     json_decref(meta);
+    if (st == LDS_EEXIST) /* the same key raced in with another body */
+        return api_respond_error(c, req, 422, "idempotency_conflict", "%s", err.message);
+    if (st != LDS_OK)
+        return api_respond_status(c, req, &err);
     ret = api_respond_json(c, req, 202,
                            json_pack("{s:{s:s,s:s},s:{s:s}}", "asset", "id", asset_id, "status", "queued", "job", "id",
                                      job_id));
@@ -444,6 +495,38 @@ enum MHD_Result api_load_record(lds_api *api, struct MHD_Connection *c, api_requ
     return load_record(api, c, req, NULL, 0, record, ret);
 }
 
+/* Duplicate warnings in a report name the matching asset (its id and title) only to a reader who
+ * may see that asset; anyone else learns only that the model matches one already registered. */
+static void redact_duplicates(lds_api *api, api_request *req, json_t *manifest)
+{
+    json_t *issues = json_object_get(json_object_get(manifest, "report"), "issues");
+    size_t i;
+    json_t *issue;
+    json_array_foreach(issues, i, issue)
+    {
+        const char *code = json_string_value(json_object_get(issue, "code"));
+        if (code == NULL || strcmp(code, "possible_duplicate") != 0)
+            continue;
+        const char *other = json_string_value(json_object_get(issue, "asset"));
+        static const char *const fields[] = {"status", "owner_key"};
+        json_t *record = NULL;
+        lds_error err;
+        lds_error_clear(&err);
+        lds_redis *redis = api_redis(api, &err);
+        int visible = other && redis && lds_assets_get_fields(redis, other, fields, 2, &record, &err) == LDS_OK &&
+                      api_asset_visible(req, json_string_value(json_object_get(record, "owner_key")),
+                                        json_string_value(json_object_get(record, "status")));
+        json_decref(record);
+        if (visible)
+            continue;
+        char message[128];
+        snprintf(message, sizeof(message), "the shape matches a model already registered (similarity %.3f)",
+                 json_number_value(json_object_get(issue, "similarity")));
+        json_object_del(issue, "asset");
+        json_object_set_new(issue, "message", json_string(message));
+    }
+}
+
 static enum MHD_Result get_asset(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
     json_t *record;
@@ -457,6 +540,7 @@ static enum MHD_Result get_asset(lds_api *api, struct MHD_Connection *c, api_req
         json_object_set(out, keys[i], v ? v : json_null());
     }
     json_decref(record);
+    redact_duplicates(api, req, json_object_get(out, "manifest"));
     return api_respond_json(c, req, 200, out);
 }
 
@@ -597,16 +681,20 @@ static enum MHD_Result post_reprocess(lds_api *api, struct MHD_Connection *c, ap
     return api_respond_json(c, req, 202, json_pack("{s:I,s:o}", "queued", (json_int_t)queued, "jobs", jobs));
 }
 
+/* Bare: {"status": "ok"} or 503 {"status": "unavailable"}, nothing more (load balancers need no
+ * more, and anyone may ask). With an ops key: what is up and what is not. */
 static enum MHD_Result get_health(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
     lds_error err;
     lds_error_clear(&err);
     lds_redis *redis = api_redis(api, &err);
-    if (redis == NULL || lds_redis_command(redis, NULL, &err, "PING") != LDS_OK)
-        return api_respond_json(c, req, 503,
-                                json_pack("{s:s,s:s,s:{s:s,s:s}}", "status", "unavailable", "redis", "down", "error",
-                                          "code", "unavailable", "message", err.message));
-    return api_respond_json(c, req, 200, json_pack("{s:s,s:s}", "status", "ok", "redis", "ok"));
+    int up = redis != NULL && lds_redis_command(redis, NULL, &err, "PING") == LDS_OK;
+    if (!req->who.authenticated || !is_role(req, "ops"))
+        return api_respond_json(c, req, up ? 200 : 503, json_pack("{s:s}", "status", up ? "ok" : "unavailable"));
+    if (!up)
+        lds_log_warn("healthz: %s", err.message);
+    return api_respond_json(c, req, up ? 200 : 503,
+                            json_pack("{s:s,s:s}", "status", up ? "ok" : "unavailable", "redis", up ? "ok" : "down"));
 }
 
 static void metrics_queue(lds_api *api, lds_buf *out)
@@ -654,6 +742,10 @@ static void metrics_queue(lds_api *api, lds_buf *out)
 
 static enum MHD_Result get_metrics(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
+    if (!req->who.authenticated)
+        return api_respond_error(c, req, 401, "unauthorized", "metrics need an ops key (Authorization: Bearer)");
+    if (!is_role(req, "ops"))
+        return api_respond_error(c, req, 403, "forbidden", "metrics need an ops key");
     lds_buf out;
     lds_buf_init(&out, 4 << 20);
     api_metrics_render(api, &out);

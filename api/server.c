@@ -157,8 +157,14 @@ enum MHD_Result api_respond_status(struct MHD_Connection *c, api_request *req, c
     case LDS_EREDIS: case LDS_EUNAVAIL: case LDS_ETIMEOUT: status = 503, code = "unavailable"; break;
     default: break;
     }
-    if (status >= 500)
+    /* Server-side failures are logged in full and answered in general terms: their messages name
+     * server paths and sockets, which are nobody's business outside. */
+    if (status >= 500) {
         lds_log_warn("api: %s", err->message);
+        return api_respond_error(c, req, status, code, "%s",
+                                 status == 503 ? "the service is unavailable for a moment; try again"
+                                               : "internal error (logged on the server)");
+    }
     return api_respond_error(c, req, status, code, "%s", err->message[0] ? err->message : lds_status_message(err->code));
 }
 
@@ -387,7 +393,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         lds_buf_init(&req->body, 1 << 20);
         req->route = route_of(method, url, req);
         if (api_authenticate(api, c, &req->who) < 0 && req->route != API_ROUTE_HEALTHZ &&
-            req->route != API_ROUTE_METRICS && req->route != API_ROUTE_NOT_FOUND)
+            req->route != API_ROUTE_NOT_FOUND)
             return api_defer_error(c, req, 503, "unavailable", "the key store (Redis) cannot be reached; try again");
         if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
             return api_body_begin(api, c, req);
@@ -413,6 +419,41 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return api_dispatch(api, c, req, method);
 }
 
+/* The access log: one JSON line per request for an asset, its files or a deposit (who read or
+ * sent what), appended to home/access.log (mode 0600). It names the account, role and key id (a
+ * prefix of the key's hash), never the key. */
+static void api_access_log(lds_api *api, struct MHD_Connection *c, const api_request *req, unsigned status)
+{
+    if (api->access_fd < 0 || req->route == API_ROUTE_HEALTHZ || req->route == API_ROUTE_METRICS ||
+        req->route == API_ROUTE_NOT_FOUND)
+        return;
+    static const char *const labels[] = {
+#define API_XX_LABEL(name, label) label,
+        API_ROUTES(API_XX_LABEL)
+#undef API_XX_LABEL
+    };
+    char when[40], client[64] = "";
+    lds_time_rfc3339(when, sizeof(when));
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info && info->client_addr && info->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)info->client_addr)->sin_addr, client, sizeof(client));
+    json_t *line = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s,s:s?,s:s?,s:i,s:f}", "time", when, "client", client,
+                             "account", req->who.authenticated ? req->who.name : NULL, "role",
+                             req->who.authenticated ? req->who.role : NULL, "key_id",
+                             req->who.authenticated ? req->who.key_id : NULL, "route", labels[req->route], "id",
+                             req->id[0] ? req->id : NULL, "sub", req->sub[0] ? req->sub : NULL, "status", (int)status,
+                             "ms", lds_time_ms() - req->start_ms);
+    char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(line);
+    if (text) {
+        size_t n = strlen(text);
+        text[n] = '\n'; /* replaces the NUL: one write, appended whole (O_APPEND) */
+        if (write(api->access_fd, text, n + 1) < 0)
+            lds_log_warn("api: access log: %s", strerror(errno));
+        free(text);
+    }
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     lds_api *api = cls;
@@ -425,6 +466,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
         api->requests_by_status[req->route][status - 100]++;
         pthread_mutex_unlock(&api->metrics_lock);
     }
+    api_access_log(api, c, req, status);
     api_request_cleanup(req);
     if (req->body_fd >= 0)
         close(req->body_fd);
@@ -472,6 +514,34 @@ static lds_status parse_listen(const char *listen, struct sockaddr_in *addr, lds
     return LDS_OK;
 }
 
+static const char *listen_address(const char *listen)
+{
+    if (listen == NULL)
+        listen = getenv("LODESTONE_LISTEN");
+    return listen && *listen ? listen : "127.0.0.1:8080";
+}
+
+lds_status lds_api_listen(const char *address, int *fd, lds_error *err)
+{
+    *fd = -1;
+    const char *where = listen_address(address);
+    struct sockaddr_in addr;
+    lds_status st = parse_listen(where, &addr, err);
+    if (st != LDS_OK)
+        return st;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(s, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(s, 1024) != 0) {
+        int e = errno;
+        if (s >= 0)
+            close(s);
+        return lds_error_set(err, LDS_EIO, "cannot listen on %s: %s", where, strerror(e));
+    }
+    *fd = s;
+    return LDS_OK;
+}
+
 static void redis_destroy(void *p)
 {
     lds_redis_close(p);
@@ -494,9 +564,8 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
     lds_api *api = calloc(1, sizeof(*api));
     if (api == NULL)
         return lds_error_set(err, LDS_ENOMEM, "api: out of memory");
-    const char *listen = config->listen ? config->listen : getenv("LODESTONE_LISTEN");
-    if (listen == NULL || *listen == 0)
-        listen = "127.0.0.1:8080";
+    api->access_fd = -1;
+    const char *listen = listen_address(config->listen);
     snprintf(api->home, sizeof(api->home), "%s", config->home ? config->home : lds_home_dir());
     if (snprintf(api->blobs, sizeof(api->blobs), "%s/blobs", api->home) >= (int)sizeof(api->blobs) ||
         snprintf(api->tmp, sizeof(api->tmp), "%s/tmp", api->home) >= (int)sizeof(api->tmp)) {
@@ -517,6 +586,11 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
     pthread_mutex_init(&api->preview_lock, NULL);
     const char *web_root = getenv("LODESTONE_WEB_ROOT");
     snprintf(api->web_root, sizeof(api->web_root), "%s", web_root && *web_root ? web_root : LDS_DEFAULT_WEB_ROOT);
+    char access_path[PATH_MAX + 16];
+    snprintf(access_path, sizeof(access_path), "%s/access.log", api->home);
+    api->access_fd = open(access_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (api->access_fd < 0)
+        lds_log_warn("api: %s: %s (no access log)", access_path, strerror(errno));
     pthread_key_create(&api->redis_key, redis_destroy);
     struct sockaddr_in addr;
     lds_status st;
@@ -526,17 +600,29 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
         return st;
     }
     unsigned threads = config->threads ? config->threads : 4;
-    api->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL,
-                                   handle, api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                   MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, completed, api,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-                                   (unsigned)1000, MHD_OPTION_END);
+    /* A socket bound by the caller (lds_api_listen) is used as it is; MHD closes it on stop. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+    if (config->listen_fd > 0)
+        api->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, api, MHD_OPTION_LISTEN_SOCKET,
+                                       (MHD_socket)config->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                       MHD_OPTION_NOTIFY_COMPLETED, completed, api, MHD_OPTION_CONNECTION_TIMEOUT,
+                                       (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
+    else
+        api->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, api, MHD_OPTION_SOCK_ADDR,
+                                       (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                       MHD_OPTION_NOTIFY_COMPLETED, completed, api, MHD_OPTION_CONNECTION_TIMEOUT,
+                                       (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
     if (api->daemon == NULL) {
         lds_api_stop(api);
         return lds_error_set(err, LDS_EIO, "api: cannot listen on %s (in use, or not permitted)", listen);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->daemon, MHD_DAEMON_INFO_BIND_PORT);
     api->port = info ? info->port : ntohs(addr.sin_port);
+    struct sockaddr_in bound;
+    socklen_t bound_size = sizeof(bound);
+    if (api->port == 0 && config->listen_fd > 0 &&
+        getsockname(config->listen_fd, (struct sockaddr *)&bound, &bound_size) == 0)
+        api->port = ntohs(bound.sin_port);
     *out = api;
     return LDS_OK;
 }
@@ -553,6 +639,8 @@ void lds_api_stop(lds_api *api)
     if (api->daemon)
         MHD_stop_daemon(api->daemon);
     pthread_key_delete(api->redis_key);
+    if (api->access_fd >= 0)
+        close(api->access_fd);
     api_log_close(api);
     lds_preview_keys_close(api->preview_keys);
     lds_preview_cache_clear();

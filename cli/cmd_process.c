@@ -30,6 +30,12 @@ static const char usage_text[] =
     "  -o, --output DIR        output directory (created)\n"
     "      --lods LIST         LOD fractions of LOD0's triangles (default 0.5,0.25,0.125,0.0625;\n"
     "                          'none' for LOD0 only)\n"
+    "      --max-error E       error budget of a level: deviation from LOD0 relative to its bbox\n"
+    "                          diagonal (default 0.05); the chain ends before a level over it\n"
+    "      --sloppy auto|never|allow  sloppy clustering when simplification stalls (default auto:\n"
+    "                          only on models without UVs, normals, colours and with one material)\n"
+    "      --no-texture-lods   keep LOD0's textures in every level (default: each level's textures\n"
+    "                          shrink with its screen coverage, never below 64 px)\n"
     "      --no-draco          skip the Draco encoding\n"
     "      --no-meshopt        skip the meshopt encoding\n"
     "      --position-bits N   quantisation (default 14); --normal-bits N (10); --uv-bits N (12)\n"
@@ -44,6 +50,9 @@ static const char usage_text[] =
 
 enum {
     OPT_LODS = 256,
+    OPT_MAX_ERROR,
+    OPT_SLOPPY,
+    OPT_NO_TEXTURE_LODS,
     OPT_NO_DRACO,
     OPT_NO_MESHOPT,
     OPT_POSITION_BITS,
@@ -218,16 +227,19 @@ static void print_summary(const json_t *manifest, const char *out_dir)
     printf("%s: %lld triangles, %lld vertices -> %s\n", out_dir,
            (long long)json_integer_value(json_object_get(report, "triangles")),
            (long long)json_integer_value(json_object_get(report, "vertices")), out_dir);
-    printf("%-5s %10s %10s %10s %12s %12s %12s\n", "level", "triangles", "vertices", "error", "glb", "draco", "meshopt");
+    printf("%-5s %10s %10s %10s %9s %12s %12s %12s %12s\n", "level", "triangles", "vertices", "error", "coverage",
+           "textures", "glb", "draco", "meshopt");
     size_t i;
     json_t *lod;
     json_array_foreach(json_object_get(manifest, "lods"), i, lod)
     {
         const json_t *files = json_object_get(lod, "files");
-        printf("%-5lld %10lld %10lld %10.6f", (long long)json_integer_value(json_object_get(lod, "level")),
+        printf("%-5lld %10lld %10lld %10.6f %9.4f", (long long)json_integer_value(json_object_get(lod, "level")),
                (long long)json_integer_value(json_object_get(lod, "triangles")),
                (long long)json_integer_value(json_object_get(lod, "vertices")),
-               json_number_value(json_object_get(lod, "error")));
+               json_number_value(json_object_get(lod, "error")),
+               json_number_value(json_object_get(lod, "screen_coverage")));
+        printf(" %12lld", (long long)json_integer_value(json_object_get(lod, "texture_bytes")));
         const char *formats[] = {"glb", "draco", "meshopt"};
         for (int f = 0; f < 3; f++) {
             const json_t *file = json_object_get(files, formats[f]);
@@ -238,6 +250,9 @@ static void print_summary(const json_t *manifest, const char *out_dir)
         }
         printf("\n");
     }
+    const char *end = json_string_value(json_object_get(json_object_get(manifest, "chain"), "end"));
+    if (end)
+        printf("%s\n", end);
     const json_t *t = json_object_get(manifest, "timings_ms");
     printf("time: %.0f ms (import %.0f, report %.0f, fingerprint %.0f, lods %.0f, encode %.0f cpu)\n",
            json_number_value(json_object_get(t, "total")), json_number_value(json_object_get(t, "import")),
@@ -250,6 +265,9 @@ int lds_cmd_process(int argc, char **argv)
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"lods", required_argument, NULL, OPT_LODS},
+        {"max-error", required_argument, NULL, OPT_MAX_ERROR},
+        {"sloppy", required_argument, NULL, OPT_SLOPPY},
+        {"no-texture-lods", no_argument, NULL, OPT_NO_TEXTURE_LODS},
         {"no-draco", no_argument, NULL, OPT_NO_DRACO},
         {"no-meshopt", no_argument, NULL, OPT_NO_MESHOPT},
         {"position-bits", required_argument, NULL, OPT_POSITION_BITS},
@@ -291,6 +309,25 @@ int lds_cmd_process(int argc, char **argv)
             if (lds_pipeline_parse_lods(&o, optarg, &err) != LDS_OK)
                 return lds_cli_usage_error("process", "%s", err.message);
             break;
+        case OPT_MAX_ERROR: {
+            char *end;
+            errno = 0;
+            o.chain.max_error = strtod(optarg, &end);
+            if (end == optarg || *end || errno || !(o.chain.max_error > 0 && o.chain.max_error <= 1))
+                return lds_cli_usage_error("process", "--max-error: '%s' is not a number in (0, 1]", optarg);
+            break;
+        }
+        case OPT_SLOPPY:
+            if (strcmp(optarg, "auto") == 0)
+                o.chain.sloppy = LDS_MESH_SLOPPY_AUTO;
+            else if (strcmp(optarg, "never") == 0)
+                o.chain.sloppy = LDS_MESH_SLOPPY_NEVER;
+            else if (strcmp(optarg, "allow") == 0)
+                o.chain.sloppy = LDS_MESH_SLOPPY_ALLOW;
+            else
+                return lds_cli_usage_error("process", "--sloppy: '%s' is not auto, never or allow", optarg);
+            break;
+        case OPT_NO_TEXTURE_LODS: o.texture_lods = 0; break;
         case OPT_NO_DRACO: o.draco = 0; break;
         case OPT_NO_MESHOPT: o.meshopt = 0; break;
         case OPT_POSITION_BITS:

@@ -106,18 +106,30 @@ int lds_cmd_verify(int argc, char **argv)
             goto out;
         }
     }
+    /* The owner is the account the service authenticated; a claimed owner is what the uploader
+     * typed, which nobody vouched for. */
+    json_t *statement = json_loadb(info.statement_json, info.statement_size, 0, NULL);
+    json_t *predicate = json_object_get(statement, "predicate");
+    const char *owner = json_string_value(json_object_get(predicate, "owner"));
+    const char *claimed = json_string_value(json_object_get(predicate, "claimed_owner"));
     if (json) {
-        json_t *out = json_pack("{s:b,s:I,s:I,s:s,s:s,s:b}", "valid", 1, "logIndex", (json_int_t)info.log_index,
-                                "treeSize", (json_int_t)info.tree_size, "origin", info.origin, "geometry",
-                                info.geometry, "model", model != NULL);
+        json_t *out = json_pack("{s:b,s:I,s:I,s:s,s:s,s:b,s:s?,s:s?}", "valid", 1, "logIndex",
+                                (json_int_t)info.log_index, "treeSize", (json_int_t)info.tree_size, "origin",
+                                info.origin, "geometry", info.geometry, "model", model != NULL, "owner", owner,
+                                "claimed_owner", claimed);
         if (out)
             json_dumpf(out, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
         putchar('\n');
         json_decref(out);
-    } else
+    } else {
         printf("valid: %s: log %s entry %llu of %llu, geometry %s%s%s\n", cert, info.origin,
                (unsigned long long)info.log_index, (unsigned long long)info.tree_size,
                info.geometry[0] ? info.geometry : "(none)", model ? ", matches " : "", model ? model : "");
+        if (owner)
+            printf("owner: %s%s%s%s\n", owner, claimed ? " (claimed owner \"" : "", claimed ? claimed : "",
+                   claimed ? "\", not verified)" : "");
+    }
+    json_decref(statement);
 out:
     lds_cert_info_cleanup(&info);
     free(bundle);

@@ -19,7 +19,7 @@ static const command commands[] = {
     {"fingerprint", lds_cmd_fingerprint, "print the geometry and shape fingerprints of models"},
     {"compare", lds_cmd_compare, "compare the shapes of two models"},
     {"verify", lds_cmd_verify, "verify a certificate (signature, log inclusion, model)"},
-    {"keys", lds_cmd_keys, "create the notary key or API keys"},
+    {"keys", lds_cmd_keys, "the notary key; API keys: create, list, revoke"},
     {"log", lds_cmd_log, "transparency log: checkpoint, consistency, verify"},
     {"serve", lds_cmd_serve, "run the HTTP API, workers and notary (starts its own Redis)"},
     {"worker", lds_cmd_worker, "run workers against an existing Redis"},
@@ -27,6 +27,7 @@ static const command commands[] = {
     {"reprocess", lds_cmd_reprocess, "re-run the pipeline over assets (ops)"},
     {"queue", lds_cmd_queue, "show queue depths, retries, dead letters (ops)"},
     {"trace", lds_cmd_trace, "name the viewer whose preview a leaked file came from (ops)"},
+    {"recover", lds_cmd_recover, "sweep records left without jobs; collect unreferenced blobs (ops)"},
     {"bench", lds_cmd_bench, "benchmark the pipeline against gltfpack and draco_encoder"},
 };
 

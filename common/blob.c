@@ -92,7 +92,10 @@ lds_status lds_blob_writer_create(const char *root, unsigned flags, uint64_t max
     root_dir(root, w->base, sizeof(w->base));
     char tmpdir[PATH_MAX + 8];
     snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", w->base);
-    lds_status status = lds_dir_create(tmpdir, 0755, err);
+    /* Blobs are the originals of private uploads: 0600 files in 0700 folders. */
+    lds_status status = lds_dir_create(tmpdir, 0700, err);
+    if (status == LDS_OK && chmod(w->base, 0700) != 0)
+        status = lds_error_set(err, LDS_EIO, "%s: %s", w->base, strerror(errno));
     if (status != LDS_OK) {
         lds_blob_writer_abort(w);
         return status;
@@ -171,6 +174,9 @@ lds_status lds_blob_writer_finish(lds_blob_writer *w, char id[LDS_SHA256_HEX], u
     /* Stored already: the uncompressed form serves every reader; the compressed form serves all but
      * those who asked for an uncompressed copy (served files). */
     if (file_exists(raw_path) || file_exists(path)) {
+        /* Touched: a blob stored again is new to the collector's grace period (ingest's blob GC
+         * spares blobs younger than that while their record is being written). */
+        utimensat(AT_FDCWD, file_exists(raw_path) ? raw_path : path, NULL, 0);
         lds_blob_writer_abort(w);
         return LDS_OK;
     }
@@ -179,8 +185,8 @@ lds_status lds_blob_writer_finish(lds_blob_writer *w, char id[LDS_SHA256_HEX], u
         lds_blob_writer_abort(w);
         return status;
     }
-    status = lds_dir_create(dir, 0755, err);
-    if (status == LDS_OK && (fchmod(w->fd, 0644) != 0 || rename(w->tmp, path) != 0))
+    status = lds_dir_create(dir, 0700, err);
+    if (status == LDS_OK && (fchmod(w->fd, 0600) != 0 || rename(w->tmp, path) != 0))
         status = lds_error_set(err, LDS_EIO, "%s: %s", path, strerror(errno));
     if (status != LDS_OK) {
         lds_blob_writer_abort(w);
@@ -254,7 +260,7 @@ lds_status lds_blob_put_buffer(const char *root, const void *data, size_t size, 
     char base[PATH_MAX], tmpdir[PATH_MAX + 8], tmp[PATH_MAX + 32];
     root_dir(root, base, sizeof(base));
     snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", base);
-    lds_status status = lds_dir_create(tmpdir, 0755, err);
+    lds_status status = lds_dir_create(tmpdir, 0700, err);
     if (status != LDS_OK)
         return status;
     snprintf(tmp, sizeof(tmp), "%s/buf-XXXXXX", tmpdir);

@@ -229,6 +229,10 @@ typedef struct lds_redis_server lds_redis_server;
 lds_status lds_redis_server_start(const char *home, lds_redis_server **out, lds_error *err);
 /* Stops an owned server (SIGTERM: Redis flushes the AOF; then waits) and frees. Accepts NULL. */
 void lds_redis_server_stop(lds_redis_server *server);
+/* For an owned server: when it has exited, reaps it and starts it again on the same files (AOF
+ * replayed), *restarted = 1. Call it periodically from the owner; LDS_OK and nothing to do while it
+ * runs or when the server is not owned. */
+lds_status lds_redis_server_check(lds_redis_server *server, int *restarted, lds_error *err);
 /* The server's pid (0 when not owned) and its connection URL ("unix:///.../redis.sock"). */
 int lds_redis_server_pid(const lds_redis_server *server);
 const char *lds_redis_server_url(const lds_redis_server *server);

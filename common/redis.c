@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -39,6 +40,7 @@ struct lds_redis {
 struct lds_redis_server {
     pid_t pid; /* 0 when not owned */
     char url[PATH_MAX + 16];
+    char home[PATH_MAX];
 };
 
 /* ---- URL parsing ---- */
@@ -393,6 +395,7 @@ static int socket_alive(const char *sock)
 
 static pid_t spawn_server(const char *dir, const char *sock, int detach, lds_error *err)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         lds_error_set(err, LDS_EIO, "redis-server: fork: %s", strerror(errno));
@@ -404,6 +407,10 @@ static pid_t spawn_server(const char *dir, const char *sock, int detach, lds_err
             if (fork() != 0)
                 _exit(0);
         } else {
+            /* an owned server dies with its owner (`serve`), even on kill -9 */
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(0);
             setpgid(0, 0); /* a terminal's Ctrl-C reaches us, and we stop it after our workers */
         }
         /* Nothing of ours leaks into the server: a detached server outlives us, and an inherited
@@ -526,6 +533,7 @@ lds_status lds_redis_server_start(const char *home, lds_redis_server **out, lds_
         return status;
     }
     server->pid = pid;
+    snprintf(server->home, sizeof(server->home), "%s", home);
     status = lds_redis_embedded_url(home, server->url, sizeof(server->url), err);
     if (status != LDS_OK) {
         lds_redis_server_stop(server);
@@ -546,6 +554,27 @@ void lds_redis_server_stop(lds_redis_server *server)
         }
     }
     free(server);
+}
+
+lds_status lds_redis_server_check(lds_redis_server *server, int *restarted, lds_error *err)
+{
+    *restarted = 0;
+    if (server == NULL || server->pid <= 0)
+        return LDS_OK;
+    int st;
+    pid_t dead = waitpid(server->pid, &st, WNOHANG);
+    if (dead != server->pid)
+        return LDS_OK;
+    lds_log_warn("redis-server %d %s %d; restarting it", (int)dead, WIFSIGNALED(st) ? "killed by signal" : "exited with",
+                 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    server->pid = 0;
+    pid_t pid = 0;
+    lds_status status = ensure_server(server->home, 0, &pid, err);
+    if (status == LDS_OK) {
+        server->pid = pid;
+        *restarted = 1;
+    }
+    return status;
 }
 
 int lds_redis_server_pid(const lds_redis_server *server)

@@ -13,7 +13,7 @@
 
 #define RECORD_PREFIX "lds:asset:"
 #define KEY_INDEX "lds:assets"
-#define FIELDS_MAX 32
+#define KEY_UNQUEUED "lds:assets:unqueued" /* zset: records whose job is not enqueued yet */
 
 static int asset_id_valid(const char *id)
 {
@@ -41,39 +41,51 @@ static int file_name_valid(const char *name)
     return lds_assets_file_name_valid(name);
 }
 
-/* HSET key f1 v1 f2 v2 ... from parallel arrays (values are C strings). */
-static lds_status hset(lds_redis *redis, const char *key, const char *const *fields, const char *const *values,
-                       size_t count, lds_error *err)
+lds_status lds_assets_validate(const lds_asset_file *files, size_t count, lds_error *err)
 {
-    const char *argv[2 + 2 * FIELDS_MAX];
-    if (count > FIELDS_MAX)
-        return lds_error_set(err, LDS_EINTERNAL, "asset record: too many fields");
-    size_t argc = 0;
-    argv[argc++] = "HSET";
-    argv[argc++] = key;
-    for (size_t i = 0; i < count; i++) {
-        argv[argc++] = fields[i];
-        argv[argc++] = values[i];
-    }
-    return lds_redis_command_argv(redis, NULL, err, (int)argc, argv, NULL);
-}
-
-lds_status lds_assets_submit(lds_redis *redis, const lds_asset_submission *submission, char *asset_id,
-                             char *job_id, lds_error *err)
-{
-    if (submission->file_count == 0)
+    if (count == 0)
         return lds_error_set(err, LDS_EINVAL, "upload: no files");
-    for (size_t i = 0; i < submission->file_count; i++) {
-        const lds_asset_file *f = &submission->files[i];
+    for (size_t i = 0; i < count; i++) {
+        const lds_asset_file *f = &files[i];
         if (!file_name_valid(f->name))
             return lds_error_set(err, LDS_EINVAL, "upload: file name '%.100s' is not a plain file name",
                                  f->name ? f->name : "");
-        if (!lds_blob_id_valid(f->blob_id))
-            return lds_error_set(err, LDS_EINVAL, "upload: %s: bad blob id", f->name);
         for (size_t j = 0; j < i; j++)
-            if (strcmp(submission->files[j].name, f->name) == 0)
+            if (strcmp(files[j].name, f->name) == 0)
                 return lds_error_set(err, LDS_EINVAL, "upload: file name %s given twice", f->name);
     }
+    return LDS_OK;
+}
+
+/* Writes the record, its index entries, the unqueued marker and the idempotency mapping in one
+ * step; a second write of the same asset id, or of the same idempotency key and digest, writes
+ * nothing and answers the first one's ids. KEYS: record, index, owner index, unqueued,
+ * idempotency. ARGV: asset, job, accepted_ms, digest ('' none), has owner, ttl ms, fields...
+ * Returns {"new"|"exists"|"replay"|"conflict", asset, job}. */
+static const char *const SCRIPT_RECORD =
+    "if ARGV[4] ~= '' then\n"
+    "  local m = redis.call('HMGET', KEYS[5], 'digest', 'asset', 'job')\n"
+    "  if m[1] then\n"
+    "    if m[1] ~= ARGV[4] then return {'conflict', m[2], m[3]} end\n"
+    "    return {'replay', m[2], m[3]}\n"
+    "  end\n"
+    "end\n"
+    "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
+    "  return {'exists', ARGV[1], redis.call('HGET', KEYS[1], 'job') or ARGV[2]}\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 7))\n"
+    "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])\n"
+    "if ARGV[5] == '1' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) end\n"
+    "redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])\n"
+    "if ARGV[4] ~= '' then\n"
+    "  redis.call('HSET', KEYS[5], 'digest', ARGV[4], 'asset', ARGV[1], 'job', ARGV[2])\n"
+    "  redis.call('PEXPIRE', KEYS[5], tonumber(ARGV[6]))\n"
+    "end\n"
+    "return {'new', ARGV[1], ARGV[2]}\n";
+
+/* The JSON texts of a submission's metadata (string members only) and file list; NULL on ENOMEM. */
+static void submission_texts(const lds_asset_submission *submission, char **metadata_text, char **files_text)
+{
     json_t *metadata = json_object();
     if (submission->metadata && json_is_object(submission->metadata)) {
         const char *k;
@@ -86,47 +98,157 @@ lds_status lds_assets_submit(lds_redis *redis, const lds_asset_submission *submi
         json_array_append_new(files, json_pack("{s:s, s:s, s:I}", "name", submission->files[i].name, "sha256",
                                                submission->files[i].blob_id, "bytes",
                                                (json_int_t)submission->files[i].bytes));
-    char *metadata_text = json_dumps(metadata, JSON_COMPACT | JSON_SORT_KEYS);
-    char *files_text = json_dumps(files, JSON_COMPACT);
+    *metadata_text = json_dumps(metadata, JSON_COMPACT | JSON_SORT_KEYS);
+    *files_text = json_dumps(files, JSON_COMPACT);
     json_decref(metadata);
     json_decref(files);
+}
 
-    lds_job job;
-    memset(&job, 0, sizeof(job));
-    lds_ingest_new_id("a_", job.asset_id, sizeof(job.asset_id));
-    lds_ingest_new_id("j_", job.id, sizeof(job.id));
-    job.kind = LDS_JOB_UPLOAD;
-    job.priority = LDS_QUEUE_HIGH;
-    lds_time_rfc3339(job.time, sizeof(job.time));
-    int64_t accepted_ms = lds_wall_ms();
-    char key[LDS_ID_MAX + 16], accepted_ms_text[24];
-    snprintf(key, sizeof(key), RECORD_PREFIX "%s", job.asset_id);
-    snprintf(accepted_ms_text, sizeof(accepted_ms_text), "%lld", (long long)accepted_ms);
-    const char *fields[] = {"id",    "status",   "owner_key", "accepted", "accepted_ms", "updated",
-                            "job",   "metadata", "files",     "progress"};
-    const char *values[] = {job.asset_id, "queued",          submission->owner_key ? submission->owner_key : "",
-                            job.time,     accepted_ms_text,  job.time,
-                            job.id,       metadata_text,     files_text,
-                            "{\"stage\":\"queued\",\"fraction\":0}"};
-    lds_status status = LDS_OK;
-    if (metadata_text == NULL || files_text == NULL)
-        status = lds_error_set(err, LDS_ENOMEM, "upload: out of memory");
-    /* Order: the record first, then the job; a job never names a missing record. */
-    if (status == LDS_OK)
-        status = hset(redis, key, fields, values, sizeof(fields) / sizeof(fields[0]), err);
-    if (status == LDS_OK)
-        status = lds_redis_command(redis, NULL, err, "ZADD " KEY_INDEX " %s %s", accepted_ms_text, job.asset_id);
-    if (status == LDS_OK && submission->owner_key && *submission->owner_key)
-        status = lds_redis_command(redis, NULL, err, "ZADD lds:owner:%s %s %s", submission->owner_key,
-                                   accepted_ms_text, job.asset_id);
-    if (status == LDS_OK)
-        status = lds_queue_enqueue(redis, &job, err);
+/* Runs SCRIPT_RECORD for job (ids set); *state: 0 new, 1 an earlier write (same id or key). */
+static lds_status record_write(lds_redis *redis, const lds_asset_submission *submission, lds_job *job,
+                               int *replayed, lds_error *err)
+{
+    char *metadata_text = NULL, *files_text = NULL;
+    submission_texts(submission, &metadata_text, &files_text);
+    if (metadata_text == NULL || files_text == NULL) {
+        free(metadata_text);
+        free(files_text);
+        return lds_error_set(err, LDS_ENOMEM, "upload: out of memory");
+    }
+    char key[LDS_ID_MAX + 16], owner_index[320], idem_key[320], accepted_ms[24], ttl[24];
+    snprintf(key, sizeof(key), RECORD_PREFIX "%s", job->asset_id);
+    const char *owner = submission->owner_key ? submission->owner_key : "";
+    snprintf(owner_index, sizeof(owner_index), "lds:owner:%.256s", *owner ? owner : "-");
+    const char *idem = submission->idempotency_key;
+    snprintf(idem_key, sizeof(idem_key), "%s%.256s", LDS_ASSETS_IDEMPOTENCY_PREFIX, idem ? idem : "-");
+    snprintf(accepted_ms, sizeof(accepted_ms), "%lld", (long long)lds_wall_ms());
+    snprintf(ttl, sizeof(ttl), "%lld", (long long)LDS_ASSETS_IDEMPOTENCY_TTL_MS);
+    const char *account = submission->owner_account ? submission->owner_account : "";
+    const char *argv[] = {"EVAL", SCRIPT_RECORD, "5", key, KEY_INDEX, owner_index, KEY_UNQUEUED, idem_key,
+                          job->asset_id, job->id, accepted_ms,
+                          idem && submission->request_digest ? submission->request_digest : "",
+                          *owner ? "1" : "0", ttl,
+                          "id", job->asset_id, "status", "queued", "owner_key", owner, "account", account,
+                          "accepted", job->time, "accepted_ms", accepted_ms, "updated", job->time, "job", job->id,
+                          "metadata", metadata_text, "files", files_text,
+                          "progress", "{\"stage\":\"queued\",\"fraction\":0}"};
+    lds_redis_reply *reply = NULL;
+    lds_status status = lds_redis_command_argv(redis, &reply, err, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
     free(metadata_text);
     free(files_text);
+    if (status != LDS_OK)
+        return status;
+    const char *state = reply->type == LDS_REDIS_ARRAY && reply->elements == 3 ? reply->element[0].str : NULL;
+    if (state == NULL || reply->element[1].str == NULL || reply->element[2].str == NULL) {
+        status = lds_error_set(err, LDS_EREDIS, "upload: unexpected answer writing the record of %s", job->asset_id);
+    } else if (strcmp(state, "conflict") == 0) {
+        status = lds_error_set(err, LDS_EEXIST,
+                               "Idempotency-Key already used for a different request (asset %s)",
+                               reply->element[1].str);
+    } else {
+        *replayed = strcmp(state, "new") != 0;
+        snprintf(job->asset_id, sizeof(job->asset_id), "%s", reply->element[1].str);
+        snprintf(job->id, sizeof(job->id), "%s", reply->element[2].str);
+    }
+    lds_redis_reply_free(reply);
+    return status;
+}
+
+lds_status lds_assets_record_enqueue(lds_redis *redis, const char *asset_id, int *enqueued, lds_error *err)
+{
+    if (enqueued)
+        *enqueued = 0;
+    lds_redis_reply *reply = NULL;
+    lds_status status = lds_redis_command(redis, &reply, err, "ZSCORE " KEY_UNQUEUED " %s", asset_id);
+    int marked = status == LDS_OK && reply->type == LDS_REDIS_STRING;
+    lds_redis_reply_free(reply);
+    if (status != LDS_OK || !marked)
+        return status; /* its job was enqueued already */
+    reply = NULL;
+    status = lds_redis_command(redis, &reply, err, "HMGET " RECORD_PREFIX "%s job accepted", asset_id);
+    const char *job_id = status == LDS_OK && reply->elements == 2 ? reply->element[0].str : NULL;
+    lds_job job;
+    memset(&job, 0, sizeof(job));
+    if (status == LDS_OK && job_id != NULL) {
+        snprintf(job.id, sizeof(job.id), "%s", job_id);
+        snprintf(job.asset_id, sizeof(job.asset_id), "%s", asset_id);
+        snprintf(job.time, sizeof(job.time), "%s", reply->element[1].str ? reply->element[1].str : "");
+        job.kind = LDS_JOB_UPLOAD;
+        job.priority = LDS_QUEUE_HIGH;
+    }
+    lds_redis_reply_free(reply);
+    /* Enqueue, then unmark: a crash between the two leaves a second copy of the same job, which
+     * the worker only acknowledges (done_job) or runs to the same result (the notary logs an
+     * identical statement once); the other order could lose the job. */
+    if (status == LDS_OK && job.id[0])
+        status = lds_queue_enqueue(redis, &job, err);
+    if (status == LDS_OK)
+        status = lds_redis_command(redis, NULL, err, "ZREM " KEY_UNQUEUED " %s", asset_id);
+    if (status == LDS_OK && enqueued)
+        *enqueued = job.id[0] != 0;
+    return status;
+}
+
+lds_status lds_assets_record_write(lds_redis *redis, const lds_asset_submission *submission, char *asset_id,
+                                   char *job_id, int *replayed, lds_error *err)
+{
+    lds_status status = lds_assets_validate(submission->files, submission->file_count, err);
+    for (size_t i = 0; status == LDS_OK && i < submission->file_count; i++)
+        if (!lds_blob_id_valid(submission->files[i].blob_id))
+            status = lds_error_set(err, LDS_EINVAL, "upload: %s: bad blob id", submission->files[i].name);
+    if (status != LDS_OK)
+        return status;
+    lds_job job;
+    memset(&job, 0, sizeof(job));
+    if (submission->asset_id)
+        snprintf(job.asset_id, sizeof(job.asset_id), "%s", submission->asset_id);
+    else
+        lds_ingest_new_id("a_", job.asset_id, sizeof(job.asset_id));
+    if (submission->job_id)
+        snprintf(job.id, sizeof(job.id), "%s", submission->job_id);
+    else
+        lds_ingest_new_id("j_", job.id, sizeof(job.id));
+    lds_time_rfc3339(job.time, sizeof(job.time));
+    int again = 0;
+    status = record_write(redis, submission, &job, &again, err);
     if (status == LDS_OK) {
         snprintf(asset_id, LDS_ID_MAX, "%s", job.asset_id);
         snprintf(job_id, LDS_ID_MAX, "%s", job.id);
+        if (replayed)
+            *replayed = again;
     }
+    return status;
+}
+
+lds_status lds_assets_submit(lds_redis *redis, const lds_asset_submission *submission, char *asset_id,
+                             char *job_id, lds_error *err)
+{
+    /* Order: the record first (marked unqueued), then the job; a job never names a missing
+     * record, and a record left without its job is found by lds_assets_sweep. */
+    lds_status status = lds_assets_record_write(redis, submission, asset_id, job_id, NULL, err);
+    if (status == LDS_OK)
+        status = lds_assets_record_enqueue(redis, asset_id, NULL, err);
+    return status;
+}
+
+lds_status lds_assets_sweep(lds_redis *redis, int64_t grace_ms, size_t *requeued, lds_error *err)
+{
+    *requeued = 0;
+    lds_redis_reply *reply = NULL;
+    lds_status status = lds_redis_command(redis, &reply, err, "ZRANGEBYSCORE " KEY_UNQUEUED " -inf %lld LIMIT 0 1000",
+                                          (long long)(lds_wall_ms() - grace_ms));
+    for (size_t i = 0; status == LDS_OK && reply->type == LDS_REDIS_ARRAY && i < reply->elements; i++) {
+        const char *id = reply->element[i].str;
+        if (id == NULL)
+            continue;
+        int enqueued = 0;
+        status = lds_assets_record_enqueue(redis, id, &enqueued, err);
+        if (status == LDS_OK && enqueued) {
+            lds_log_warn("sweep: asset %s had a record but no job (a crash between the two); re-queued", id);
+            (*requeued)++;
+        }
+    }
+    lds_redis_reply_free(reply);
     return status;
 }
 
@@ -145,7 +267,8 @@ lds_status lds_assets_submit_paths(lds_redis *redis, const char *blob_root, cons
         files[i].blob_id = ids[i];
     }
     if (status == LDS_OK) {
-        lds_asset_submission submission = {files, count, metadata, owner_key};
+        lds_asset_submission submission = {.files = files, .file_count = count, .metadata = metadata,
+                                           .owner_key = owner_key};
         status = lds_assets_submit(redis, &submission, asset_id, job_id, err);
     }
     free(files);

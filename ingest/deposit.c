@@ -22,6 +22,7 @@
 
 #define DEPOSIT_PREFIX "lds:deposit:"
 #define DEPOSIT_INDEX "lds:deposits"
+#define DEPOSIT_UNFINISHED "lds:deposits:unfinished" /* zset: deposits whose items are not all written */
 #define TAGS_MAX_BYTES 4096
 
 /* ---- the storing sink ---- */
@@ -145,29 +146,28 @@ void lds_deposit_request_init(lds_deposit_request *request)
     memset(request, 0, sizeof(*request));
 }
 
-/* Submits one item whose files are stored; appends {"file", "asset"} to items. */
-static lds_status submit_item(lds_redis *redis, const lds_deposit_request *request, const char *deposit_id,
-                              const lds_archive_item *it, const store_sink *sink, json_t *items, json_t *warnings,
-                              lds_error *err)
+/* The plan entry of one item whose files are stored: {"file", "asset", "job", "files": [{"name",
+ * "sha256", "bytes"}], "metadata": {...}}, ids chosen now so that finishing the plan twice
+ * writes each asset once. */
+static json_t *plan_item(const lds_deposit_request *request, const char *deposit_id, const lds_archive_item *it,
+                         const store_sink *sink, json_t *warnings, lds_error *err)
 {
     size_t total = 1 + it->sidecar_count;
-    lds_asset_file *files = calloc(total, sizeof(*files));
-    if (files == NULL)
-        return lds_error_set(err, LDS_ENOMEM, "deposit: out of memory");
-    size_t count = 0;
-    lds_status st = LDS_OK;
-    for (size_t k = 0; k < total && st == LDS_OK; k++) {
+    json_t *files = json_array();
+    for (size_t k = 0; k < total; k++) {
         const char *path = k == 0 ? it->file : it->sidecars[k - 1];
         int idx = wanted_index(sink, path);
         if (idx < 0 || !lds_blob_id_valid(sink->stored[idx].blob)) {
-            st = lds_error_set(err, LDS_EINTERNAL, "%s: member %s was not stored", request->name, path);
-            break;
+            lds_error_set(err, LDS_EINTERNAL, "%s: member %s was not stored", request->name, path);
+            json_decref(files);
+            return NULL;
         }
         /* Named relative to the model's directory (sidecars sit in it or below, archive.c). */
         const char *base = k == 0 ? lds_path_basename(path) : path + (lds_path_basename(it->file) - it->file);
         int duplicate = 0;
-        for (size_t j = 0; j < count; j++)
-            duplicate |= strcmp(files[j].name, base) == 0;
+        size_t j;
+        json_t *f;
+        json_array_foreach(files, j, f) duplicate |= strcmp(json_string_value(json_object_get(f, "name")), base) == 0;
         if (duplicate) {
             char text[1024];
             snprintf(text, sizeof(text), "%s: sidecar %s has the same name as another file of the model; left out",
@@ -175,7 +175,8 @@ static lds_status submit_item(lds_redis *redis, const lds_deposit_request *reque
             json_array_append_new(warnings, json_string(text));
             continue;
         }
-        files[count++] = (lds_asset_file){base, sink->stored[idx].blob, sink->stored[idx].bytes};
+        json_array_append_new(files, json_pack("{s:s,s:s,s:I}", "name", base, "sha256", sink->stored[idx].blob,
+                                               "bytes", (json_int_t)sink->stored[idx].bytes));
     }
     json_t *meta = json_object();
     const lds_manifest_entry *m = &it->meta;
@@ -191,13 +192,195 @@ static lds_status submit_item(lds_redis *redis, const lds_deposit_request *reque
     set_string(meta, "deposit", deposit_id);
     set_string(meta, "deposit_file", it->file);
     char asset_id[LDS_ID_MAX], job_id[LDS_ID_MAX];
-    lds_asset_submission sub = {files, count, meta, request->owner_key};
+    lds_ingest_new_id("a_", asset_id, sizeof(asset_id));
+    lds_ingest_new_id("j_", job_id, sizeof(job_id));
+    return json_pack("{s:s,s:s,s:s,s:o,s:o}", "file", it->file, "asset", asset_id, "job", job_id, "files", files,
+                     "metadata", meta);
+}
+
+/* Writes the asset of one plan entry (once: its ids were chosen in the plan) and enqueues its job. */
+static lds_status submit_planned(lds_redis *redis, const char *owner_key, const char *account, json_t *entry,
+                                 lds_error *err)
+{
+    json_t *files = json_object_get(entry, "files");
+    size_t count = json_array_size(files);
+    lds_asset_file *list = calloc(count ? count : 1, sizeof(*list));
+    if (list == NULL)
+        return lds_error_set(err, LDS_ENOMEM, "deposit: out of memory");
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f)
+    {
+        list[i].name = json_string_value(json_object_get(f, "name"));
+        list[i].blob_id = json_string_value(json_object_get(f, "sha256"));
+        list[i].bytes = (uint64_t)json_integer_value(json_object_get(f, "bytes"));
+    }
+    lds_asset_submission sub = {.files = list, .file_count = count, .metadata = json_object_get(entry, "metadata"),
+                                .owner_key = owner_key};
+    sub.owner_account = account && *account ? account : NULL;
+    sub.asset_id = json_string_value(json_object_get(entry, "asset"));
+    sub.job_id = json_string_value(json_object_get(entry, "job"));
+    char asset_id[LDS_ID_MAX], job_id[LDS_ID_MAX];
+    lds_status st = sub.asset_id && sub.job_id ? LDS_OK : lds_error_set(err, LDS_EFORMAT, "deposit: a plan entry without ids");
     if (st == LDS_OK)
-        st = lds_assets_submit(redis, &sub, asset_id, job_id, err);
+        st = lds_assets_record_write(redis, &sub, asset_id, job_id, NULL, err);
     if (st == LDS_OK)
-        json_array_append_new(items, json_pack("{s:s,s:s}", "file", it->file, "asset", asset_id));
-    json_decref(meta);
-    free(files);
+        st = lds_assets_record_enqueue(redis, asset_id, NULL, err);
+    free(list);
+    return st;
+}
+
+lds_status lds_deposit_finish(lds_redis *redis, const char *deposit_id, lds_error *err)
+{
+    if (!deposit_id_valid(deposit_id))
+        return lds_error_set(err, LDS_ENOENT, "no deposit %.60s", deposit_id ? deposit_id : "");
+    lds_redis_reply *reply = NULL;
+    lds_status st = lds_redis_command(redis, &reply, err, "HMGET " DEPOSIT_PREFIX "%s plan owner_key account",
+                                      deposit_id);
+    if (st != LDS_OK)
+        return st;
+    const char *plan_text = reply->elements == 3 ? lds_redis_reply_str(&reply->element[0]) : NULL;
+    json_t *plan = plan_text ? json_loads(plan_text, 0, NULL) : NULL;
+    char owner[LDS_ID_MAX] = "", account[256] = "";
+    if (reply->elements == 3 && lds_redis_reply_str(&reply->element[1]))
+        snprintf(owner, sizeof(owner), "%s", lds_redis_reply_str(&reply->element[1]));
+    if (reply->elements == 3 && lds_redis_reply_str(&reply->element[2]))
+        snprintf(account, sizeof(account), "%s", lds_redis_reply_str(&reply->element[2]));
+    lds_redis_reply_free(reply);
+    size_t i;
+    json_t *entry;
+    json_array_foreach(plan, i, entry)
+    {
+        if ((st = submit_planned(redis, owner, account, entry, err)) != LDS_OK)
+            break;
+    }
+    json_decref(plan);
+    /* every item is written: the deposit no longer needs the sweep (its plan stays for audits) */
+    if (st == LDS_OK)
+        st = lds_redis_command(redis, NULL, err, "ZREM " DEPOSIT_UNFINISHED " %s", deposit_id);
+    return st;
+}
+
+lds_status lds_deposit_sweep(lds_redis *redis, int64_t grace_ms, size_t *finished, lds_error *err)
+{
+    *finished = 0;
+    lds_redis_reply *reply = NULL;
+    lds_status st = lds_redis_command(redis, &reply, err, "ZRANGEBYSCORE " DEPOSIT_UNFINISHED " -inf %lld LIMIT 0 100",
+                                      (long long)(lds_wall_ms() - grace_ms));
+    for (size_t i = 0; st == LDS_OK && reply->type == LDS_REDIS_ARRAY && i < reply->elements; i++) {
+        const char *id = reply->element[i].str;
+        if (id == NULL)
+            continue;
+        st = lds_deposit_finish(redis, id, err);
+        if (st == LDS_ENOENT) { /* a marker without its deposit */
+            lds_error_clear(err);
+            st = lds_redis_command(redis, NULL, err, "ZREM " DEPOSIT_UNFINISHED " %s", id);
+        } else if (st == LDS_OK) {
+            lds_log_warn("sweep: deposit %s was accepted but not all its items were written; finished", id);
+            (*finished)++;
+        }
+    }
+    lds_redis_reply_free(reply);
+    return st;
+}
+
+/* Writes the deposit record (its plan included) before any of its items, with its index entries,
+ * its unfinished marker and the idempotency mapping, in one step. KEYS: record, index,
+ * unfinished, idempotency. ARGV: id, score, digest ('' none), ttl ms, fields... Returns {"new"|
+ * "replay"|"conflict", id}. */
+static const char *const SCRIPT_DEPOSIT =
+    "if ARGV[3] ~= '' then\n"
+    "  local m = redis.call('HMGET', KEYS[4], 'digest', 'deposit')\n"
+    "  if m[1] then\n"
+    "    if m[1] ~= ARGV[3] then return {'conflict', m[2]} end\n"
+    "    return {'replay', m[2]}\n"
+    "  end\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 5))\n"
+    "redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])\n"
+    "redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])\n"
+    "if ARGV[3] ~= '' then\n"
+    "  redis.call('HSET', KEYS[4], 'digest', ARGV[3], 'deposit', ARGV[1])\n"
+    "  redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[4]))\n"
+    "end\n"
+    "return {'new', ARGV[1]}\n";
+
+/* Writes the record of deposit id (plan and items from plan); on a replay of its idempotency key,
+ * id becomes the earlier deposit's. */
+static lds_status record_deposit(lds_redis *redis, const lds_deposit_request *request, const char *name, char *id,
+                                 json_t *plan, json_t *warnings, int *replayed, lds_error *err)
+{
+    json_t *items = json_array();
+    size_t i;
+    json_t *entry;
+    json_array_foreach(plan, i, entry) json_array_append_new(
+        items, json_pack("{s:O,s:O}", "file", json_object_get(entry, "file"), "asset", json_object_get(entry, "asset")));
+    char accepted[40], key[LDS_ID_MAX + 16], score[24], ttl[24], idem_key[320];
+    lds_time_rfc3339(accepted, sizeof(accepted));
+    snprintf(key, sizeof(key), DEPOSIT_PREFIX "%s", id);
+    snprintf(score, sizeof(score), "%lld", (long long)lds_wall_ms());
+    snprintf(ttl, sizeof(ttl), "%lld", (long long)LDS_ASSETS_IDEMPOTENCY_TTL_MS);
+    const char *idem = request->idempotency_key;
+    snprintf(idem_key, sizeof(idem_key), LDS_ASSETS_IDEMPOTENCY_PREFIX "%.256s", idem ? idem : "-");
+    char *items_text = json_dumps(items, JSON_COMPACT);
+    char *warnings_text = json_dumps(warnings, JSON_COMPACT);
+    char *plan_text = json_dumps(plan, JSON_COMPACT);
+    json_decref(items);
+    lds_status st = LDS_OK;
+    lds_redis_reply *reply = NULL;
+    if (items_text == NULL || warnings_text == NULL || plan_text == NULL) {
+        st = lds_error_set(err, LDS_ENOMEM, "%s: out of memory", name);
+    } else {
+        const char *argv[] = {"EVAL", SCRIPT_DEPOSIT, "4", key, DEPOSIT_INDEX, DEPOSIT_UNFINISHED, idem_key, id, score,
+                              idem && request->request_digest ? request->request_digest : "", ttl,
+                              "id", id, "name", name, "owner_key", request->owner_key ? request->owner_key : "",
+                              "account", request->owner_account ? request->owner_account : "",
+                              "accepted", accepted, "items", items_text, "warnings", warnings_text,
+                              "plan", plan_text};
+        st = lds_redis_command_argv(redis, &reply, err, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
+    }
+    if (st == LDS_OK) {
+        const char *state = reply->type == LDS_REDIS_ARRAY && reply->elements == 2 ? reply->element[0].str : NULL;
+        if (state == NULL || reply->element[1].str == NULL)
+            st = lds_error_set(err, LDS_EREDIS, "%s: unexpected answer writing deposit %s", name, id);
+        else if (strcmp(state, "conflict") == 0)
+            st = lds_error_set(err, LDS_EEXIST, "Idempotency-Key already used for a different deposit (%s)",
+                               reply->element[1].str);
+        else {
+            *replayed = strcmp(state, "new") != 0;
+            snprintf(id, LDS_ID_MAX, "%s", reply->element[1].str);
+        }
+    }
+    lds_redis_reply_free(reply);
+    free(items_text);
+    free(warnings_text);
+    free(plan_text);
+    return st;
+}
+
+/* {"id", "name", "items": [{"file", "asset"}], "warnings"} of a deposit read back (lds_deposit_get). */
+static json_t *deposit_summary(json_t *deposit)
+{
+    json_t *items = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(deposit, "items"), i, item) json_array_append_new(
+        items, json_pack("{s:O,s:O}", "file", json_object_get(item, "file"), "asset", json_object_get(item, "asset")));
+    json_t *name = json_object_get(deposit, "name");
+    return json_pack("{s:O,s:O,s:o,s:O}", "id", json_object_get(deposit, "id"), "name", name ? name : json_null(),
+                     "items", items, "warnings", json_object_get(deposit, "warnings"));
+}
+
+lds_status lds_deposit_replay(lds_redis *redis, const char *deposit_id, json_t **summary, lds_error *err)
+{
+    *summary = NULL;
+    lds_status st = lds_deposit_finish(redis, deposit_id, err);
+    json_t *deposit = NULL;
+    if (st == LDS_OK)
+        st = lds_deposit_get(redis, deposit_id, &deposit, err);
+    if (st == LDS_OK)
+        *summary = deposit_summary(deposit);
+    json_decref(deposit);
     return st;
 }
 
@@ -272,38 +455,43 @@ lds_status lds_deposit_create(lds_redis *redis, const lds_deposit_request *reque
         st = lds_archive_walk(request->archive_path, &limits, &archive_sink, &stored, err);
     lds_archive_result_cleanup(&stored);
 
-    /* 3. one asset per model, then the deposit record */
+    /* 3. the deposit record with its plan (one asset per model, ids chosen), then the assets:
+     * a crash in between leaves a deposit that its retry or the sweep finishes (lds_deposit_finish) */
     json_t *items = json_array(), *warnings = json_array();
     for (size_t i = 0; i < checked.warning_count; i++)
         json_array_append_new(warnings, json_string(checked.warnings[i]));
     char id[LDS_ID_MAX];
     lds_ingest_new_id("d_", id, sizeof(id));
-    for (size_t i = 0; st == LDS_OK && i < checked.item_count; i++)
-        st = submit_item(redis, request, id, &checked.items[i], &sink, items, warnings, err);
-    if (st == LDS_OK) {
-        char accepted[40], key[LDS_ID_MAX + 16], score[24];
-        lds_time_rfc3339(accepted, sizeof(accepted));
-        snprintf(key, sizeof(key), DEPOSIT_PREFIX "%s", id);
-        snprintf(score, sizeof(score), "%lld", (long long)lds_wall_ms());
-        char *items_text = json_dumps(items, JSON_COMPACT);
-        char *warnings_text = json_dumps(warnings, JSON_COMPACT);
-        const char *argv[] = {"HSET",      key,        "id",       id,       "name",  name,
-                              "owner_key", request->owner_key ? request->owner_key : "",
-                              "accepted",  accepted,   "items",    items_text ? items_text : "[]",
-                              "warnings",  warnings_text ? warnings_text : "[]"};
-        if (items_text == NULL || warnings_text == NULL)
-            st = lds_error_set(err, LDS_ENOMEM, "%s: out of memory", name);
+    for (size_t i = 0; st == LDS_OK && i < checked.item_count; i++) {
+        json_t *entry = plan_item(request, id, &checked.items[i], &sink, warnings, err);
+        if (entry == NULL)
+            st = err->code != LDS_OK ? err->code : lds_error_set(err, LDS_ENOMEM, "%s: out of memory", name);
         else
-            st = lds_redis_command_argv(redis, NULL, err, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
-        if (st == LDS_OK)
-            st = lds_redis_command(redis, NULL, err, "ZADD " DEPOSIT_INDEX " %s %s", score, id);
-        free(items_text);
-        free(warnings_text);
+            json_array_append_new(items, entry);
     }
+    int replayed = 0;
+    if (st == LDS_OK)
+        st = record_deposit(redis, request, name, id, items, warnings, &replayed, err);
+    if (st == LDS_OK)
+        st = lds_deposit_finish(redis, id, err);
     if (st == LDS_OK) {
         snprintf(deposit_id, LDS_ID_MAX, "%s", id);
-        if (summary)
-            *summary = json_pack("{s:s,s:s,s:O,s:O}", "id", id, "name", name, "items", items, "warnings", warnings);
+        if (summary && replayed) {
+            json_t *earlier = NULL;
+            st = lds_deposit_get(redis, id, &earlier, err);
+            if (st == LDS_OK) {
+                *summary = deposit_summary(earlier);
+                json_decref(earlier);
+            }
+        } else if (summary) {
+            json_t *listed = json_array();
+            size_t k;
+            json_t *entry;
+            json_array_foreach(items, k, entry) json_array_append_new(
+                listed, json_pack("{s:O,s:O}", "file", json_object_get(entry, "file"), "asset",
+                                  json_object_get(entry, "asset")));
+            *summary = json_pack("{s:s,s:s,s:o,s:O}", "id", id, "name", name, "items", listed, "warnings", warnings);
+        }
     }
     json_decref(items);
     json_decref(warnings);

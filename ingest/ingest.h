@@ -47,12 +47,15 @@ typedef lds_status (*lds_pipeline_similar_fn)(void *ctx, const char *shape_finge
 typedef struct lds_pipeline_options {
     double lod_fractions[LDS_PIPELINE_MAX_LODS]; /* of LOD0's triangles; default 0.5 .25 .125 .0625 */
     size_t lod_count;
+    lds_mesh_chain_options chain; /* the chain policy: error budget, sloppy clustering (zero: defaults) */
+    int texture_lods;             /* resize each level's textures to its coverage (default 1) */
     int draco, meshopt; /* encode these besides plain GLB (default both) */
     lds_mesh_quantization quantization;
     int use_sandbox; /* default 1 */
     lds_sandbox_limits limits;
     /* metadata (all may be NULL) */
     const char *title, *owner, *license, *category, *description;
+    const char *claimed_owner; /* a display name the uploader typed when owner is their account */
     const char *tags; /* separated by ';' or ',' */
     const char *source_kind, *accession, *capture_method;
     const char *const *parent_paths; /* parent certificate files (--parent) */
@@ -83,6 +86,24 @@ lds_status lds_pipeline_limits_from_env(lds_pipeline_options *options, lds_error
  * *manifest (may be NULL) receives the manifest (caller json_decref's it). Errors name the file. */
 lds_status lds_pipeline_run(const lds_pipeline_options *options, const char *const *files, size_t file_count,
                             const char *out_dir, json_t **manifest, lds_error *err);
+
+/* Texture LODs of one pipeline run (texture_lod.c): each level's textures resized so that texel
+ * density follows the level's screen coverage (lds_mesh_texture_lod_size), filtered in the colour
+ * space of their slot (normal maps renormalised), re-encoded in their own format; decoding and
+ * encoding run sandboxed (lds_sandbox_run_work). A size is made once and shared by the levels that
+ * need it. Not thread-safe. */
+typedef struct lds_texture_lods lds_texture_lods;
+/* lod0 must outlive the object and keep its textures. */
+lds_status lds_texture_lods_create(const lds_mesh_model *lod0, const lds_sandbox_limits *limits, int use_sandbox,
+                                   lds_texture_lods **out, lds_error *err);
+void lds_texture_lods_destroy(lds_texture_lods *t);
+/* Replaces level's textures (copies of LOD0's, same indices) with their sizes for coverage. A
+ * texture that cannot be re-encoded, or whose smaller version would not be smaller in bytes,
+ * keeps LOD0's bytes (logged). *bytes receives the level's total texture bytes. */
+lds_status lds_texture_lods_apply(lds_texture_lods *t, lds_mesh_model *level, double coverage, uint64_t *bytes,
+                                  lds_error *err);
+/* Total encoded texture bytes of a model. */
+uint64_t lds_texture_bytes(const lds_mesh_model *model);
 
 /* Parses "0.5,0.25" into options->lod_fractions (each in (0,1), strictly falling). */
 lds_status lds_pipeline_parse_lods(lds_pipeline_options *options, const char *text, lds_error *err);
@@ -219,7 +240,38 @@ typedef struct lds_asset_submission {
      * source_kind ("upload" default, or "deposit"), accession, capture_method. Borrowed. */
     json_t *metadata;
     const char *owner_key; /* who uploaded (API key id, or NULL); modelers see their own assets */
+    /* The account of that key (its name): the owner certificates state. NULL: none (CLI, tests);
+     * the metadata's owner is then stated as the owner. */
+    const char *owner_account;
+    /* Idempotency (both or neither): a client's key, already scoped to its API key (the caller
+     * builds "<owner_key>:<sha256 of the header>"), and a digest of the request. A second write
+     * with the same key and digest answers the first one's ids and writes nothing; the same key
+     * with another digest is LDS_EEXIST. Mappings expire after LDS_ASSETS_IDEMPOTENCY_TTL_MS. */
+    const char *idempotency_key;
+    const char *request_digest;
+    /* Ids chosen beforehand (a deposit's plan), NULL: new ones. A record that exists under
+     * asset_id is not written again. */
+    const char *asset_id, *job_id;
 } lds_asset_submission;
+
+#define LDS_ASSETS_IDEMPOTENCY_PREFIX "lds:idem:"
+#define LDS_ASSETS_IDEMPOTENCY_TTL_MS (7 * 24 * 3600 * 1000LL)
+
+/* Checks the files of an upload before anything is stored: each name valid
+ * (lds_assets_file_name_valid) and given once. LDS_EINVAL naming the file otherwise. */
+lds_status lds_assets_validate(const lds_asset_file *files, size_t count, lds_error *err);
+/* The first half of lds_assets_submit: validates, then writes the record (status "queued"), its
+ * index entries and the idempotency mapping in one step, marking it unqueued (lds:assets:unqueued)
+ * until lds_assets_record_enqueue. *replayed (may be NULL) is 1 when nothing was written because
+ * the same asset id or idempotency key was written before (the ids are then the earlier ones). */
+lds_status lds_assets_record_write(lds_redis *redis, const lds_asset_submission *submission, char *asset_id,
+                                   char *job_id, int *replayed, lds_error *err);
+/* The second half: enqueues the job of a record marked unqueued and unmarks it; does nothing for
+ * a record whose job was enqueued already. *enqueued (may be NULL) is 1 when it enqueued. */
+lds_status lds_assets_record_enqueue(lds_redis *redis, const char *asset_id, int *enqueued, lds_error *err);
+/* The recovery sweep: enqueues the job of every record marked unqueued for over grace_ms (its
+ * writer crashed between record and job). *requeued counts them. */
+lds_status lds_assets_sweep(lds_redis *redis, int64_t grace_ms, size_t *requeued, lds_error *err);
 
 #define LDS_ASSET_FILE_NAME_MAX 1024
 /* True when name is a normalised relative path (no "..", ".", empty component, leading '/',
@@ -387,6 +439,38 @@ void lds_worker_options_init(lds_worker_options *options);
  * acknowledge; promotes due retries. Returns LDS_OK when stopped. */
 lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic_t *stop, lds_error *err);
 
+/* ---- recovery after crashes: the sweep and blob collection (recovery.c) ---- */
+
+typedef struct lds_recovery_options {
+    const char *redis_url;     /* NULL: lds_redis_connect's default */
+    const char *blob_root;     /* NULL: home/blobs */
+    int64_t sweep_grace_ms;    /* markers older than this are finished (LODESTONE_SWEEP_GRACE_MS, 30000) */
+    int64_t sweep_interval_ms; /* (LODESTONE_SWEEP_INTERVAL_MS, 15000) */
+    int64_t blob_grace_ms;     /* unreferenced blobs older than this go (LODESTONE_BLOB_GRACE_MS, 24 h) */
+    int64_t gc_interval_ms;    /* (LODESTONE_GC_INTERVAL_MS, 1 h; 0: never) */
+} lds_recovery_options;
+
+/* Defaults, then the variables above (a malformed one is LDS_EINVAL naming it). */
+lds_status lds_recovery_options_from_env(lds_recovery_options *options, lds_error *err);
+/* One sweep: lds_deposit_sweep, then lds_assets_sweep. */
+lds_status lds_recovery_sweep(lds_redis *redis, int64_t grace_ms, size_t *requeued, size_t *finished, lds_error *err);
+
+typedef struct lds_blob_gc_report {
+    size_t named;   /* distinct blob ids records and plans name (with repeats) */
+    size_t kept;    /* old enough but named */
+    size_t young;   /* inside the grace period */
+    size_t removed;
+    uint64_t removed_bytes;
+} lds_blob_gc_report;
+
+/* Removes the blobs under blob_root (NULL: home/blobs) older than grace_ms that no asset record or
+ * deposit plan names. A Redis error stops it before anything is removed. */
+lds_status lds_blob_gc(lds_redis *redis, const char *blob_root, int64_t grace_ms, lds_blob_gc_report *report,
+                       lds_error *err);
+/* The pool's recovery process: a sweep at start and every sweep_interval_ms, blob collection
+ * every gc_interval_ms, until *stop. Redis trouble is logged and retried. */
+lds_status lds_recovery_run(const lds_recovery_options *options, volatile sig_atomic_t *stop, lds_error *err);
+
 /* ---- the process pool: workers and the notary (`lodestone worker`, `lodestone serve`) ---- */
 
 typedef struct lds_service_options {
@@ -394,7 +478,13 @@ typedef struct lds_service_options {
     size_t worker_count; /* worker processes (default 2) */
     int run_notary;      /* also run a notary process (it stands by unless it gets the lease) */
     lds_notary_service_options notary;
+    int run_recovery;    /* also run the recovery process (sweep, blob collection) */
+    lds_recovery_options recovery;
 } lds_service_options;
+
+/* For a forked child: asks the kernel for SIGTERM when its parent dies (PR_SET_PDEATHSIG), and
+ * raises it at once when parent is gone already. */
+void lds_service_die_with_parent(pid_t parent);
 
 void lds_service_options_init(lds_service_options *options);
 /* Forks worker_count worker processes (and the notary), restarts any that dies, and on *stop sends
@@ -437,8 +527,10 @@ lds_status lds_reprocess_enqueue(lds_redis *redis, const lds_reprocess_selection
                                  json_t **jobs, lds_error *err);
 
 /* ---- archive deposits in the service (deposit.c; branch deposits, issue 5) ----
- *   lds:deposit:<id>  hash: id, name, owner_key, accepted, items (JSON [{"file", "asset"}]),
- *                     warnings (JSON [text])
+ *   lds:deposit:<id>  hash: id, name, owner_key, account, accepted, items (JSON [{"file", "asset"}]),
+ *                     warnings (JSON [text]), plan (JSON [{"file", "asset", "job", "files",
+ *                     "metadata"}]: written before any item, so a crash leaves a plan to finish)
+ *   lds:deposits:unfinished  zset: deposits whose items are not all written (the sweep's work)
  *   lds:deposits      zset: every deposit id, scored by acceptance time (ms) */
 
 typedef struct lds_deposit_request {
@@ -448,7 +540,22 @@ typedef struct lds_deposit_request {
     const char *scratch_dir;  /* members are staged here one at a time (NULL: home/tmp) */
     const lds_limits *limits; /* NULL: lds_limits_init defaults */
     const char *owner_key;    /* the depositor's key id: owner_key of every asset */
+    const char *owner_account; /* the depositor's account: the stated owner of every asset */
+    /* Idempotency, as in lds_asset_submission: the scoped key and a digest of the request. */
+    const char *idempotency_key;
+    const char *request_digest;
 } lds_deposit_request;
+
+/* Writes the items of a deposit's plan that are not written yet (each asset once, under the ids
+ * the plan chose) and enqueues their jobs; then the deposit is finished (off
+ * lds:deposits:unfinished). Idempotent. LDS_ENOENT for an unknown deposit. */
+lds_status lds_deposit_finish(lds_redis *redis, const char *deposit_id, lds_error *err);
+/* The recovery sweep for deposits: finishes every deposit unfinished for over grace_ms (its
+ * writer crashed after the deposit record, before all its items). *finished counts them. */
+lds_status lds_deposit_sweep(lds_redis *redis, int64_t grace_ms, size_t *finished, lds_error *err);
+/* A retry of an earlier deposit (its Idempotency-Key matched): finishes it and fills *summary as
+ * lds_deposit_create does. Caller decrefs. */
+lds_status lds_deposit_replay(lds_redis *redis, const char *deposit_id, json_t **summary, lds_error *err);
 
 void lds_deposit_request_init(lds_deposit_request *request);
 /* Walks the archive once to check it (a refused archive writes nothing; the error names the

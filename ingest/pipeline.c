@@ -9,6 +9,7 @@
  * and hashes it, so at most one encoded buffer per thread is alive. Output bytes do not depend on
  * scheduling.
  */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -27,8 +28,9 @@ static const lds_mesh_encoding format_encoding[FORMAT_COUNT] = {LDS_MESH_ENCODIN
                                                                 LDS_MESH_ENCODING_MESHOPT};
 
 #define MAX_PARENT_BYTES (4u << 20)
-/* Tasks per level: one per format and an extra one: for LOD0 the report and fingerprints, for the
- * other levels the measurement of their deviation from LOD0. They are handed out in this order:
+/* Tasks per level: one per format and, for LOD0 only, an extra one: the report and fingerprints
+ * (the other levels' deviation from LOD0 is measured by the chain policy before they are kept,
+ * mesh/lod_chain.c). They are handed out in this order:
  * the extra task first (the report is on the critical path), Draco last (its encoder is the
  * heaviest in memory; handing it out late keeps it from peaking beside the largest simplify). */
 #define TASKS_PER_LEVEL (FORMAT_COUNT + 1)
@@ -45,6 +47,7 @@ void lds_pipeline_options_init(lds_pipeline_options *o)
     o->meshopt = 1;
     o->quantization = (lds_mesh_quantization)LDS_MESH_QUANTIZATION_DEFAULT;
     o->use_sandbox = 1;
+    o->texture_lods = 1;
     o->source_kind = "upload";
 }
 
@@ -95,7 +98,8 @@ typedef struct level_output {
     int pending;           /* references left: tasks to run, plus the simplifier */
     int extra;             /* its extra task (analysis or measurement) is wanted */
     size_t triangles, vertices;
-    double error;
+    double error, screen_coverage;
+    uint64_t texture_bytes; /* the level's embedded textures */
     struct {
         int wanted;
         char name[64];
@@ -115,14 +119,11 @@ typedef struct encoder {
     int closed;       /* no more levels will be published */
     size_t next_task; /* next (level * TASKS_PER_LEVEL + task) to hand out */
     lds_error err;    /* first failure of any task */
-    lds_mesh_deviation_ref *lod0; /* LOD0's sampled surface, measured against each level */
-    pthread_mutex_t lod0_lock;    /* one measurement at a time */
     /* LOD0's analysis, written by its extra task */
     lds_mesh_report *report;
     char *geometry, *shape;
     double report_ms, fingerprint_ms;
     double encode_ms; /* summed encoder time */
-    double measure_ms; /* summed time measuring deviations */
 } encoder;
 
 /* Takes the next task; returns 0 when none is left. Called with the lock held. */
@@ -181,16 +182,6 @@ static void encoder_release(encoder *e, size_t level)
     pthread_mutex_unlock(&e->lock);
 }
 
-/* The deviation of a level from LOD0 (relative to LOD0's diagonal): a sampled symmetric
- * Hausdorff distance against LOD0's surface, built once (mesh/deviation.c). */
-static lds_status measure_one(encoder *e, level_output *lv, lds_error *err)
-{
-    pthread_mutex_lock(&e->lod0_lock);
-    lds_status st = lds_mesh_deviation_measure(e->lod0, lv->model, &lv->error, NULL, err);
-    pthread_mutex_unlock(&e->lod0_lock);
-    return st;
-}
-
 /* LOD0's report and fingerprints: they only read the model, so they run beside the chain. */
 static lds_status analyse_lod0(encoder *e, level_output *lv, lds_error *err)
 {
@@ -217,15 +208,12 @@ static void encoder_work(encoder *e)
         lds_error err;
         lds_error_clear(&err);
         double start = lds_time_ms();
-        lds_status st = task != TASK_EXTRA ? encode_one(e, lv, task, &err)
-                        : level == 0       ? analyse_lod0(e, lv, &err)
-                                           : measure_one(e, lv, &err);
+        assert(task != TASK_EXTRA || level == 0);
+        lds_status st = task != TASK_EXTRA ? encode_one(e, lv, task, &err) : analyse_lod0(e, lv, &err);
         double ms = lds_time_ms() - start;
         pthread_mutex_lock(&e->lock);
         if (task != TASK_EXTRA)
             e->encode_ms += ms;
-        else if (level > 0)
-            e->measure_ms += ms;
         if (st != LDS_OK && e->err.code == LDS_OK)
             e->err = err;
         level_release_locked(lv, level);
@@ -393,6 +381,7 @@ static lds_status certify(const lds_pipeline_options *o, const source_file *sour
         .pipeline_version = LDS_PIPELINE_VERSION,
         .time = o->time ? o->time : when,
         .previous_certificate = previous,
+        .claimed_owner = o->claimed_owner,
     };
     if ((st = lds_cert_statement_build(&fields, &statement, err)) != LDS_OK)
         goto out;
@@ -469,11 +458,71 @@ static json_t *lods_json(const level_output *levels, size_t level_count)
                 json_object_set_new(files, format_names[f],
                                     json_pack("{s:s,s:I,s:s}", "path", lv->files[f].name, "bytes",
                                               (json_int_t)lv->files[f].bytes, "sha256", lv->files[f].sha256));
-        json_array_append_new(lods, json_pack("{s:i,s:I,s:I,s:f,s:o}", "level", (int)l, "triangles",
+        json_array_append_new(lods, json_pack("{s:i,s:I,s:I,s:f,s:f,s:I,s:o}", "level", (int)l, "triangles",
                                               (json_int_t)lv->triangles, "vertices", (json_int_t)lv->vertices, "error",
-                                              lv->error, "files", files));
+                                              lv->error, "screen_coverage", lv->screen_coverage, "texture_bytes",
+                                              (json_int_t)lv->texture_bytes, "files", files));
     }
     return lods;
+}
+
+/* The chain below LOD0 (published as level 0): each level simplified from the previous one under
+ * the chain policy (mesh/lod_chain.c) and published to the encoders as soon as it is kept. When
+ * the policy ends the chain early, note receives why (for the report). */
+static lds_status build_chain(const lds_pipeline_options *o, encoder *enc, const lds_mesh_model *lod0, char *note,
+                              size_t note_size, double *ms_deviation, lds_error *err)
+{
+    lds_mesh_chain *chain = NULL;
+    lds_texture_lods *textures = NULL;
+    lds_status st = lds_mesh_chain_create(lod0, &o->chain, &chain, err);
+    if (st == LDS_OK && o->texture_lods && lod0->texture_count)
+        st = lds_texture_lods_create(lod0, &o->limits, o->use_sandbox, &textures, err);
+    size_t base = lds_mesh_triangle_count(lod0) ? lds_mesh_triangle_count(lod0) : lod0->vertex_count;
+    const lds_mesh_model *previous = lod0;
+    size_t last = 0; /* the last level published */
+    enc->levels[0].screen_coverage = 1.0;
+    enc->levels[0].texture_bytes = lds_texture_bytes(lod0);
+    for (size_t l = 1; st == LDS_OK && l < enc->level_count; l++) {
+        size_t target = (size_t)((double)base * o->lod_fractions[l - 1] + 0.5);
+        lds_mesh_model *lod = NULL;
+        lds_mesh_chain_level info;
+        progress(o, "lods", 0.35 + 0.5 * (double)l / (double)enc->level_count);
+        if ((st = lds_mesh_chain_next(chain, previous, target, &lod, &info, err)) != LDS_OK)
+            break;
+        *ms_deviation += info.measure_ms;
+        if (lod == NULL) {
+            snprintf(note, note_size, "the LOD chain stops at level %zu: %s", last, lds_mesh_chain_end_reason(chain));
+            break;
+        }
+        enc->levels[l].error = info.error;
+        enc->levels[l].screen_coverage = info.screen_coverage;
+        enc->levels[l].texture_bytes = lds_texture_bytes(lod);
+        if (textures &&
+            (st = lds_texture_lods_apply(textures, lod, info.screen_coverage, &enc->levels[l].texture_bytes, err)) !=
+                LDS_OK) {
+            lds_mesh_model_destroy(lod);
+            break;
+        }
+        encoder_release(enc, l - 1); /* the simplifier is done with the previous level */
+        encoder_publish(enc, l, lod);
+        previous = lod; /* alive until released above on the next turn */
+        last = l;
+    }
+    if (chain)
+        encoder_release(enc, last);
+    lds_mesh_chain_destroy(chain);
+    lds_texture_lods_destroy(textures);
+    return st;
+}
+
+/* The chain policy in force and how the chain ended (null: every level asked for was made). */
+static json_t *chain_json(const lds_mesh_chain_options *c, const char *note)
+{
+    static const char *const sloppy[] = {"auto", "never", "allow"};
+    return json_pack("{s:f,s:f,s:i,s:s,s:s?}", "max_error", c->max_error > 0 ? c->max_error : LDS_MESH_CHAIN_MAX_ERROR,
+                     "min_reduction", c->min_reduction > 0 ? c->min_reduction : LDS_MESH_CHAIN_MIN_REDUCTION,
+                     "viewport_height", c->viewport_height > 0 ? c->viewport_height : LDS_MESH_CHAIN_VIEWPORT,
+                     "sloppy", sloppy[c->sloppy], "end", note[0] ? note : NULL);
 }
 
 static int cpu_count(void)
@@ -495,17 +544,16 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     source_file sources[LDS_PIPELINE_MAX_FILES];
     char geometry[LDS_MESH_GEOMETRY_FP_MAX] = "", shape[LDS_MESH_SHAPE_FP_MAX] = "";
     char path[PATH_MAX];
-    char chain_note[256] = "";
+    char chain_note[640] = "";
     lds_shape_match dups[MAX_SIMILAR];
     size_t dup_count = 0;
     double t0 = lds_time_ms(), t;
-    double ms_import, ms_report, ms_fingerprint, ms_lods = 0;
+    double ms_import, ms_report, ms_fingerprint, ms_lods = 0, ms_deviation = 0;
     const char *name;
 
     memset(&report, 0, sizeof(report));
     memset(&enc, 0, sizeof(enc));
     pthread_mutex_init(&enc.lock, NULL);
-    pthread_mutex_init(&enc.lod0_lock, NULL);
     pthread_cond_init(&enc.ready, NULL);
     if (manifest_out)
         *manifest_out = NULL;
@@ -563,8 +611,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
         goto out;
     }
     for (size_t l = 0; l < enc.level_count; l++) {
-        enc.levels[l].extra = 1;
-        enc.levels[l].pending = 2; /* the simplifier's reference and the extra task */
+        enc.levels[l].extra = l == 0;
+        enc.levels[l].pending = 1 + enc.levels[l].extra; /* the simplifier's reference and the extra task */
         int wanted[FORMAT_COUNT] = {1, o->draco, o->meshopt};
         for (int f = 0; f < FORMAT_COUNT; f++) {
             enc.levels[l].files[f].wanted = wanted[f];
@@ -573,8 +621,6 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
                      format_suffix[f]);
         }
     }
-    if ((st = lds_mesh_deviation_ref_create(model, &enc.lod0, err)) != LDS_OK)
-        goto out;
     thread_count = cpu_count() - 1;
     if (thread_count < 1)
         thread_count = 1;
@@ -584,42 +630,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
             break;
         }
     encoder_publish(&enc, 0, model);
-    {
-        size_t base = lds_mesh_triangle_count(model);
-        if (base == 0) /* a point cloud: targets count points */
-            base = model->vertex_count;
-        const lds_mesh_model *previous = model;
-        size_t last = 0; /* the last level published */
-        for (size_t l = 1; l < enc.level_count; l++) {
-            size_t target = (size_t)((double)base * o->lod_fractions[l - 1] + 0.5);
-            size_t previous_size = lds_mesh_triangle_count(previous) ? lds_mesh_triangle_count(previous)
-                                                                      : previous->vertex_count;
-            lds_mesh_model *lod = NULL;
-            progress(o, "lods", 0.35 + 0.5 * (double)l / (double)enc.level_count);
-            if (target >= 1 && target < previous_size)
-                st = lds_mesh_simplify(previous, target, &lod, NULL, err);
-            size_t size = lod ? (lds_mesh_triangle_count(lod) ? lds_mesh_triangle_count(lod) : lod->vertex_count) : 0;
-            if ((st == LDS_OK || st == LDS_ENOGEOM) && (lod == NULL || size >= previous_size || size == 0)) {
-                /* Too small to simplify further: the chain ends here, the model is fine. */
-                lds_mesh_model_destroy(lod);
-                lds_error_clear(err);
-                st = LDS_OK;
-                snprintf(chain_note, sizeof(chain_note),
-                         "the LOD chain stops at level %zu: %zu %s cannot be simplified to %zu", last,
-                         previous_size, lds_mesh_triangle_count(previous) ? "triangles" : "points", target);
-                break;
-            }
-            if (st != LDS_OK) {
-                lds_mesh_model_destroy(lod);
-                break;
-            }
-            encoder_release(&enc, l - 1); /* the simplifier is done with the previous level */
-            encoder_publish(&enc, l, lod);
-            previous = lod; /* alive until released above on the next turn */
-            last = l;
-        }
-        encoder_release(&enc, last);
-    }
+    st = build_chain(o, &enc, model, chain_note, sizeof(chain_note), &ms_deviation, err);
     pthread_mutex_lock(&enc.lock);
     enc.closed = 1;
     pthread_cond_broadcast(&enc.ready);
@@ -661,13 +672,14 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     add_duplicate_issues(json_object_get(json_object_get(manifest, "report"), "issues"), dups, dup_count);
     json_object_set_new(manifest, "fingerprint", json_pack("{s:s,s:s}", "geometry", geometry, "shape", shape));
     json_object_set_new(manifest, "lods", lods_json(enc.levels, enc.published));
+    json_object_set_new(manifest, "chain", chain_json(&o->chain, chain_note));
     json_object_set_new(manifest, "encoding",
                         json_pack("{s:i,s:i,s:i}", "position_bits", o->quantization.position_bits, "normal_bits",
                                   o->quantization.normal_bits, "uv_bits", o->quantization.uv_bits));
     {
         json_t *meta = json_object();
-        const char *keys[] = {"title", "owner", "license", "category", "description", "tags"};
-        const char *values[] = {o->title, o->owner, o->license, o->category, o->description, o->tags};
+        const char *keys[] = {"title", "owner", "claimed_owner", "license", "category", "description", "tags"};
+        const char *values[] = {o->title, o->owner, o->claimed_owner, o->license, o->category, o->description, o->tags};
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
             if (values[i])
                 json_object_set_new(meta, keys[i], json_string(values[i]));
@@ -683,7 +695,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     json_object_set_new(manifest, "timings_ms",
                         json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "import", ms_import, "report", ms_report, "fingerprint",
                                   ms_fingerprint, "lods", ms_lods, "encode", enc.encode_ms, "total", lds_time_ms() - t0));
-    json_object_set_new(json_object_get(manifest, "timings_ms"), "deviation", json_real(enc.measure_ms));
+    json_object_set_new(json_object_get(manifest, "timings_ms"), "deviation", json_real(ms_deviation));
     {
         char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text == NULL) {
@@ -716,8 +728,6 @@ out:
     }
     lds_mesh_model_destroy(model);
     lds_mesh_report_cleanup(&report);
-    lds_mesh_deviation_ref_destroy(enc.lod0);
-    pthread_mutex_destroy(&enc.lod0_lock);
     pthread_mutex_destroy(&enc.lock);
     pthread_cond_destroy(&enc.ready);
     return st;

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -151,6 +152,13 @@ static lds_status similar_cb(void *ctx, const char *fingerprint, lds_shape_match
 }
 
 /* ---- one job ---- */
+
+/* Failures that are the service's own (their messages name server paths, sockets, blobs). */
+static int service_trouble(lds_status code)
+{
+    return code == LDS_EIO || code == LDS_ENOENT || code == LDS_EREDIS || code == LDS_EUNAVAIL ||
+           code == LDS_EINTERNAL || code == LDS_ENOMEM;
+}
 
 /* Bad input fails at once; everything else (I/O, Redis, the notary, timeouts) is retried. */
 static int permanent_failure(lds_status code)
@@ -291,7 +299,13 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     }
     json_t *metadata = json_object_get(record, "metadata");
     pipeline.title = meta(metadata, "title");
-    pipeline.owner = meta(metadata, "owner");
+    /* The owner stated is the account that uploaded (authenticated); what the uploader typed as
+     * owner is only a claim. Records without an account (CLI submissions) state the typed owner. */
+    const char *account = json_string_value(json_object_get(record, "account"));
+    const char *typed_owner = meta(metadata, "owner");
+    pipeline.owner = account && *account ? account : typed_owner;
+    pipeline.claimed_owner = account && *account && typed_owner && strcmp(typed_owner, account) != 0 ? typed_owner
+                                                                                                     : NULL;
     pipeline.license = meta(metadata, "license");
     pipeline.category = meta(metadata, "category");
     pipeline.description = meta(metadata, "description");
@@ -397,6 +411,9 @@ static void process(job_run *run, lds_error *loop_err)
     remove_tree(scratch);
     if (status != LDS_OK)
         strip_scratch(err.message, scratch);
+    char model_name[256];
+    const char *first_name = json_string_value(json_object_get(json_array_get(json_object_get(record, "files"), 0), "name"));
+    snprintf(model_name, sizeof(model_name), "%s", first_name ? first_name : job->asset_id);
     json_decref(record);
 
     if (beating) {
@@ -435,10 +452,20 @@ static void process(job_run *run, lds_error *loop_err)
         lds_log_warn("worker: %s (the job will be reclaimed)", fail_err.message);
         return;
     }
-    if (job->kind == LDS_JOB_UPLOAD)
-        lds_assets_set_status(run->redis, job->asset_id, dead ? "failed" : "queued", &err, NULL);
+    /* The record is read by the uploader: a bad upload's reason is theirs (it names their file),
+     * but the service's own trouble (I/O, a missing blob, Redis) names server paths and is for
+     * ops, who have it in the log and the dead letter. */
+    lds_error shown;
+    lds_error_clear(&shown);
+    if (service_trouble(err.code))
+        lds_error_set(&shown, err.code, "%s: the service could not process this upload (%s); the operators have "
+                                        "the details", model_name, lds_status_message(err.code));
     else
-        set_reprocess(run->redis, job, dead ? "failed" : "retrying", &err);
+        shown = err;
+    if (job->kind == LDS_JOB_UPLOAD)
+        lds_assets_set_status(run->redis, job->asset_id, dead ? "failed" : "queued", &shown, NULL);
+    else
+        set_reprocess(run->redis, job, dead ? "failed" : "retrying", &shown);
 }
 
 lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic_t *stop, lds_error *err)
@@ -511,12 +538,29 @@ void lds_service_options_init(lds_service_options *options)
     memset(options, 0, sizeof(*options));
     lds_worker_options_init(&options->worker);
     lds_notary_service_options_init(&options->notary);
+    lds_error ignored; /* `serve` reads the variables strictly itself */
+    lds_error_clear(&ignored);
+    if (lds_recovery_options_from_env(&options->recovery, &ignored) != LDS_OK)
+        lds_recovery_options_from_env(&options->recovery, NULL);
     options->worker_count = 2;
 }
 
-/* kind 0: worker, 1: notary. Returns the child's pid or -1. */
+enum { CHILD_WORKER, CHILD_NOTARY, CHILD_RECOVERY };
+static const char *const child_names[] = {"worker", "notary", "recovery"};
+
+/* The child dies with its parent (the pool, which dies with `serve`): no orphan keeps working on
+ * the queue or the log after the process that supervises it is gone. */
+void lds_service_die_with_parent(pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) /* the parent died before prctl */
+        raise(SIGTERM);
+}
+
+/* Returns the child's pid or -1. */
 static pid_t spawn_child(const lds_service_options *options, int kind)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0)
         return pid;
@@ -527,25 +571,29 @@ static pid_t spawn_child(const lds_service_options *options, int kind)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     child_stop = 0;
+    lds_service_die_with_parent(parent);
     lds_error err;
     lds_error_clear(&err);
-    lds_status status = kind == 1 ? lds_notary_service_run(&options->notary, &child_stop, &err)
-                                  : lds_worker_run(&options->worker, &child_stop, &err);
+    lds_status status = kind == CHILD_NOTARY     ? lds_notary_service_run(&options->notary, &child_stop, &err)
+                        : kind == CHILD_RECOVERY ? lds_recovery_run(&options->recovery, &child_stop, &err)
+                                                 : lds_worker_run(&options->worker, &child_stop, &err);
     if (status != LDS_OK)
-        lds_log_error("%s %d: %s", kind == 1 ? "notary" : "worker", (int)getpid(), err.message);
+        lds_log_error("%s %d: %s", child_names[kind], (int)getpid(), err.message);
     _exit(status == LDS_OK ? 0 : 1);
 }
 
 lds_status lds_service_run(const lds_service_options *options, volatile sig_atomic_t *stop, lds_error *err)
 {
-    size_t count = options->worker_count + (options->run_notary ? 1 : 0);
-    if (count == 0)
+    size_t count = options->worker_count + (options->run_notary ? 1 : 0) + (options->run_recovery ? 1 : 0);
+    if (options->worker_count + (options->run_notary ? 1 : 0) == 0)
         return lds_error_set(err, LDS_EINVAL, "service: nothing to run (no workers, no notary)");
     pid_t *pids = calloc(count, sizeof(pid_t));
     double *started = calloc(count, sizeof(double));
-    if (pids == NULL || started == NULL) {
+    double *backoff = calloc(count, sizeof(double));
+    if (pids == NULL || started == NULL || backoff == NULL) {
         free(pids);
         free(started);
+        free(backoff);
         return lds_error_set(err, LDS_ENOMEM, "service: out of memory");
     }
     lds_status status = LDS_OK;
@@ -553,9 +601,11 @@ lds_status lds_service_run(const lds_service_options *options, volatile sig_atom
         for (size_t i = 0; i < count; i++) {
             if (pids[i] > 0)
                 continue;
-            int kind = options->run_notary && i == count - 1;
-            /* A child that dies at once is restarted at most once a second. */
-            if (started[i] > 0 && lds_time_ms() - started[i] < 1000.0)
+            int kind = i < options->worker_count                              ? CHILD_WORKER
+                       : options->run_notary && i == options->worker_count ? CHILD_NOTARY
+                                                                            : CHILD_RECOVERY;
+            /* A child that keeps dying is restarted after a doubling delay (1 s to 30 s). */
+            if (started[i] > 0 && lds_time_ms() - started[i] < backoff[i])
                 continue;
             pids[i] = spawn_child(options, kind);
             started[i] = lds_time_ms();
@@ -563,7 +613,7 @@ lds_status lds_service_run(const lds_service_options *options, volatile sig_atom
                 lds_log_error("service: fork: %s", strerror(errno));
                 pids[i] = 0;
             } else {
-                lds_log_info("service: %s %d started", kind ? "notary" : "worker", (int)pids[i]);
+                lds_log_info("service: %s %d started", child_names[kind], (int)pids[i]);
             }
         }
         int st;
@@ -572,6 +622,10 @@ lds_status lds_service_run(const lds_service_options *options, volatile sig_atom
             for (size_t i = 0; i < count; i++)
                 if (pids[i] == dead) {
                     pids[i] = 0;
+                    /* a child that ran for a minute starts over at 1 s */
+                    backoff[i] = lds_time_ms() - started[i] > 60000.0 ? 1000.0
+                                 : backoff[i] < 1000.0               ? 1000.0
+                                                                     : (backoff[i] * 2 > 30000.0 ? 30000.0 : backoff[i] * 2);
                     if (!*stop)
                         lds_log_warn("service: process %d %s %d; restarting", (int)dead,
                                      WIFSIGNALED(st) ? "killed by signal" : "exited with",
@@ -581,10 +635,12 @@ lds_status lds_service_run(const lds_service_options *options, volatile sig_atom
         }
         lds_sleep_ms(100);
     }
+    free(backoff);
     /* Workers first, the notary after them: a worker that finishes its job in the grace period
      * still waits for its certificate, which a notary stopped at the same time never sends. */
     for (int phase = 0; phase < 2; phase++) {
         size_t first = phase == 0 ? 0 : options->worker_count, end = phase == 0 ? options->worker_count : count;
+        /* phase 1: the notary and the recovery process */
         for (size_t i = first; i < end; i++)
             if (pids[i] > 0)
                 kill(pids[i], SIGTERM);

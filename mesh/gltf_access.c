@@ -282,10 +282,10 @@ static lds_status load_buffer(gltf_doc *doc, size_t index, lds_error *err)
         if (lds_gltf_uri_path(uri, path, sizeof(path)) != 0)
             return lds_error_set(err, LDS_EFORMAT, "%s: buffer %zu has a malformed URI", name, index);
         if (doc->ctx->reader == NULL || doc->ctx->reader->read(doc->ctx->reader->ctx, path, &b->owned, &b->size) != 0)
-            return lds_error_set(err, LDS_ENOENT, "%s: buffer file %s is missing", name, path);
+            return lds_error_set(err, LDS_EFORMAT, "%s: buffer file %s is missing", name, path);
         b->data = b->owned;
     } else {
-        return lds_error_set(err, LDS_ENOENT, "%s: buffer %zu has no data (no uri, not the GLB chunk)", name, index);
+        return lds_error_set(err, LDS_EFORMAT, "%s: buffer %zu has no data (no uri, not the GLB chunk)", name, index);
     }
     if (b->size < (uint64_t)length)
         return lds_error_set(err, LDS_ETRUNC, "%s: buffer %zu has %zu of its %lld bytes", name, index, b->size,
@@ -306,7 +306,7 @@ static lds_status buffer_bytes(gltf_doc *doc, int64_t index, const unsigned char
         if (st != LDS_OK)
             return st;
     } else if (b->state < 0) {
-        return lds_error_set(err, LDS_ENOENT, "%s: buffer %lld is missing or malformed", doc->ctx->name,
+        return lds_error_set(err, LDS_EFORMAT, "%s: buffer %lld is missing or malformed", doc->ctx->name,
                              (long long)index);
     }
     *data = b->data;

@@ -54,7 +54,7 @@ int lds_gltf_number(const json_t *obj, const char *key, double dflt, double *out
 int lds_gltf_numbers(const json_t *obj, const char *key, size_t n, float *out);
 
 /* The bytes of bufferView `view` (after meshopt decoding when compressed), with its stride (0 when
- * none given). LDS_EFORMAT naming the file when out of range or undecodable; LDS_ENOENT when its
+ * none given). LDS_EFORMAT naming the file when out of range, undecodable, or when its
  * buffer is missing. */
 lds_status lds_gltf_view(gltf_doc *doc, int64_t view, const unsigned char **data, size_t *size, size_t *stride,
                          lds_error *err);

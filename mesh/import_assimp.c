@@ -263,6 +263,53 @@ static void compute_normals(float *normals, const float *positions, const uint32
     (void)vertex_count;
 }
 
+/* Loads the first texture of `type` of a material (embedded "*N", a file name one of the scene's
+ * textures carries, or a sidecar file) into *index; stays -1 when there is none. */
+static lds_status material_texture(const lds_import_ctx *ctx, const struct aiScene *scene,
+                                   const struct aiMaterial *mat, enum aiTextureType type, lds_mesh_model *model,
+                                   int *index)
+{
+    struct aiString path;
+    if (aiGetMaterialTexture(mat, type, 0, &path, NULL, NULL, NULL, NULL, NULL, NULL) != aiReturn_SUCCESS ||
+        path.length == 0)
+        return LDS_OK;
+    lds_status st;
+    /* embedded: "*N", or a file name that one of the scene's textures carries */
+    const struct aiTexture *embedded = NULL;
+    char embedded_name[64];
+    if (path.data[0] == '*') {
+        long n = strtol(path.data + 1, NULL, 10);
+        if (n >= 0 && (unsigned long)n < scene->mNumTextures)
+            embedded = scene->mTextures[n];
+        const char *hint = embedded ? embedded->achFormatHint : "";
+        snprintf(embedded_name, sizeof(embedded_name), "embedded%ld%s%.8s", n, hint[0] ? "." : "", hint);
+    } else {
+        const char *want = strrchr(path.data, '/') ? strrchr(path.data, '/') + 1 : path.data;
+        for (unsigned t = 0; t < scene->mNumTextures && !embedded; t++) {
+            const char *have = scene->mTextures[t]->mFilename.data;
+            const char *base = strrchr(have, '/') ? strrchr(have, '/') + 1 : have;
+            if (scene->mTextures[t]->mFilename.length && strcmp(base, want) == 0)
+                embedded = scene->mTextures[t];
+        }
+        snprintf(embedded_name, sizeof(embedded_name), "%.63s", want);
+    }
+    if (embedded) {
+        if (embedded->mHeight != 0) {
+            lds_mesh_model_warn(model, "%s: embedded texture %s is raw pixels; not carried", ctx->name, path.data);
+            return LDS_OK;
+        }
+        const char *tex_name = embedded->mFilename.length ? embedded->mFilename.data : embedded_name;
+        st = lds_import_texture_bytes(model, tex_name, (const unsigned char *)embedded->pcData, embedded->mWidth,
+                                      index);
+    } else if (path.data[0] == '*') {
+        lds_mesh_model_warn(model, "%s: embedded texture %s is missing", ctx->name, path.data);
+        st = LDS_OK;
+    } else {
+        st = lds_import_texture_file(ctx, model, path.data, index);
+    }
+    return st;
+}
+
 static lds_status convert_materials(const lds_import_ctx *ctx, const struct aiScene *scene, lds_mesh_model *model)
 {
     lds_status st;
@@ -291,48 +338,38 @@ static lds_status convert_materials(const lds_import_ctx *ctx, const struct aiSc
         unsigned one = 1;
         if (aiGetMaterialIntegerArray(mat, AI_MATKEY_TWOSIDED, &two_sided, &one) == aiReturn_SUCCESS)
             m->double_sided = two_sided != 0;
+        ai_real f;
+        unsigned one_f = 1;
+        if (aiGetMaterialFloatArray(mat, AI_MATKEY_METALLIC_FACTOR, &f, &one_f) == aiReturn_SUCCESS && f >= 0 && f <= 1)
+            m->metallic = (float)f;
+        if (aiGetMaterialFloatArray(mat, AI_MATKEY_ROUGHNESS_FACTOR, &f, &one_f) == aiReturn_SUCCESS && f >= 0 && f <= 1)
+            m->roughness = (float)f;
+        if (aiGetMaterialColor(mat, AI_MATKEY_COLOR_EMISSIVE, &color) == aiReturn_SUCCESS)
+            for (int k = 0; k < 3; k++) {
+                float e = k == 0 ? color.r : k == 1 ? color.g : color.b;
+                m->emissive[k] = e >= 0.0f && e <= 1.0f ? e : e > 1.0f ? 1.0f : 0.0f;
+            }
+        /* the slots, each from the first texture type that has one */
+        static const struct { int slot; enum aiTextureType types[3]; } slots[] = {
+            {LDS_MESH_MAP_BASE_COLOR, {aiTextureType_BASE_COLOR, aiTextureType_DIFFUSE, aiTextureType_NONE}},
+            {LDS_MESH_MAP_NORMAL, {aiTextureType_NORMALS, aiTextureType_NORMAL_CAMERA, aiTextureType_NONE}},
+            {LDS_MESH_MAP_EMISSIVE, {aiTextureType_EMISSIVE, aiTextureType_EMISSION_COLOR, aiTextureType_NONE}},
+            {LDS_MESH_MAP_OCCLUSION, {aiTextureType_AMBIENT_OCCLUSION, aiTextureType_LIGHTMAP, aiTextureType_NONE}},
+        };
+        for (size_t k = 0; k < sizeof(slots) / sizeof(slots[0]); k++)
+            for (int t = 0; t < 3 && slots[k].types[t] != aiTextureType_NONE && m->maps[slots[k].slot].texture < 0; t++)
+                if ((st = material_texture(ctx, scene, mat, slots[k].types[t], model, &m->maps[slots[k].slot].texture)) !=
+                    LDS_OK)
+                    return st;
+        if (m->maps[LDS_MESH_MAP_EMISSIVE].texture >= 0 && !m->emissive[0] && !m->emissive[1] && !m->emissive[2])
+            m->emissive[0] = m->emissive[1] = m->emissive[2] = 1.0f;
         struct aiString path;
-        int found = aiGetMaterialTexture(mat, aiTextureType_BASE_COLOR, 0, &path, NULL, NULL, NULL, NULL, NULL, NULL) ==
-                        aiReturn_SUCCESS ||
-                    aiGetMaterialTexture(mat, aiTextureType_DIFFUSE, 0, &path, NULL, NULL, NULL, NULL, NULL, NULL) ==
-                        aiReturn_SUCCESS;
-        if (!found || path.length == 0)
-            continue;
-        /* embedded: "*N", or a file name that one of the scene's textures carries */
-        const struct aiTexture *embedded = NULL;
-        char embedded_name[64];
-        if (path.data[0] == '*') {
-            long n = strtol(path.data + 1, NULL, 10);
-            if (n >= 0 && (unsigned long)n < scene->mNumTextures)
-                embedded = scene->mTextures[n];
-            const char *hint = embedded ? embedded->achFormatHint : "";
-            snprintf(embedded_name, sizeof(embedded_name), "embedded%ld%s%.8s", n, hint[0] ? "." : "", hint);
-        } else {
-            const char *want = strrchr(path.data, '/') ? strrchr(path.data, '/') + 1 : path.data;
-            for (unsigned t = 0; t < scene->mNumTextures && !embedded; t++) {
-                const char *have = scene->mTextures[t]->mFilename.data;
-                const char *base = strrchr(have, '/') ? strrchr(have, '/') + 1 : have;
-                if (scene->mTextures[t]->mFilename.length && strcmp(base, want) == 0)
-                    embedded = scene->mTextures[t];
-            }
-            snprintf(embedded_name, sizeof(embedded_name), "%.63s", want);
-        }
-        if (embedded) {
-            if (embedded->mHeight != 0) {
-                lds_mesh_model_warn(model, "%s: embedded texture %s is raw pixels; not carried", ctx->name, path.data);
-                continue;
-            }
-            const char *tex_name = embedded->mFilename.length ? embedded->mFilename.data : embedded_name;
-            st = lds_import_texture_bytes(model, tex_name, (const unsigned char *)embedded->pcData, embedded->mWidth,
-                                          &m->maps[LDS_MESH_MAP_BASE_COLOR].texture);
-        } else if (path.data[0] == '*') {
-            lds_mesh_model_warn(model, "%s: embedded texture %s is missing", ctx->name, path.data);
-            st = LDS_OK;
-        } else {
-            st = lds_import_texture_file(ctx, model, path.data, &m->maps[LDS_MESH_MAP_BASE_COLOR].texture);
-        }
-        if (st != LDS_OK)
-            return st;
+        if (aiGetMaterialTexture(mat, aiTextureType_METALNESS, 0, &path, NULL, NULL, NULL, NULL, NULL, NULL) ==
+                aiReturn_SUCCESS ||
+            aiGetMaterialTexture(mat, aiTextureType_DIFFUSE_ROUGHNESS, 0, &path, NULL, NULL, NULL, NULL, NULL, NULL) ==
+                aiReturn_SUCCESS)
+            lds_mesh_model_warn(model, "%s: separate metalness or roughness maps are not carried (glTF packs both in "
+                                "one texture)", ctx->name);
     }
     return LDS_OK;
 }

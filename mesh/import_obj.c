@@ -343,11 +343,38 @@ static lds_status parse_mtl(obj_state *s, lds_mesh_model *model, const unsigned 
             float a;
             if (lds_text_float(&t, &a) == 0)
                 current->base_color[3] = w[0] == 'T' ? 1.0f - a : a;
-        } else if (current && lds_text_token_is(w, n, "map_Kd")) {
+        } else if (current && lds_text_token_is(w, n, "Ke")) {
+            float c[3];
+            if (lds_text_float(&t, &c[0]) == 0) {
+                if (lds_text_float(&t, &c[1]) != 0 || lds_text_float(&t, &c[2]) != 0)
+                    c[1] = c[2] = c[0];
+                memcpy(current->emissive, c, sizeof(c));
+            }
+        } else if (current && (lds_text_token_is(w, n, "Pr") || lds_text_token_is(w, n, "Pm"))) {
+            float v; /* the PBR extension of MTL: roughness, metallic */
+            if (lds_text_float(&t, &v) == 0 && v >= 0.0f && v <= 1.0f)
+                *(w[1] == 'r' ? &current->roughness : &current->metallic) = v;
+        } else if (current && (lds_text_token_is(w, n, "map_Pr") || lds_text_token_is(w, n, "map_Pm"))) {
+            lds_mesh_model_warn(model, "%s: %.*s (a separate roughness or metallic map) is not carried: glTF packs "
+                                "both in one texture", s->ctx->name, (int)n, w);
+        } else if (current) {
+            /* texture slots: base colour, normal (norm, or bump maps as exporters write them), emissive */
+            int slot = lds_text_token_is(w, n, "map_Kd")                                     ? LDS_MESH_MAP_BASE_COLOR
+                       : lds_text_token_is(w, n, "norm") || lds_text_token_is(w, n, "map_Bump") ||
+                                 lds_text_token_is(w, n, "map_bump") || lds_text_token_is(w, n, "bump")
+                           ? LDS_MESH_MAP_NORMAL
+                       : lds_text_token_is(w, n, "map_Ke") ? LDS_MESH_MAP_EMISSIVE
+                                                           : -1;
             char name[1024];
-            texture_name(&t, name, sizeof(name));
-            if (name[0] && (st = lds_import_texture_file(s->ctx, model, name, &current->maps[LDS_MESH_MAP_BASE_COLOR].texture)) != LDS_OK)
-                return st;
+            if (slot >= 0) {
+                texture_name(&t, name, sizeof(name));
+                if (name[0] &&
+                    (st = lds_import_texture_file(s->ctx, model, name, &current->maps[slot].texture)) != LDS_OK)
+                    return st;
+                if (slot == LDS_MESH_MAP_EMISSIVE && current->maps[slot].texture >= 0 && current->emissive[0] == 0 &&
+                    current->emissive[1] == 0 && current->emissive[2] == 0)
+                    current->emissive[0] = current->emissive[1] = current->emissive[2] = 1.0f;
+            }
         }
         lds_text_next_line(&t);
     }

@@ -12,8 +12,12 @@
  * seam, so seams stay closed, and the error budget goes where the error is smallest whatever the
  * submesh. Each collapse keeps an endpoint, and a seam's partner vertex is taken from the same
  * submesh, so every triangle stays inside one submesh's vertex range (checked when splitting).
- * When topology stops it short of the target, each submesh over its proportional share goes through
- * meshopt_simplifySloppy (vertex clustering, Rossignac & Borrel 1993), which always gets there.
+ * When topology (or the error bound) stops it short of the target, and only where sloppy
+ * clustering is allowed (lds_mesh_sloppy_allowed: a bare surface such as an untextured scan, or an
+ * explicit choice), each submesh over its proportional share goes through meshopt_simplifySloppy
+ * (vertex clustering, Rossignac & Borrel 1993), which always gets there; on a model with UVs,
+ * normals, colours or several materials it would smear them across the surface, so the result
+ * stays where the precise simplifier stopped (the chain policy in lod_chain.c then ends the chain).
  * Point clouds go through meshopt_simplifyPoints with the same fraction.
  */
 #include <float.h>
@@ -319,10 +323,49 @@ static size_t scaled(size_t count, double fraction)
     return v < 1 ? 1 : (size_t)v;
 }
 
+int lds_mesh_sloppy_allowed(const lds_mesh_model *model, lds_mesh_sloppy sloppy)
+{
+    if (sloppy != LDS_MESH_SLOPPY_AUTO)
+        return sloppy == LDS_MESH_SLOPPY_ALLOW;
+    if (model->uvs || model->uvs1 || model->normals || model->tangents || model->colors || model->joints ||
+        model->texture_count > 0)
+        return 0;
+    for (size_t s = 1; s < model->submesh_count; s++)
+        if (model->submeshes[s].material != model->submeshes[0].material)
+            return 0;
+    return 1;
+}
+
+/* meshopt's error unit is the largest side of the bounding box; ours is its diagonal. */
+static float meshopt_error_bound(const lds_mesh_model *m, double relative_to_diagonal)
+{
+    if (relative_to_diagonal <= 0)
+        return FLT_MAX;
+    float lo[3] = {FLT_MAX, FLT_MAX, FLT_MAX}, hi[3] = {-FLT_MAX, -FLT_MAX, -FLT_MAX};
+    for (size_t v = 0; v < m->vertex_count; v++)
+        for (int k = 0; k < 3; k++) {
+            lo[k] = fminf(lo[k], m->positions[3 * v + k]);
+            hi[k] = fmaxf(hi[k], m->positions[3 * v + k]);
+        }
+    double d[3] = {hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]};
+    double extent = fmax(d[0], fmax(d[1], d[2])), diagonal = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+    if (!(extent > 0))
+        return FLT_MAX;
+    return (float)(relative_to_diagonal * diagonal / extent);
+}
+
 lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles, lds_mesh_model **out,
                              double *error, lds_error *err)
 {
-    if (src == NULL || out == NULL)
+    lds_mesh_simplify_options options = {0, LDS_MESH_SLOPPY_AUTO};
+    return lds_mesh_simplify_with(src, target_triangles, &options, out, error, err);
+}
+
+lds_status lds_mesh_simplify_with(const lds_mesh_model *src, size_t target_triangles,
+                                  const lds_mesh_simplify_options *options, lds_mesh_model **out, double *error,
+                                  lds_error *err)
+{
+    if (src == NULL || out == NULL || options == NULL)
         return lds_error_set(err, LDS_EINVAL, "simplify: no model");
     *out = NULL;
     if (error)
@@ -351,15 +394,16 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
         size_t target = scaled(triangles, fraction);
         if ((simplified = malloc(src->index_count * sizeof(uint32_t))) == NULL)
             goto out;
+        float bound = meshopt_error_bound(src, options->target_error);
         size_t count = meshopt_simplify(simplified, src->indices, src->index_count, src->positions, src->vertex_count,
-                                        3 * sizeof(float), target * 3, FLT_MAX, 0, NULL);
+                                        3 * sizeof(float), target * 3, bound, 0, NULL);
         st = split_parts(src, simplified, count, parts);
         free(simplified);
         simplified = NULL;
         if (st != LDS_OK)
             goto out;
         st = LDS_ENOMEM;
-        if (count / 3 > target + target / 20) {
+        if (count / 3 > target + target / 20 && lds_mesh_sloppy_allowed(src, options->sloppy)) {
             /* Stuck on topology: each submesh over its share goes through the sloppy simplifier. */
             for (size_t s = 0; s < src->submesh_count; s++) {
                 const lds_mesh_submesh *sm = &src->submeshes[s];
@@ -374,7 +418,7 @@ lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles,
                     goto out;
                 size_t n = meshopt_simplifySloppy(scratch, p->indices, p->index_count,
                                                   src->positions + 3 * (size_t)sm->vertex_offset, sm->vertex_count,
-                                                  3 * sizeof(float), share * 3, FLT_MAX, NULL);
+                                                  3 * sizeof(float), share * 3, bound, NULL);
                 if (n == 0)
                     continue; /* too coarse to cluster: keep what the precise pass left */
                 uint32_t *swap = p->indices;

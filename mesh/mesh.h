@@ -95,8 +95,9 @@ typedef struct lds_mesh_material {
     /* The material's other glTF extensions (clearcoat, sheen, transmission, volume, ior, specular,
      * iridescence, anisotropy, pbrSpecularGlossiness, ...) as the JSON text of an object
      * {"KHR_materials_clearcoat": {...}, ...}, carried through unchanged except that every
-     * textureInfo in it ({"index": N, ...}) names model->textures[N] (the readers remap glTF
-     * texture indices to model textures; the writers map them back). Owned, NULL for none. */
+     * textureInfo in it (a member named "...Texture" holding {"index": N, ...}, the glTF naming
+     * rule) names model->textures[N] (the readers remap glTF texture indices to model textures;
+     * the writers map them back, with the default sampler). Owned, NULL for none. */
     char *extensions;
 } lds_mesh_material;
 /* Sets m to the glTF defaults: no name, factors 1, metallic 1, roughness 1, no emission, OPAQUE,
@@ -315,14 +316,81 @@ lds_status lds_mesh_shape_index_query(const lds_mesh_shape_index *index, const c
 /* Optimises in place for vertex cache then vertex fetch (meshoptimizer); keeps submesh ranges. */
 lds_status lds_mesh_optimize(lds_mesh_model *model, lds_error *err);
 
+/* Whether sloppy clustering (meshopt_simplifySloppy) may finish a simplification that the precise
+ * simplifier cannot take to its target. */
+typedef enum lds_mesh_sloppy {
+    LDS_MESH_SLOPPY_AUTO = 0,  /* only on a bare surface: no UVs, normals, colours or textures, one material */
+    LDS_MESH_SLOPPY_NEVER = 1,
+    LDS_MESH_SLOPPY_ALLOW = 2, /* also where it smears attributes (an explicit choice) */
+} lds_mesh_sloppy;
+/* 1 when the sloppy fallback may run on model under that setting. */
+int lds_mesh_sloppy_allowed(const lds_mesh_model *model, lds_mesh_sloppy sloppy);
+
+typedef struct lds_mesh_simplify_options {
+    double target_error;   /* stop collapsing past this error (meshopt's estimate), relative to src's bbox
+                            * diagonal; 0: no bound */
+    lds_mesh_sloppy sloppy;
+} lds_mesh_simplify_options;
+
 /* Simplifies src to about target_triangles (meshopt_simplify keeping UV seams and material
- * boundaries, falling back to meshopt_simplifySloppy when the target is not reached;
- * meshopt_simplifyPoints for point clouds, where the target counts points). *error receives the
- * deviation of the result from src relative to src's bbox diagonal (lds_mesh_deviation's max);
- * error may be NULL to skip that measurement. *out is a new optimised model sharing no memory with
- * src; a model too small to be simplified to the target without vanishing comes back whole. */
+ * boundaries; meshopt_simplifyPoints for point clouds, where the target counts points). When the
+ * precise simplifier stops short of the target, meshopt_simplifySloppy finishes the job only where
+ * options->sloppy allows it (lds_mesh_sloppy_allowed); otherwise the result keeps more triangles
+ * than asked. *error receives the deviation of the result from src relative to src's bbox diagonal
+ * (lds_mesh_deviation's max); error may be NULL to skip that measurement. *out is a new optimised
+ * model sharing no memory with src; a model too small to be simplified to the target without
+ * vanishing comes back whole. */
+lds_status lds_mesh_simplify_with(const lds_mesh_model *src, size_t target_triangles,
+                                  const lds_mesh_simplify_options *options, lds_mesh_model **out, double *error,
+                                  lds_error *err);
+/* lds_mesh_simplify_with without an error bound, sloppy clustering on LDS_MESH_SLOPPY_AUTO. */
 lds_status lds_mesh_simplify(const lds_mesh_model *src, size_t target_triangles, lds_mesh_model **out,
                              double *error, lds_error *err);
+
+/* The LOD chain's policy (lod_chain.c): each level is simplified from the previous one toward its
+ * target and kept only when it is worth a download and faithful enough; otherwise the chain ends
+ * there, with the reason stated (as gltfpack stops rather than break a level).
+ *   - error: one meaning everywhere (manifest, budget, screen coverage): the deviation of the level
+ *     from LOD0 (lds_mesh_deviation_measure's max), relative to LOD0's bbox diagonal;
+ *   - budget: a level whose error exceeds max_error ends the chain (triangle meshes; a point
+ *     cloud's error is its sampling gap and is only reported);
+ *   - worth: a level must have at most (1 - min_reduction) of the previous level's triangles;
+ *   - screen coverage: the largest share of the viewport's height that the model's diagonal may
+ *     cover while the level's error stays under one pixel: 1 / (error * viewport_height), at most 1
+ *     and at most the previous level's (LOD0: 1). */
+#define LDS_MESH_CHAIN_MAX_ERROR 0.05 /* default budget: 5% of the diagonal, one pixel when the model spans 20 px */
+#define LDS_MESH_CHAIN_MIN_REDUCTION 0.2
+#define LDS_MESH_CHAIN_VIEWPORT 1080
+
+typedef struct lds_mesh_chain_options {
+    double max_error;     /* 0: LDS_MESH_CHAIN_MAX_ERROR */
+    double min_reduction; /* 0: LDS_MESH_CHAIN_MIN_REDUCTION */
+    int viewport_height;  /* pixels; 0: LDS_MESH_CHAIN_VIEWPORT */
+    lds_mesh_sloppy sloppy;
+} lds_mesh_chain_options;
+
+typedef struct lds_mesh_chain_level {
+    double error;           /* deviation from LOD0, relative to its diagonal */
+    double screen_coverage; /* see above */
+    double simplify_ms, measure_ms;
+} lds_mesh_chain_level;
+
+typedef struct lds_mesh_chain lds_mesh_chain;
+/* A chain below lod0, which must outlive it and not change. options may be NULL (defaults). */
+lds_status lds_mesh_chain_create(const lds_mesh_model *lod0, const lds_mesh_chain_options *options,
+                                 lds_mesh_chain **out, lds_error *err);
+/* Accepts NULL. */
+void lds_mesh_chain_destroy(lds_mesh_chain *chain);
+/* The next level: previous (LOD0 or the last level this returned) simplified toward target
+ * triangles (points for a point cloud). On success *out is the new level (the caller destroys it)
+ * and *level describes it, or *out is NULL when the chain ends there; lds_mesh_chain_end_reason
+ * then says why. Fails only on out of memory or bad input. One call at a time per chain. */
+lds_status lds_mesh_chain_next(lds_mesh_chain *chain, const lds_mesh_model *previous, size_t target,
+                               lds_mesh_model **out, lds_mesh_chain_level *level, lds_error *err);
+/* Why the chain ended ("" while it goes on). Valid until the chain is destroyed. */
+const char *lds_mesh_chain_end_reason(const lds_mesh_chain *chain);
+/* The options in force (defaults filled in). */
+const lds_mesh_chain_options *lds_mesh_chain_get_options(const lds_mesh_chain *chain);
 
 /* Measures the deviation between two surfaces: the symmetric Hausdorff distance estimated from
  * area-uniform samples on each (at most 100k a side, fixed seed: the same pair gives the same
@@ -344,6 +412,92 @@ lds_status lds_mesh_deviation_measure(lds_mesh_deviation_ref *ref, const lds_mes
 void lds_mesh_deviation_ref_set_samples(lds_mesh_deviation_ref *ref, size_t max_samples);
 /* Accepts NULL. */
 void lds_mesh_deviation_ref_destroy(lds_mesh_deviation_ref *ref);
+
+/* ------------------------------------------------------------------------------------------------
+ * Images (image.c, the one wrapper of libpng, libjpeg-turbo and libwebp). Decoded images are
+ * RGBA8, rows top to bottom. Encoded input is hostile: decoders check the header's size against
+ * limits before allocating anything, cap JPEG scans and memory, and a malformed or truncated file
+ * is an error (LDS_EFORMAT, LDS_ETRUNC, LDS_ELIMIT), never a crash. Untrusted bytes are decoded
+ * in the sandbox (sandbox.h). All functions are thread-safe.
+ * --------------------------------------------------------------------------------------------- */
+
+typedef enum lds_mesh_image_format {
+    LDS_MESH_IMAGE_UNKNOWN = 0,
+    LDS_MESH_IMAGE_PNG = 1,
+    LDS_MESH_IMAGE_JPEG = 2,
+    LDS_MESH_IMAGE_WEBP = 3,
+} lds_mesh_image_format;
+
+typedef struct lds_mesh_image {
+    int width, height;
+    unsigned char *rgba; /* width * height * 4 bytes (owned; lds_mesh_image_cleanup frees it) */
+} lds_mesh_image;
+
+typedef struct lds_mesh_image_limits {
+    uint32_t max_width, max_height; /* 0: default 16384 */
+    uint64_t max_pixels;            /* 0: default 8192 * 8192 (256 MiB of RGBA) */
+} lds_mesh_image_limits;
+
+/* The format from the file's signature (PNG, JPEG SOI, RIFF....WEBP); UNKNOWN otherwise. */
+lds_mesh_image_format lds_mesh_image_sniff(const unsigned char *data, size_t size);
+/* "image/png", "image/jpeg", "image/webp", or "" for UNKNOWN. Static strings. */
+const char *lds_mesh_image_mime(lds_mesh_image_format format);
+/* The inverse of lds_mesh_image_mime; UNKNOWN for anything else (including NULL). */
+lds_mesh_image_format lds_mesh_image_format_from_mime(const char *mime);
+
+/* Decodes PNG, JPEG (incl. greyscale and CMYK) or WebP (still images) into *out, which the
+ * caller frees with lds_mesh_image_cleanup (left zeroed on failure). name is used in messages.
+ * limits may be NULL (defaults). Reads only [data, data + size). */
+lds_status lds_mesh_image_decode(const char *name, const unsigned char *data, size_t size,
+                                 const lds_mesh_image_limits *limits, lds_mesh_image *out, lds_error *err);
+/* Frees the pixels and zeroes the image. Accepts NULL. */
+void lds_mesh_image_cleanup(lds_mesh_image *image);
+/* 1 when every alpha value is 255. */
+int lds_mesh_image_is_opaque(const lds_mesh_image *image);
+
+typedef struct lds_mesh_image_encode_options {
+    int quality;     /* JPEG and lossy WebP, 1..100; 0: default (JPEG 90, WebP 85) */
+    int lossless;    /* WebP: lossless encoding */
+    int full_chroma; /* JPEG: 4:4:4 (for data textures) instead of 4:2:0 */
+} lds_mesh_image_encode_options;
+
+/* Encodes image as PNG (RGB, RGBA, grey or grey+alpha, whichever holds it exactly), JPEG (alpha
+ * dropped) or WebP, appending the file's bytes to out (its cap applies). options may be NULL
+ * (defaults). Deterministic: the same pixels give the same bytes. */
+lds_status lds_mesh_image_encode(const lds_mesh_image *image, lds_mesh_image_format format,
+                                 const lds_mesh_image_encode_options *options, lds_buf *out, lds_error *err);
+
+typedef enum lds_mesh_image_space {
+    LDS_MESH_IMAGE_SRGB = 0,   /* colour (base colour, emissive): filtered in linear light, alpha premultiplied */
+    LDS_MESH_IMAGE_LINEAR = 1, /* data (metallic-roughness, occlusion): filtered as stored */
+    LDS_MESH_IMAGE_NORMAL = 2, /* tangent-space normal map: XYZ filtered as vectors, then renormalised */
+} lds_mesh_image_space;
+
+/* Resamples src to width x height (each 1..65536) into *out (caller frees with
+ * lds_mesh_image_cleanup): area-weighted (box) filtering along an axis that shrinks, linear
+ * interpolation along one that grows; separable, edges clamped. */
+lds_status lds_mesh_image_resize(const lds_mesh_image *src, int width, int height, lds_mesh_image_space space,
+                                 lds_mesh_image *out, lds_error *err);
+/* Decode, resize to width x height (never larger than the image: a larger size keeps the image's),
+ * and encode as format: the whole texture-LOD step on untrusted bytes (run it in the sandbox:
+ * sandbox.h lds_sandbox_run_work). Appends the encoded file to out. */
+lds_status lds_mesh_image_reencode(const char *name, const unsigned char *data, size_t size,
+                                   const lds_mesh_image_limits *limits, int width, int height,
+                                   lds_mesh_image_space space, lds_mesh_image_format format,
+                                   const lds_mesh_image_encode_options *options, lds_buf *out, lds_error *err);
+
+/* Texture LOD sizing: a level meant for a share `coverage` (0..1] of the screen needs that share of
+ * LOD0's texel density. The size is halved k times where k = floor(log2(1 / coverage)), so it
+ * stays a power of two when it was one and never falls short of the density asked; never below
+ * 64 px on a side (a side already under 64 stays as it is), never upscaled. */
+void lds_mesh_texture_lod_size(int width, int height, double coverage, int *out_width, int *out_height);
+/* The colour space a texture is filtered in, from the material slots that use it: NORMAL when a
+ * normal map, SRGB for base colour and emissive, LINEAR otherwise (also when unused). */
+lds_mesh_image_space lds_mesh_texture_space(const lds_mesh_model *model, size_t texture);
+
+/* The size that fits width x height inside max_side x max_side keeping the aspect ratio, never
+ * larger than the input, each side at least 1. */
+void lds_mesh_image_fit(int width, int height, int max_side, int *out_width, int *out_height);
 
 /* ------------------------------------------------------------------------------------------------
  * Encoding to GLB

@@ -270,15 +270,16 @@ static lds_status check_finite(const float *values, size_t count, size_t stride,
     return LDS_OK;
 }
 
-/* Every textureInfo ({"index": N}) in a material's extension JSON names a model texture. */
+/* Every textureInfo in a material's extension JSON (a member named "...Texture" holding
+ * {"index": N}, the glTF naming rule) names a model texture. */
 static int extension_textures_ok(const json_t *value, size_t texture_count, int depth)
 {
     if (depth > 32)
         return 0;
     if (json_is_array(value)) {
-        size_t i;
-        json_t *item;
-        json_array_foreach(value, i, item) if (!extension_textures_ok(item, texture_count, depth + 1)) return 0;
+        for (size_t i = 0; i < json_array_size(value); i++)
+            if (!extension_textures_ok(json_array_get(value, i), texture_count, depth + 1))
+                return 0;
         return 1;
     }
     if (!json_is_object(value))
@@ -287,8 +288,11 @@ static int extension_textures_ok(const json_t *value, size_t texture_count, int 
     json_t *item;
     json_object_foreach((json_t *)value, key, item)
     {
-        if (strcmp(key, "index") == 0 && json_is_integer(item) &&
-            (json_integer_value(item) < 0 || (uint64_t)json_integer_value(item) >= texture_count))
+        size_t len = strlen(key);
+        json_t *index = json_object_get(item, "index");
+        if (len >= 7 && strcmp(key + len - 7, "Texture") == 0 && json_is_object(item) &&
+            (!json_is_integer(index) || json_integer_value(index) < 0 ||
+             (uint64_t)json_integer_value(index) >= texture_count))
             return 0;
         if (!extension_textures_ok(item, texture_count, depth + 1))
             return 0;

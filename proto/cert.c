@@ -230,6 +230,7 @@ lds_status lds_cert_statement_build(const lds_cert_fields *f, char **json, lds_e
     set_string(root, "predicateType", LDS_CERT_PREDICATE_TYPE, &ok);
 
     set_string(predicate, "owner", f->owner, &ok);
+    set_string(predicate, "claimed_owner", f->claimed_owner, &ok);
     set_string(predicate, "license", f->license, &ok);
     set_string(predicate, "title", f->title, &ok);
     set_string(predicate, "description", f->description, &ok);

@@ -40,6 +40,9 @@ typedef struct lds_cert_fields {
     const char *pipeline_version;
     const char *time; /* RFC 3339; the deposit's acceptance time, so re-runs state the same thing */
     const char *previous_certificate; /* reprocessing: the bundle this one supersedes, or NULL */
+    /* A display name the uploader typed, stated apart from owner (which the service sets to the
+     * authenticated account) as "claimed_owner": nobody vouched for it. NULL: none. */
+    const char *claimed_owner;
 } lds_cert_fields;
 
 /* Builds the in-toto Statement v1 JSON (deterministic: same fields, same bytes). Parent bundles

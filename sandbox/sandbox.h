@@ -51,6 +51,18 @@ lds_status lds_sandbox_run_in_process(const char *name, const unsigned char *dat
                                       const lds_mesh_reader *sidecars, const lds_sandbox_limits *limits,
                                       lds_sandbox_parse_fn parse, lds_mesh_model **out, lds_error *err);
 
+/* Hostile-input work other than parsing a model (decoding and re-encoding images): work(ctx, data,
+ * size, out, err) appends its result to out. With use_sandbox it runs in a child under the same
+ * limits, rlimits and seccomp filter as a parse (ctx and data are seen through fork's
+ * copy-on-write memory; the work may not open files), and *result receives its bytes, which the
+ * caller must still treat as untrusted (parse them with caps) and frees with lds_buf_cleanup;
+ * without, it runs in this process. name is used in every error message. Thread-safe. */
+typedef lds_status (*lds_sandbox_work_fn)(void *ctx, const unsigned char *data, size_t size, lds_buf *out,
+                                          lds_error *err);
+lds_status lds_sandbox_run_work(const char *name, const unsigned char *data, size_t size,
+                                const lds_sandbox_limits *limits, int use_sandbox, lds_sandbox_work_fn work, void *ctx,
+                                lds_buf *result, lds_error *err);
+
 /* The model wire format from the child to the parent (exposed for fuzzing and tests).
  * encode appends model to out. decode parses at most what data holds, allocating nothing beyond
  * what the bytes justify, and returns a model (caller destroys) that still has to be validated. */

@@ -8,6 +8,8 @@
  * over the socket, and the parent serves them through the caller's reader, capped. The child sends
  * back the model in the flat format of model_wire.c, which the parent decodes with caps and
  * validates. The parent alone keeps the clock: past the wall-clock limit it SIGKILLs the child.
+ * Other hostile-input work (decoding and re-encoding images) runs through the same child with
+ * lds_sandbox_run_work: the child sends back the work's bytes instead of a model.
  *
  * Messages on the socket: u32 type, u32 zero, u64 payload length, payload. */
 #define _GNU_SOURCE
@@ -230,8 +232,18 @@ static void child_setup_limits(const resolved_limits *lim)
     setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-static void child_main(int sock, int other, const char *name, const unsigned char *data, size_t size,
-                       const resolved_limits *lim, const lds_mesh_limits *mesh_limits, lds_sandbox_parse_fn parse)
+/* What the child runs once locked down: a parser (whose model it encodes) or a work function. */
+typedef struct child_job {
+    const char *name;
+    const unsigned char *data;
+    size_t size;
+    lds_mesh_limits mesh_limits;
+    lds_sandbox_parse_fn parse;
+    lds_sandbox_work_fn work;
+    void *work_ctx;
+} child_job;
+
+static void child_main(int sock, int other, const child_job *job, const resolved_limits *lim)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     child_setup_signals();
@@ -244,22 +256,29 @@ static void child_main(int sock, int other, const char *name, const unsigned cha
     if (lds_sandbox_seccomp_install() != 0)
         child_fail(LDS_EINTERNAL, "cannot install the seccomp filter");
 
-    uint64_t max_file = lim->max_file_bytes;
-    lds_mesh_reader reader = {&max_file, child_sidecar_read};
-    lds_mesh_model *model = NULL;
     lds_error err;
     lds_error_clear(&err);
-    lds_status st = parse(name, data, size, &reader, mesh_limits, &model, &err);
-    if (st != LDS_OK || model == NULL) {
-        if (st == LDS_OK)
-            st = LDS_EINTERNAL;
-        child_fail(st, err.message[0] ? err.message : lds_status_message(st));
-    }
     lds_buf out;
     lds_buf_init(&out, 0);
-    st = lds_sandbox_encode_model(model, &out);
-    if (st != LDS_OK)
-        child_fail(st, "cannot encode the parsed model");
+    lds_status st;
+    if (job->work) {
+        st = job->work(job->work_ctx, job->data, job->size, &out, &err);
+        if (st != LDS_OK)
+            child_fail(st, err.message[0] ? err.message : lds_status_message(st));
+    } else {
+        uint64_t max_file = lim->max_file_bytes;
+        lds_mesh_reader reader = {&max_file, child_sidecar_read};
+        lds_mesh_model *model = NULL;
+        st = job->parse(job->name, job->data, job->size, &reader, &job->mesh_limits, &model, &err);
+        if (st != LDS_OK || model == NULL) {
+            if (st == LDS_OK)
+                st = LDS_EINTERNAL;
+            child_fail(st, err.message[0] ? err.message : lds_status_message(st));
+        }
+        st = lds_sandbox_encode_model(model, &out);
+        if (st != LDS_OK)
+            child_fail(st, "cannot encode the parsed model");
+    }
     if (child_send(MSG_MODEL, out.data, out.size, NULL, 0) != 0)
         _exit(3);
     _exit(0);
@@ -475,13 +494,13 @@ static lds_status run_in_process(const char *name, const unsigned char *data, si
     return LDS_OK;
 }
 
-lds_status lds_sandbox_run(const char *name, const unsigned char *data, size_t size, const lds_mesh_reader *sidecars,
-                           const lds_sandbox_limits *limits, lds_sandbox_parse_fn parse, lds_mesh_model **out,
-                           lds_error *err)
+/* Runs job in a child under the limits and returns its bytes in *result (capped at the child's
+ * memory). Failures are errors naming the file. */
+static lds_status sandbox_exec(const child_job *job, const lds_mesh_reader *sidecars, const lds_sandbox_limits *limits,
+                               lds_buf *result, lds_error *err)
 {
-    *out = NULL;
+    const char *name = job->name;
     resolved_limits lim = resolve(limits);
-    lds_mesh_limits mesh_limits = limits ? limits->mesh : (lds_mesh_limits){0, 0};
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return lds_error_set(err, LDS_EIO, "%s: cannot create the sandbox socket: %s", name, strerror(errno));
@@ -495,15 +514,14 @@ lds_status lds_sandbox_run(const char *name, const unsigned char *data, size_t s
         return lds_error_set(err, LDS_EIO, "%s: cannot start the sandbox: %s", name, strerror(e));
     }
     if (pid == 0)
-        child_main(sv[1], sv[0], name, data, size, &lim, &mesh_limits, parse); /* never returns */
+        child_main(sv[1], sv[0], job, &lim); /* never returns */
     close(sv[1]);
 
-    lds_buf model_bytes;
-    lds_buf_init(&model_bytes, (size_t)lim.memory_bytes);
+    lds_buf_init(result, (size_t)lim.memory_bytes);
     lds_error child_err;
     lds_error_clear(&child_err);
     int got_model = 0;
-    lds_status loop = parent_loop(sv[0], name, sidecars, &lim, deadline, &model_bytes, &child_err, &got_model);
+    lds_status loop = parent_loop(sv[0], name, sidecars, &lim, deadline, result, &child_err, &got_model);
     close(sv[0]);
     /* Whatever happened, the child's work is over: kill it (harmless if it is exiting) and reap. */
     kill(pid, SIGKILL);
@@ -519,7 +537,7 @@ lds_status lds_sandbox_run(const char *name, const unsigned char *data, size_t s
     lds_status st = LDS_OK;
     unsigned long long memory_mib = (unsigned long long)(lim.memory_bytes / MIB);
     if (got_model) {
-        st = lds_sandbox_decode_model(name, model_bytes.data, model_bytes.size, out, err);
+        st = LDS_OK;
     } else if (child_err.code != LDS_OK) {
         if (child_err.code == LDS_ENOMEM)
             st = lds_error_set(err, LDS_ELIMIT, "%s: exceeded the %llu MiB parse memory limit", name, memory_mib);
@@ -547,8 +565,24 @@ lds_status lds_sandbox_run(const char *name, const unsigned char *data, size_t s
     } else {
         st = lds_error_set(err, LDS_ECRASH, "%s: parser ended without a result", name);
     }
+    lds_log_debug("%s: sandboxed work took %.1f ms (child CPU %.3f s)", name, lds_time_ms() - start, cpu);
+    if (st != LDS_OK)
+        lds_buf_cleanup(result);
+    return st;
+}
+
+lds_status lds_sandbox_run(const char *name, const unsigned char *data, size_t size, const lds_mesh_reader *sidecars,
+                           const lds_sandbox_limits *limits, lds_sandbox_parse_fn parse, lds_mesh_model **out,
+                           lds_error *err)
+{
+    *out = NULL;
+    child_job job = {name, data, size, limits ? limits->mesh : (lds_mesh_limits){0, 0}, parse, NULL, NULL};
+    lds_buf model_bytes;
+    lds_status st = sandbox_exec(&job, sidecars, limits, &model_bytes, err);
+    if (st != LDS_OK)
+        return st;
+    st = lds_sandbox_decode_model(name, model_bytes.data, model_bytes.size, out, err);
     lds_buf_cleanup(&model_bytes);
-    lds_log_debug("%s: sandboxed parse took %.1f ms (child CPU %.3f s)", name, lds_time_ms() - start, cpu);
     if (st == LDS_OK)
         st = lds_mesh_model_validate(*out, name, err);
     if (st == LDS_OK)
@@ -558,6 +592,21 @@ lds_status lds_sandbox_run(const char *name, const unsigned char *data, size_t s
         *out = NULL;
     }
     return st;
+}
+
+lds_status lds_sandbox_run_work(const char *name, const unsigned char *data, size_t size,
+                                const lds_sandbox_limits *limits, int use_sandbox, lds_sandbox_work_fn work, void *ctx,
+                                lds_buf *result, lds_error *err)
+{
+    if (!use_sandbox) {
+        lds_buf_init(result, 0);
+        lds_status st = work(ctx, data, size, result, err);
+        if (st != LDS_OK)
+            lds_buf_cleanup(result);
+        return st;
+    }
+    child_job job = {name, data, size, {0, 0}, NULL, work, ctx};
+    return sandbox_exec(&job, NULL, limits, result, err);
 }
 
 lds_status lds_sandbox_run_in_process(const char *name, const unsigned char *data, size_t size,

@@ -21,3 +21,8 @@ endforeach()
 foreach(t process_cli process_corpus process_determinism process_assimp_models)
   add_dependencies(test_${t} lodestone)
 endforeach()
+# Texture LODs and the chain policy on a textured model the test builds (no ../shared needed).
+lds_add_test(NAME process_texture_lod
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_process_texture_lod.c ${LDS_PROCESS_CHECK}
+  LIBS lds_mesh ${MESHOPT_LIB} LABELS integration)
+target_include_directories(test_process_texture_lod PRIVATE ${MESHOPT_INCLUDE})

@@ -26,9 +26,10 @@ endif()
 #   build-fuzz/tests/fuzz_archive -max_total_time=300 tests/fuzz/corpus/archive
 option(LDS_FUZZ "Build the libFuzzer targets (clang)" OFF)
 set(lds_fuzz_dir ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
-set(lds_fuzz_targets "sandbox_wire:lds_sandbox" "manifest:lds_ingest" "archive:lds_ingest" "cert:lds_proto")
+set(lds_fuzz_targets "sandbox_wire:lds_sandbox" "manifest:lds_ingest" "archive:lds_ingest" "cert:lds_proto"
+  "image:lds_mesh")
 if(LDS_HAVE_IMPORT)
-  list(APPEND lds_fuzz_targets "import:lds_mesh")
+  list(APPEND lds_fuzz_targets "import:lds_mesh" "gltf:lds_mesh")
 endif()
 if(LDS_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")

@@ -65,6 +65,7 @@ int main(void)
     LDS_CHECK_STR(json_string_value(json_object_get(record, "status")), "failed");
     const char *message = json_string_value(json_object_get(json_object_get(record, "error"), "message"));
     printf("failed: %s\n", message ? message : "(no message)");
+    LDS_CHECK(message && strstr(message, env.dir) == NULL); /* the uploader is not shown server paths */
     json_decref(record);
     long long dead = 0;
     for (int i = 0; i < 100 && dead == 0; i++) {
@@ -76,7 +77,7 @@ int main(void)
     }
     LDS_CHECK_INT(dead, ==, 1);
     api_resp r;
-    LDS_CHECK_INT(api_curl(&env, &r, NULL, "'%s/metrics'", env.base), ==, 200);
+    LDS_CHECK_INT(api_curl(&env, &r, ops, "'%s/metrics'", env.base), ==, 200); /* ops only */
     LDS_CHECK(r.body && strstr(r.body, "\nlodestone_dead_letters 1\n") != NULL);
     api_resp_free(&r);
     char *out = NULL;

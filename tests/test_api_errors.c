@@ -218,9 +218,9 @@ int main(void)
     check_hostile(modeler, noise, "x.ply");
     check_hostile(modeler, truncated, "truncated.ply");
 
-    /* metrics: requests by route and status, queue figures */
+    /* metrics (an ops key's): requests by route and status, queue figures */
     api_resp r;
-    LDS_CHECK_INT(api_curl(&env, &r, NULL, "'%s/metrics'", env.base), ==, 200);
+    LDS_CHECK_INT(api_curl(&env, &r, ops, "'%s/metrics'", env.base), ==, 200);
     const char *text = r.body ? r.body : "";
     LDS_CHECK(metric(text, "lodestone_http_requests_total{route=\"assets_post\",status=\"202\"}") >= 4);
     LDS_CHECK(metric(text, "lodestone_http_requests_total{route=\"assets_post\",status=\"401\"}") >= 1);

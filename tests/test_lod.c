@@ -497,6 +497,103 @@ static void test_sloppy_fallback(void)
     lds_mesh_model_destroy(welded);
 }
 
+/* Runs the chain policy 1/2..1/16 below m (optimised in place) and returns the number of levels
+ * kept; each kept level is valid, smaller, within the budget, with falling coverage. */
+static size_t run_chain(lds_mesh_model *m, const lds_mesh_chain_options *options, const char *name, char *reason,
+                        size_t reason_size)
+{
+    lds_error err;
+    lds_error_clear(&err);
+    LDS_CHECK_OK(lds_mesh_optimize(m, &err), &err);
+    lds_mesh_chain *chain = NULL;
+    LDS_CHECK_OK(lds_mesh_chain_create(m, options, &chain, &err), &err);
+    if (chain == NULL)
+        return 0;
+    double budget = lds_mesh_chain_get_options(chain)->max_error, coverage = 1.0;
+    size_t base = lds_mesh_triangle_count(m), kept = 0;
+    const lds_mesh_model *previous = m;
+    lds_mesh_model *levels[4] = {0};
+    for (int l = 0; l < 4; l++) {
+        lds_mesh_chain_level info;
+        LDS_CHECK_OK(lds_mesh_chain_next(chain, previous, base >> (l + 1), &levels[l], &info, &err), &err);
+        if (levels[l] == NULL)
+            break;
+        check_valid(levels[l], name);
+        fprintf(stderr, "%s chain lod%d: %zu triangles, error %.4f, coverage %.4f\n", name, l + 1,
+                lds_mesh_triangle_count(levels[l]), info.error, info.screen_coverage);
+        LDS_CHECK(lds_mesh_triangle_count(levels[l]) <= lds_mesh_triangle_count(previous) * 0.8);
+        LDS_CHECK(info.error <= budget);
+        LDS_CHECK(info.screen_coverage <= coverage && info.screen_coverage > 0);
+        coverage = info.screen_coverage;
+        previous = levels[l];
+        kept++;
+    }
+    snprintf(reason, reason_size, "%s", lds_mesh_chain_end_reason(chain));
+    LDS_CHECK((kept < 4) == (reason[0] != 0));
+    if (reason[0])
+        fprintf(stderr, "%s chain: %s\n", name, reason);
+    for (int l = 0; l < 4; l++)
+        lds_mesh_model_destroy(levels[l]);
+    lds_mesh_chain_destroy(chain);
+    return kept;
+}
+
+/* The policy: a smooth sphere keeps its four levels; an icosahedron (20 triangles) ends before a
+ * level that would deviate past the budget, never with a 2-triangle level; a textured soup that
+ * the precise simplifier cannot reduce ends (no sloppy clustering smearing its UVs), and the same
+ * soup without attributes does get its sloppy levels, as does the textured one when asked. */
+static void test_chain_policy(void)
+{
+    char reason[512];
+    lds_mesh_model *sphere = make_sphere(5, 1);
+    LDS_CHECK_INT(run_chain(sphere, NULL, "sphere", reason, sizeof(reason)), ==, 4);
+    lds_mesh_model_destroy(sphere);
+
+    lds_mesh_model *ico = make_sphere(0, 0);
+    LDS_CHECK_INT(run_chain(ico, NULL, "icosahedron", reason, sizeof(reason)), ==, 0);
+    LDS_CHECK(strstr(reason, "budget") != NULL || strstr(reason, "stalled") != NULL);
+    lds_mesh_model_destroy(ico);
+
+    /* a tight budget ends a chain that a loose one lets through */
+    lds_mesh_model *bumpy = make_sphere(4, 1);
+    lds_mesh_chain_options tight = {0.002, 0, 0, LDS_MESH_SLOPPY_AUTO};
+    size_t tight_levels = run_chain(bumpy, &tight, "tight budget", reason, sizeof(reason));
+    LDS_CHECK(tight_levels < 4);
+    LDS_CHECK(strstr(reason, "over the budget") != NULL || strstr(reason, "stalled") != NULL);
+    lds_mesh_model_destroy(bumpy);
+
+    for (int variant = 0; variant < 3; variant++) {
+        lds_mesh_model *welded = make_sphere(4, 1);
+        size_t nt = welded->index_count / 3;
+        lds_mesh_model *soup = lds_mesh_model_create();
+        lds_mesh_model_alloc(soup, nt * 3, nt * 3, 0, variant != 0, 0);
+        for (size_t i = 0; i < nt * 3; i++) {
+            memcpy(soup->positions + 3 * i, welded->positions + 3 * welded->indices[i], 12);
+            soup->positions[3 * i] += 1e-4f * (float)(i % 3);
+            if (soup->uvs)
+                soup->uvs[2 * i] = (float)(i % 3) * 0.5f, soup->uvs[2 * i + 1] = (float)(i % 7) / 7.0f;
+            soup->indices[i] = (uint32_t)i;
+        }
+        soup->submesh_count = 1;
+        soup->submeshes = calloc(1, sizeof(lds_mesh_submesh));
+        soup->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)(nt * 3), 0, (uint32_t)(nt * 3), 0};
+        soup->material_count = 1;
+        soup->materials = calloc(1, sizeof(lds_mesh_material));
+        lds_mesh_material_init(&soup->materials[0]);
+        lds_mesh_chain_options o = {0, 0, 0, variant == 2 ? LDS_MESH_SLOPPY_ALLOW : LDS_MESH_SLOPPY_AUTO};
+        const char *names[] = {"bare soup", "textured soup", "textured soup, sloppy allowed"};
+        size_t kept = run_chain(soup, &o, names[variant], reason, sizeof(reason));
+        if (variant == 1) {
+            LDS_CHECK_INT(kept, ==, 0);
+            LDS_CHECK(strstr(reason, "stalled") != NULL && strstr(reason, "UV seams") != NULL);
+        } else {
+            LDS_CHECK(kept >= 1);
+        }
+        lds_mesh_model_destroy(soup);
+        lds_mesh_model_destroy(welded);
+    }
+}
+
 static void test_bad_input(void)
 {
     lds_error err;
@@ -527,6 +624,7 @@ int main(void)
     test_two_materials();
     test_points();
     test_sloppy_fallback();
+    test_chain_policy();
     test_bad_input();
     return lds_test_result();
 }

@@ -24,7 +24,11 @@ static size_t compare_runs(const char *input, const char *root, const char *name
     if (m[0] && m[1]) {
         json_t *a = json_object_get(m[0], "lods"), *b = json_object_get(m[1], "lods");
         LDS_CHECK_INT(json_array_size(a), ==, json_array_size(b));
-        LDS_CHECK(json_array_size(a) >= 2);
+        /* a chain is there, or the manifest says why it ended at LOD0 (Wuson: a triangle soup with
+         * per-corner normals and UV seams that the precise simplifier cannot reduce, and sloppy
+         * clustering is not used on textured models) */
+        const char *end = json_string_value(json_object_get(json_object_get(m[0], "chain"), "end"));
+        LDS_CHECK(json_array_size(a) >= 2 || (end != NULL && strstr(end, "stalled") != NULL));
         for (size_t l = 0; l < json_array_size(a) && l < json_array_size(b); l++) {
             json_t *fa = json_object_get(json_array_get(a, l), "files");
             json_t *fb = json_object_get(json_array_get(b, l), "files");

@@ -161,7 +161,9 @@ def verify(bundle_text, vkey_text):
     leaf = hashlib.sha256(b"\x00" + message).digest()
     verify_inclusion(index, size, leaf, [b64(p) for p in log["inclusionProof"]], root)
     geometry = [s["digest"].get("lds-geom-1") for s in statement["subject"] if "lds-geom-1" in s["digest"]]
-    return index, size, origin, geometry
+    # owner: the account the service authenticated; claimed_owner: what the uploader typed (unverified)
+    predicate = statement.get("predicate", {})
+    return index, size, origin, geometry, predicate.get("owner"), predicate.get("claimed_owner")
 
 
 def main():
@@ -173,11 +175,13 @@ def main():
             bundle = f.read().decode("utf-8")
         with open(sys.argv[2]) as f:
             vkey = f.read()
-        index, size, origin, geometry = verify(bundle, vkey)
+        index, size, origin, geometry, owner, claimed = verify(bundle, vkey)
     except (Invalid, KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
         print("invalid: %s: %s" % (type(e).__name__, e), file=sys.stderr)
         return 1
     print("valid: %s entry %d of %d, geometry %s" % (origin, index, size, ",".join(geometry)))
+    if owner is not None:
+        print("owner: %s%s" % (owner, ' (claimed owner "%s", not verified)' % claimed if claimed else ""))
     return 0
 
 

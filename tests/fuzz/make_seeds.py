@@ -53,9 +53,91 @@ for name, kind, data in [("ply_ascii", 0, ply_ascii), ("ply_binary", 0, ply_bin)
                          ("glb_bad_length", 3, glb[:8] + struct.pack("<I", 0xffffff00) + glb[12:]), ("empty", 0, b"")]:
     put("import", name, bytes([kind]) + data)
 
+# ---- glTF (fuzz_gltf.c): first byte bit 0: 0 .glb, 1 .gltf ----
+def b64uri(data):
+    import base64
+    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+png = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
+                    "78da6364 60f85f0f00028701 80eb47ba920000000049454e44ae426082".replace(" ", ""))
+# interleaved SHORT positions + normalized UBYTE uvs (stride 12), sparse normals, a strip
+inter = b"".join(struct.pack("<3hxx2Bxx", *p, *t) for p, t in
+                 [((0, 0, 0), (0, 0)), ((1, 0, 0), (255, 0)), ((0, 1, 0), (0, 255)), ((1, 1, 0), (255, 255))])
+sparse = struct.pack("<4H", 0, 1, 2, 3) + struct.pack("<12f", *([0, 0, 1] * 4))
+forms_bin = inter + sparse + png
+forms = {"asset": {"version": "2.0"}, "extensionsUsed": ["KHR_mesh_quantization", "KHR_texture_transform"],
+         "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0, "translation": [1, 2, 3], "children": [1]},
+                                               {"mesh": 1, "scale": [-1, 1, 1]}],
+         "meshes": [{"primitives": [{"attributes": {"POSITION": 0, "TEXCOORD_0": 1, "NORMAL": 2}, "mode": 5,
+                                     "material": 0}]},
+                    {"primitives": [{"attributes": {"POSITION": 0}, "mode": 6}, {"attributes": {"POSITION": 0},
+                                                                               "mode": 0},
+                                    {"attributes": {"POSITION": 0}, "mode": 1}]}],
+         "materials": [{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0, "extensions": {
+             "KHR_texture_transform": {"offset": [0.5, 0], "scale": [2, 2]}}}, "metallicRoughnessTexture": {"index": 1}},
+             "normalTexture": {"index": 0, "scale": 0.5}, "occlusionTexture": {"index": 2}, "emissiveFactor": [1, 0, 0],
+             "alphaMode": "MASK", "extensions": {"KHR_materials_sheen": {"sheenColorTexture": {"index": 1}}}}],
+         "samplers": [{"magFilter": 9729, "wrapS": 33071}],
+         "textures": [{"source": 0, "sampler": 0}, {"source": 1}, {"source": 2}],
+         "images": [{"bufferView": 3, "mimeType": "image/png"}, {"uri": "tex.png"}, {"uri": "missing.png"}],
+         "buffers": [{"byteLength": len(forms_bin)}],
+         "bufferViews": [{"buffer": 0, "byteLength": 48, "byteStride": 12},
+                         {"buffer": 0, "byteOffset": 48, "byteLength": 8},
+                         {"buffer": 0, "byteOffset": 56, "byteLength": 48},
+                         {"buffer": 0, "byteOffset": 104, "byteLength": len(png)}],
+         "accessors": [{"bufferView": 0, "componentType": 5122, "count": 4, "type": "VEC3", "min": [0, 0, 0],
+                        "max": [1, 1, 0]},
+                       {"bufferView": 0, "byteOffset": 8, "componentType": 5121, "normalized": True, "count": 4,
+                        "type": "VEC2"},
+                       {"componentType": 5126, "count": 4, "type": "VEC3", "sparse": {
+                           "count": 4, "indices": {"bufferView": 1, "componentType": 5123},
+                           "values": {"bufferView": 2}}}]}
+def make_glb(doc, binchunk):
+    js = json.dumps(doc).encode()
+    js += b" " * (-len(js) % 4)
+    b = binchunk + b"\0" * (-len(binchunk) % 4)
+    body = struct.pack("<II", len(js), 0x4E4F534A) + js + struct.pack("<II", len(b), 0x004E4942) + b
+    return struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body
+forms_glb = make_glb(forms, forms_bin)
+put("gltf", "forms_glb", b"\0" + forms_glb)
+as_text = dict(forms, buffers=[{"byteLength": len(forms_bin), "uri": b64uri(forms_bin)}])
+put("gltf", "forms_gltf_data_uri", b"\1" + json.dumps(as_text).encode())
+put("gltf", "forms_gltf_sidecar", b"\1" + json.dumps(dict(forms, buffers=[{"byteLength": 64, "uri": "a.bin"}])).encode())
+put("gltf", "cycle", b"\1" + json.dumps({"asset": {"version": "2.0"}, "nodes": [{"children": [1], "mesh": 0},
+                                                                               {"children": [0]}]}).encode())
+# the same file through gltfpack -cc (EXT_meshopt_compression) and glTF-Transform's draco
+tools = os.path.join(os.path.dirname(root), "..", "..", "tools", "node_modules", ".bin")
+import tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    src = os.path.join(tmp, "forms.glb")
+    with open(src, "wb") as f:
+        f.write(make_glb(dict(forms, materials=[], images=[], textures=[], samplers=[],
+                              meshes=[{"primitives": [{"attributes": {"POSITION": 3, "TEXCOORD_0": 1},
+                                                       "indices": 4}]}],
+                              nodes=[{"mesh": 0}],
+                              accessors=forms["accessors"] + [{"bufferView": 4, "componentType": 5126, "count": 4,
+                                                               "type": "VEC3", "min": [0, 0, 0], "max": [1, 1, 0]},
+                                                              {"bufferView": 5, "componentType": 5123, "count": 6,
+                                                               "type": "SCALAR"}],
+                              bufferViews=forms["bufferViews"] + [{"buffer": 0, "byteOffset": 104 + len(png),
+                                                                   "byteLength": 48},
+                                                                  {"buffer": 0, "byteOffset": 152 + len(png),
+                                                                   "byteLength": 12}],
+                              buffers=[{"byteLength": len(forms_bin) + 60}]),
+                         forms_bin + struct.pack("<12f", 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 1, 0)
+                         + struct.pack("<6H", 0, 1, 2, 2, 1, 3)))
+    for name, cmd in [("meshopt", ["gltfpack", "-cc", "-i", src, "-o", os.path.join(tmp, "meshopt.glb")]),
+                      ("draco", [os.path.join(tools, "gltf-transform"), "draco", src, os.path.join(tmp, "draco.glb")])]:
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(tmp, name + ".glb"), "rb") as f:
+            put("gltf", name + "_glb", b"\0" + f.read())
+
 # ---- sandbox wire format (model_wire.c) ----
+def material(texture=-1):
+    slot = lambda t: struct.pack("<8i6f", t, 0, 0, 0, 0, 0, 0, -1, 1, 0, 0, 0, 1, 1)
+    return (struct.pack("<I", 5) + b"stone" + struct.pack("<11f2I", 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0.5, 0, 0)
+            + slot(texture) + b"".join(slot(-1) for _ in range(4)) + struct.pack("<Q", 0xffffffffffffffff))
 def model(nv=3, ni=3, flags=0, index=2, extra=b""):
-    out = b"LDSMODL1" + struct.pack("<6QI", nv, ni, 1, 1, 1 if extra == b"tex" else 0, 1, flags)
+    out = b"LDSMODL2" + struct.pack("<6QI", nv, ni, 1, 1, 1 if extra == b"tex" else 0, 1, flags)
     out += struct.pack("<%df" % (3 * nv), *([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0] * nv)[:3 * nv])
     if flags & 1:
         out += struct.pack("<%df" % (3 * nv), *([0.0, 0.0, 1.0] * nv))
@@ -65,7 +147,7 @@ def model(nv=3, ni=3, flags=0, index=2, extra=b""):
         out += struct.pack("<%df" % (4 * nv), *([1.0] * 4 * nv))
     out += struct.pack("<3I", 0, 1, index)[:4 * ni]
     out += struct.pack("<5I", 0, nv, 0, ni, 0)
-    out += struct.pack("<I", 5) + b"stone" + struct.pack("<4fiI", 1, 1, 1, 1, 0 if extra == b"tex" else -1, 0)
+    out += material(0 if extra == b"tex" else -1)
     if extra == b"tex":
         out += struct.pack("<I", 8) + b"skin.png" + struct.pack("<I", 9) + b"image/png" + struct.pack("<Q", 4) + b"\x89PNG" + struct.pack("<ii", 1, 1)
     out += struct.pack("<I", 4) + b"warn"
@@ -74,7 +156,7 @@ put("sandbox_wire", "triangle", model())
 put("sandbox_wire", "attributes", model(flags=7))
 put("sandbox_wire", "texture", model(extra=b"tex"))
 put("sandbox_wire", "bad_index", model(index=7))
-put("sandbox_wire", "huge_count", b"LDSMODL1" + struct.pack("<6QI", 1 << 60, 3, 1, 1, 0, 0, 0))
+put("sandbox_wire", "huge_count", b"LDSMODL2" + struct.pack("<6QI", 1 << 60, 3, 1, 1, 0, 0, 0))
 put("sandbox_wire", "truncated", model()[:40])
 
 # ---- manifests: first byte even = CSV, odd = JSON ----

@@ -1,0 +1,38 @@
+# Issue 8's PBR tests (tests/render/, node ES modules): `lodestone process` on glTF PBR inputs (the
+# corpus in ../shared when present, generated assets and assimp-testmodels otherwise) and their
+# EXT_meshopt_compression / KHR_draco_mesh_compression copies, checked with the glTF Validator,
+# glTF-Transform (inspect.mjs) and renders in headless Chromium against gltfpack (render.mjs).
+# The browser tests share one lock: each Chromium + SwiftShader wants both cores.
+find_program(LDS_NODE node)
+find_program(LDS_GLTFPACK gltfpack)
+if(NOT LDS_NODE OR NOT LDS_GLTFPACK OR NOT EXISTS ${PROJECT_SOURCE_DIR}/tools/node_modules/playwright-core)
+  message(STATUS "render tests: node, gltfpack or tools/node_modules missing; the pbr_* tests are not registered")
+  return()
+endif()
+set(LDS_RENDER_DIR ${CMAKE_CURRENT_SOURCE_DIR}/render)
+set(LDS_PBR_WORK ${CMAKE_CURRENT_BINARY_DIR}/pbr)
+
+function(lds_node_test name labels timeout)
+  add_test(NAME ${name} COMMAND ${LDS_NODE} ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${timeout} SKIP_RETURN_CODE 77)
+endfunction()
+
+lds_node_test(render_harness integration 900 ${LDS_RENDER_DIR}/selftest.mjs ${CMAKE_CURRENT_BINARY_DIR}/render-selftest)
+set_tests_properties(render_harness PROPERTIES RESOURCE_LOCK chromium)
+
+lds_node_test(pbr_prepare integration 1800 ${LDS_RENDER_DIR}/pbr_suite.mjs prepare
+  --lodestone $<TARGET_FILE:lodestone> --work ${LDS_PBR_WORK} --shared ${LDS_SHARED_DIR})
+set_tests_properties(pbr_prepare PROPERTIES FIXTURES_SETUP pbr_outputs)
+foreach(t validate inspect texture-bytes)
+  string(REPLACE "-" "_" n ${t})
+  lds_node_test(pbr_${n} integration 900 ${LDS_RENDER_DIR}/pbr_suite.mjs ${t} --work ${LDS_PBR_WORK})
+  set_tests_properties(pbr_${n} PROPERTIES FIXTURES_REQUIRED pbr_outputs)
+endforeach()
+lds_node_test(pbr_render slow 3600 ${LDS_RENDER_DIR}/pbr_suite.mjs render --work ${LDS_PBR_WORK})
+set_tests_properties(pbr_render PROPERTIES FIXTURES_REQUIRED pbr_outputs RESOURCE_LOCK chromium)
+
+lds_node_test(pbr_chain_ends integration 900 ${LDS_RENDER_DIR}/pbr_suite.mjs chain-ends
+  --lodestone $<TARGET_FILE:lodestone> --work ${CMAKE_CURRENT_BINARY_DIR}/pbr-chain-ends)
+set_tests_properties(pbr_chain_ends PROPERTIES RESOURCE_LOCK chromium)
+lds_node_test(pbr_missing_image integration 300 ${LDS_RENDER_DIR}/pbr_suite.mjs missing-image
+  --lodestone $<TARGET_FILE:lodestone> --work ${CMAKE_CURRENT_BINARY_DIR}/pbr-missing-image)
