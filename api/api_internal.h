@@ -82,8 +82,42 @@ typedef struct api_request {
     void *multipart;  /* multipart state (routes.c) */
 } api_request;
 
+/* The connection guard (guard.c): per-address and global connection limits with room kept for
+ * established clients, and a deadline for each request head. */
+typedef struct api_guard api_guard;
+typedef struct api_conn api_conn;
+/* Reads LODESTONE_MAX_CONNECTIONS, _PER_CLIENT and LODESTONE_REQUEST_HEAD_MS; starts the reaper. */
+lds_status api_guard_create(api_guard **out, lds_error *err);
+/* After the daemon has stopped. Accepts NULL. */
+void api_guard_destroy(api_guard *guard);
+/* The daemon's accept policy (cls: the guard) and MHD_OPTION_NOTIFY_CONNECTION callback. */
+enum MHD_Result api_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+void api_guard_notify(void *cls, struct MHD_Connection *connection, void **socket_context,
+                      enum MHD_ConnectionNotificationCode code);
+unsigned api_guard_daemon_limit(const api_guard *guard);
+/* The request head is in (authenticated: its address is an established client now). */
+void api_guard_head_done(api_guard *guard, struct MHD_Connection *connection, int authenticated);
+/* A response is done: on a kept-alive connection the next head is awaited from now. */
+void api_guard_request_done(api_guard *guard, struct MHD_Connection *connection);
+/* MHD_OPTION_UNESCAPE_CALLBACK: percent-decoding that remembers a decoded NUL byte in the
+ * connection's request target (cls: the guard); api_guard_take_nul tells and forgets it. */
+size_t api_guard_unescape(void *cls, struct MHD_Connection *connection, char *text);
+int api_guard_take_nul(api_guard *guard, struct MHD_Connection *connection);
+void api_guard_metrics(api_guard *guard, uint64_t *open, uint64_t *refused, uint64_t *reaped);
+
+/* Per-key quotas (quota.c): LODESTONE_QUOTA_REQUESTS_PER_MINUTE, _UPLOADS_PER_MINUTE. */
+typedef struct api_quota api_quota;
+lds_status api_quota_create(api_quota **out, lds_error *err);
+void api_quota_destroy(api_quota *quota); /* accepts NULL */
+/* Counts one request of key_id (an upload or deposit when upload); 0 when within the quota,
+ * otherwise the seconds until the window ends (Retry-After), and the request is not counted. */
+unsigned api_quota_charge(api_quota *quota, const char *key_id, int upload);
+uint64_t api_quota_refused(api_quota *quota);
+
 struct lds_api {
     struct MHD_Daemon *daemon;
+    api_guard *guard;
+    api_quota *quota;
     char home[PATH_MAX];
     char blobs[PATH_MAX];
     char tmp[PATH_MAX];
@@ -100,6 +134,7 @@ struct lds_api {
     int access_fd;              /* home/access.log, -1 when it cannot be opened */
     pthread_mutex_t metrics_lock;
     uint64_t requests_by_status[API_ROUTE_COUNT][500]; /* index status - 100 */
+    uint64_t aborted_by_route[API_ROUTE_COUNT];
 };
 
 /* Responses (server.c). body is stolen. They record the status for metrics. */
@@ -108,8 +143,9 @@ enum MHD_Result api_respond_error(struct MHD_Connection *c, api_request *req, un
                                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 enum MHD_Result api_respond_text(struct MHD_Connection *c, api_request *req, unsigned status, const char *type,
                                  const char *text, size_t size);
-/* Answers an error found before or while reading a request body: at once when there is no body
- * to come, the client waits for "100 Continue", or the body is over API_DRAIN_MAX_BYTES; otherwise
+/* Answers an error found before or while reading a request body: at once when the client has no
+ * valid key, there is no body to come, the client waits for "100 Continue", or the body is over
+ * API_DRAIN_MAX_BYTES; otherwise
  * after draining the body (see deferred_status). */
 enum MHD_Result api_defer_error(struct MHD_Connection *c, api_request *req, unsigned status, const char *code,
                                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -61,10 +61,24 @@ typedef struct part {
     uint64_t bytes;
 } part;
 
+/* The body's delimiters checked as they stream by (RFC 2046 section 5.1.1): each CRLF "--"
+ * boundary must be followed by CRLF (transport padding allowed before it) or by "--" (the close
+ * delimiter), and the body must contain the close delimiter. The post processor is lenient about
+ * both; a body it would cut differently than a strict reader is refused instead. */
+#define BOUNDARY_MAX 70
+typedef struct boundary_scan {
+    char delimiter[BOUNDARY_MAX + 5]; /* CRLF "--" boundary */
+    size_t length;
+    char tail[BOUNDARY_MAX + 5 + 80]; /* the last bytes seen (a delimiter may straddle chunks) */
+    size_t tail_size;
+    int closed, broken;
+} boundary_scan;
+
 typedef struct multipart {
     part parts[MAX_PARTS];
     size_t count;
     lds_buf metadata;
+    boundary_scan scan;
     char error[256]; /* first problem, answered when the body is complete */
     unsigned error_status;
 } multipart;
@@ -74,6 +88,86 @@ static void multipart_fail(multipart *m, unsigned status, const char *message)
     if (m->error_status == 0) {
         m->error_status = status;
         snprintf(m->error, sizeof(m->error), "%s", message);
+    }
+}
+
+/* The boundary parameter of a multipart Content-Type (quoted or not); 0 when absent or too long. */
+static int boundary_init(boundary_scan *b, const char *content_type)
+{
+    const char *p = content_type;
+    while (*p && strncasecmp(p, "boundary=", 9) != 0)
+        p++;
+    if (*p == 0)
+        return 0;
+    p += 9;
+    size_t n;
+    if (*p == '"') {
+        p++;
+        const char *q = strchr(p, '"');
+        if (q == NULL)
+            return 0;
+        n = (size_t)(q - p);
+    } else {
+        n = strcspn(p, "; \t");
+    }
+    if (n == 0 || n > BOUNDARY_MAX)
+        return 0;
+    memcpy(b->delimiter, "\r\n--", 4);
+    memcpy(b->delimiter + 4, p, n);
+    b->length = n + 4;
+    memcpy(b->tail, "\r\n", 2); /* the first delimiter may open the body, without a CRLF before it */
+    b->tail_size = 2;
+    return 1;
+}
+
+/* What follows a delimiter at text[i] (i is just past it): 1 close, 0 part, -1 broken, 2 unknown
+ * yet (the rest has not arrived). */
+static int delimiter_kind(const char *text, size_t size, size_t i)
+{
+    if (i + 2 > size)
+        return 2;
+    if (text[i] == '-' && text[i + 1] == '-')
+        return 1;
+    while (i < size && (text[i] == ' ' || text[i] == '\t'))
+        i++;
+    if (i + 2 > size)
+        return 2;
+    return text[i] == '\r' && text[i + 1] == '\n' ? 0 : -1;
+}
+
+static void boundary_feed(boundary_scan *b, const char *data, size_t size)
+{
+    if (b->closed || b->broken || b->length == 0)
+        return; /* after the close delimiter comes the epilogue, which is ignored */
+    /* scan tail + data in windows small enough for a stack buffer */
+    while (size > 0 && !b->closed && !b->broken) {
+        char window[sizeof(b->tail) + 4096];
+        size_t take = size < 4096 ? size : 4096;
+        memcpy(window, b->tail, b->tail_size);
+        memcpy(window + b->tail_size, data, take);
+        size_t total = b->tail_size + take, keep_from = total > b->length + 80 ? total - (b->length + 80) : 0;
+        for (size_t i = 0; i + b->length <= total; i++) {
+            if (memcmp(window + i, b->delimiter, b->length) != 0)
+                continue;
+            int kind = delimiter_kind(window, total, i + b->length);
+            if (kind == 2) { /* undecided: keep from this delimiter on */
+                keep_from = i;
+                break;
+            }
+            if (kind < 0)
+                b->broken = 1;
+            if (kind == 1)
+                b->closed = 1;
+            if (kind != 0)
+                break;
+            i += b->length - 1;
+        }
+        if (total - keep_from > sizeof(b->tail))
+            keep_from = total - sizeof(b->tail);
+        b->tail_size = total - keep_from;
+        memmove(b->tail, window + keep_from, b->tail_size);
+        data += take;
+        size -= take;
     }
 }
 
@@ -250,6 +344,8 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
             return MHD_NO;
         multipart *m = req->multipart;
         lds_buf_init(&m->metadata, MAX_METADATA_BYTES);
+        if (!boundary_init(&m->scan, type))
+            return api_defer_error(c, req, 400, "bad_request", "multipart/form-data without a usable boundary");
         post_ctx *ctx = (post_ctx *)((char *)m + sizeof(multipart));
         ctx->api = api;
         ctx->req = req;
@@ -297,8 +393,14 @@ enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_reque
         return api_defer_error(c, req, 413, "too_large", "upload is over the limit of %llu bytes",
                                (unsigned long long)api->max_upload_bytes);
     }
-    if (req->post)
-        return MHD_post_process(req->post, data, size);
+    if (req->post) {
+        multipart *m = req->multipart;
+        boundary_feed(&m->scan, data, size);
+        /* after a problem the rest is read (the answer comes at the end) but no longer parsed */
+        if (m->error_status == 0 && MHD_post_process(req->post, data, size) != MHD_YES)
+            multipart_fail(m, 400, "malformed multipart/form-data body");
+        return MHD_YES;
+    }
     if (req->body_fd >= 0) {
         if (lds_write_all(req->body_fd, data, size) != LDS_OK)
             return api_defer_error(c, req, 503, "unavailable", "cannot store the upload: %s", strerror(errno));
@@ -311,15 +413,22 @@ enum MHD_Result api_body_chunk(lds_api *api, struct MHD_Connection *c, api_reque
 
 /* ---- handlers ---- */
 
-static json_t *metadata_from_query(struct MHD_Connection *c)
+/* The metadata given in the query string. A value that is not UTF-8 is refused: *bad names the
+ * field (NULL when all are good), never silently dropped. */
+static json_t *metadata_from_query(struct MHD_Connection *c, const char **bad)
 {
     static const char *const keys[] = {"title", "owner", "license", "category", "tags", "description",
                                        "accession", "capture_method"};
     json_t *meta = json_object();
+    *bad = NULL;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, keys[i]);
-        if (v && *v)
-            json_object_set_new(meta, keys[i], json_string(v));
+        if (v == NULL || *v == 0)
+            continue;
+        json_t *value = json_string(v); /* NULL when v is not valid UTF-8 */
+        if (value == NULL && *bad == NULL)
+            *bad = keys[i];
+        json_object_set_new(meta, keys[i], value);
     }
     return meta;
 }
@@ -356,13 +465,23 @@ static enum MHD_Result post_asset(lds_api *api, struct MHD_Connection *c, api_re
     char ids[MAX_PARTS][LDS_SHA256_HEX];
     const char *paths[MAX_PARTS];
     size_t count = 0;
-    json_t *meta = metadata_from_query(c);
+    const char *bad_field;
+    json_t *meta = metadata_from_query(c, &bad_field);
     multipart *m = req->multipart;
     enum MHD_Result ret;
+    if (bad_field) {
+        json_decref(meta);
+        return api_respond_error(c, req, 400, "bad_request", "metadata field '%s' is not valid UTF-8", bad_field);
+    }
 
     if (m) {
-        if (req->post)
+        if (req->post && m->error_status == 0)
             MHD_post_process(req->post, NULL, 0);
+        if (m->scan.broken)
+            multipart_fail(m, 400, "malformed multipart body: a delimiter line is followed by other text "
+                                   "(a part breaks the boundary)");
+        else if (!m->scan.closed)
+            multipart_fail(m, 400, "malformed multipart body: it ends without its closing boundary");
         if (m->error_status) {
             json_decref(meta);
             return api_respond_error(c, req, m->error_status, m->error_status == 413   ? "too_large"
@@ -601,10 +720,13 @@ static enum MHD_Result get_output(lds_api *api, struct MHD_Connection *c, api_re
 
 static enum MHD_Result get_lod(lds_api *api, struct MHD_Connection *c, api_request *req)
 {
-    char *end;
-    long level = strtol(req->sub, &end, 10);
-    if (*req->sub == 0 || *end || level < 0 || level > 64)
-        return api_respond_error(c, req, 400, "bad_request", "LOD level '%s' is not a number", req->sub);
+    /* a plain decimal: digits only, no sign, no spaces, no leading zero */
+    size_t digits = strspn(req->sub, "0123456789");
+    long level = digits >= 1 && digits <= 2 && req->sub[digits] == 0 && !(digits == 2 && req->sub[0] == '0')
+                     ? strtol(req->sub, NULL, 10)
+                     : -1;
+    if (level < 0 || level > 64)
+        return api_respond_error(c, req, 400, "bad_request", "LOD level '%s' is not a number from 0 to 64", req->sub);
     const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
     const char *suffix;
     if (format == NULL || strcmp(format, "glb") == 0)

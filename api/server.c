@@ -4,6 +4,7 @@
  * errors, file responses with strong ETags and byte ranges (RFC 9110 sections 8.8.3, 13.1.2,
  * 14), and request counters for /metrics.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -135,7 +136,8 @@ enum MHD_Result api_defer_error(struct MHD_Connection *c, api_request *req, unsi
     uint64_t declared = length ? strtoull(length, NULL, 10) : 0;
     int body_to_come = declared > req->body_bytes || chunked != NULL;
     int waits = expect && strcasecmp(expect, "100-continue") == 0 && req->body_bytes == 0;
-    if (!body_to_come || waits || declared > req->body_bytes + API_DRAIN_MAX_BYTES)
+    /* A client without a valid key gets its answer at once: its body is never read. */
+    if (!req->who.authenticated || !body_to_come || waits || declared > req->body_bytes + API_DRAIN_MAX_BYTES)
         return api_respond_error(c, req, status, code, "%s", req->deferred_message);
     req->deferred_status = status;
     snprintf(req->deferred_code, sizeof(req->deferred_code), "%s", code);
@@ -180,7 +182,9 @@ static int parse_range(const char *header, uint64_t size, uint64_t *first, uint6
     errno = 0;
     if (*p == '-') { /* suffix: the last n bytes */
         unsigned long long n = strtoull(p + 1, &end, 10);
-        if (end == p + 1 || *end || errno)
+        if (errno == ERANGE)
+            return -1; /* a number no file can match */
+        if (end == p + 1 || *end || errno || !isdigit((unsigned char)p[1]))
             return 0;
         if (n == 0 || size == 0)
             return -1;
@@ -188,13 +192,21 @@ static int parse_range(const char *header, uint64_t size, uint64_t *first, uint6
         *last = size - 1;
         return 1;
     }
+    if (!isdigit((unsigned char)*p))
+        return 0;
     unsigned long long a = strtoull(p, &end, 10);
+    if (errno == ERANGE)
+        return -1;
     if (end == p || *end != '-' || errno)
         return 0;
     p = end + 1;
     unsigned long long b = size ? size - 1 : 0;
     if (*p) {
+        if (!isdigit((unsigned char)*p))
+            return 0;
         b = strtoull(p, &end, 10);
+        if (errno == ERANGE)
+            return -1;
         if (end == p || *end || errno)
             return 0;
         if (b < a)
@@ -378,6 +390,58 @@ static api_route route_of(const char *method, const char *url, api_request *req)
     return API_ROUTE_NOT_FOUND;
 }
 
+/* 429 with Retry-After, at headers time (the body is not read). */
+static enum MHD_Result respond_quota(struct MHD_Connection *c, api_request *req, unsigned retry, int upload)
+{
+    char text[256], seconds[16];
+    snprintf(text, sizeof(text),
+             "{\"error\":{\"code\":\"too_many_requests\",\"message\":\"this key is over its quota of %s per "
+             "minute; retry in %u s\"}}",
+             upload ? "uploads" : "requests", retry);
+    snprintf(seconds, sizeof(seconds), "%u", retry);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+    if (r) {
+        MHD_add_response_header(r, "Content-Type", "application/json");
+        MHD_add_response_header(r, "Retry-After", seconds);
+    }
+    return queue(c, req, 429, r);
+}
+
+/* Request framing that two readers could take differently (RFC 9112 section 6.3): several
+ * Content-Length values that differ, or Content-Length with Transfer-Encoding. */
+typedef struct framing {
+    const char *length;
+    int lengths_differ, transfer_encoding;
+} framing;
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (f->length && strcmp(f->length, value ? value : "") != 0)
+            f->lengths_differ = 1;
+        f->length = value ? value : "";
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->transfer_encoding = 1;
+    }
+    return MHD_YES;
+}
+
+/* A 400 at headers time for what must not be read further; NULL when the head is acceptable. */
+static const char *head_problem(lds_api *api, struct MHD_Connection *c)
+{
+    framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
+    if (f.lengths_differ)
+        return "the request has several different Content-Length headers";
+    if (f.length && f.transfer_encoding)
+        return "the request has both Content-Length and Transfer-Encoding";
+    if (api_guard_take_nul(api->guard, c))
+        return "the request target contains a NUL byte (%00)";
+    return NULL;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -392,8 +456,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         req->body_fd = -1;
         lds_buf_init(&req->body, 1 << 20);
         req->route = route_of(method, url, req);
-        if (api_authenticate(api, c, &req->who) < 0 && req->route != API_ROUTE_HEALTHZ &&
-            req->route != API_ROUTE_NOT_FOUND)
+        const char *problem = head_problem(api, c);
+        if (problem) {
+            api_guard_head_done(api->guard, c, 0);
+            return api_respond_error(c, req, 400, "bad_request", "%s", problem);
+        }
+        int known = api_authenticate(api, c, &req->who);
+        api_guard_head_done(api->guard, c, known > 0);
+        if (known > 0 && strcmp(req->who.role, "ops") != 0) { /* operators are not rationed */
+            int upload = req->route == API_ROUTE_ASSETS_POST || req->route == API_ROUTE_DEPOSITS_POST;
+            unsigned retry = api_quota_charge(api->quota, req->who.key_id, upload);
+            if (retry)
+                return respond_quota(c, req, retry, upload);
+        }
+        if (known < 0 && req->route != API_ROUTE_HEALTHZ && req->route != API_ROUTE_NOT_FOUND)
             return api_defer_error(c, req, 503, "unavailable", "the key store (Redis) cannot be reached; try again");
         if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
             return api_body_begin(api, c, req);
@@ -458,15 +534,19 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 {
     lds_api *api = cls;
     api_request *req = *con_cls;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        api_guard_request_done(api->guard, c);
     if (req == NULL)
         return;
     unsigned status = req->status ? req->status : 500;
-    if (status >= 100 && status < 600) {
-        pthread_mutex_lock(&api->metrics_lock);
+    pthread_mutex_lock(&api->metrics_lock);
+    if (req->status == 0 && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        api->aborted_by_route[req->route]++; /* the client went away: not a server error */
+    else if (status >= 100 && status < 600)
         api->requests_by_status[req->route][status - 100]++;
-        pthread_mutex_unlock(&api->metrics_lock);
-    }
-    api_access_log(api, c, req, status);
+    pthread_mutex_unlock(&api->metrics_lock);
+    /* 499 (nginx's "client closed request") for a request abandoned before any answer */
+    api_access_log(api, c, req, req->status == 0 && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK ? 499 : status);
     api_request_cleanup(req);
     if (req->body_fd >= 0)
         close(req->body_fd);
@@ -487,7 +567,27 @@ void api_metrics_render(lds_api *api, lds_buf *out)
             if (api->requests_by_status[r][s])
                 lds_buf_printf(out, "lodestone_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
                                route_labels[r], s + 100, (unsigned long long)api->requests_by_status[r][s]);
+    lds_buf_printf(out, "# HELP lodestone_http_requests_aborted_total Requests the client abandoned before an answer.\n"
+                        "# TYPE lodestone_http_requests_aborted_total counter\n");
+    for (int r = 0; r < API_ROUTE_COUNT; r++)
+        if (api->aborted_by_route[r])
+            lds_buf_printf(out, "lodestone_http_requests_aborted_total{route=\"%s\"} %llu\n", route_labels[r],
+                           (unsigned long long)api->aborted_by_route[r]);
     pthread_mutex_unlock(&api->metrics_lock);
+    uint64_t open = 0, refused = 0, reaped = 0;
+    api_guard_metrics(api->guard, &open, &refused, &reaped);
+    lds_buf_printf(out,
+                   "# HELP lodestone_http_connections Open HTTP connections.\n"
+                   "# TYPE lodestone_http_connections gauge\nlodestone_http_connections %llu\n"
+                   "# HELP lodestone_http_connections_refused_total Connections refused by the per-client or global limit.\n"
+                   "# TYPE lodestone_http_connections_refused_total counter\nlodestone_http_connections_refused_total %llu\n"
+                   "# HELP lodestone_http_slow_heads_total Connections closed because their request head was late.\n"
+                   "# TYPE lodestone_http_slow_heads_total counter\nlodestone_http_slow_heads_total %llu\n",
+                   (unsigned long long)open, (unsigned long long)refused, (unsigned long long)reaped);
+    lds_buf_printf(out,
+                   "# HELP lodestone_http_quota_refused_total Requests answered 429 (a key over its quota).\n"
+                   "# TYPE lodestone_http_quota_refused_total counter\nlodestone_http_quota_refused_total %llu\n",
+                   (unsigned long long)api_quota_refused(api->quota));
 }
 
 /* ---- lifecycle ---- */
@@ -517,7 +617,7 @@ static lds_status parse_listen(const char *listen, struct sockaddr_in *addr, lds
 static const char *listen_address(const char *listen)
 {
     if (listen == NULL)
-        listen = getenv("LODESTONE_LISTEN");
+        listen = lds_setting_text("LODESTONE_LISTEN");
     return listen && *listen ? listen : "127.0.0.1:8080";
 }
 
@@ -576,10 +676,11 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
         snprintf(api->redis_url, sizeof(api->redis_url), "%s", config->redis_url);
     api->max_upload_bytes = config->max_upload_bytes;
     if (api->max_upload_bytes == 0) {
-        const char *env = getenv("LODESTONE_MAX_UPLOAD_BYTES");
-        api->max_upload_bytes = env ? strtoull(env, NULL, 10) : 0;
-        if (api->max_upload_bytes == 0)
-            api->max_upload_bytes = 2ull << 30;
+        lds_status st = lds_setting_u64("LODESTONE_MAX_UPLOAD_BYTES", &api->max_upload_bytes, err);
+        if (st != LDS_OK) {
+            free(api);
+            return st;
+        }
     }
     pthread_mutex_init(&api->metrics_lock, NULL);
     pthread_mutex_init(&api->log_lock, NULL);
@@ -599,19 +700,30 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
         lds_api_stop(api);
         return st;
     }
+    uint64_t idle_ms;
+    if ((st = lds_setting_ms("LODESTONE_IDLE_TIMEOUT_MS", &idle_ms, err)) != LDS_OK ||
+        (st = api_guard_create(&api->guard, err)) != LDS_OK || (st = api_quota_create(&api->quota, err)) != LDS_OK) {
+        lds_api_stop(api);
+        return st;
+    }
     unsigned threads = config->threads ? config->threads : 4;
     /* A socket bound by the caller (lds_api_listen) is used as it is; MHD closes it on stop. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+    unsigned timeout = (unsigned)((idle_ms + 999) / 1000), limit = api_guard_daemon_limit(api->guard);
     if (config->listen_fd > 0)
-        api->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, api, MHD_OPTION_LISTEN_SOCKET,
-                                       (MHD_socket)config->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                       MHD_OPTION_NOTIFY_COMPLETED, completed, api, MHD_OPTION_CONNECTION_TIMEOUT,
-                                       (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
+        api->daemon = MHD_start_daemon(
+            flags, 0, api_guard_accept, api->guard, handle, api, MHD_OPTION_LISTEN_SOCKET,
+            (MHD_socket)config->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
+            completed, api, MHD_OPTION_NOTIFY_CONNECTION, api_guard_notify, api->guard, MHD_OPTION_UNESCAPE_CALLBACK,
+            api_guard_unescape, api->guard, MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT, limit,
+            MHD_OPTION_END);
     else
-        api->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, api, MHD_OPTION_SOCK_ADDR,
-                                       (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                       MHD_OPTION_NOTIFY_COMPLETED, completed, api, MHD_OPTION_CONNECTION_TIMEOUT,
-                                       (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
+        api->daemon = MHD_start_daemon(
+            flags, 0, api_guard_accept, api->guard, handle, api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, completed, api,
+            MHD_OPTION_NOTIFY_CONNECTION, api_guard_notify, api->guard, MHD_OPTION_UNESCAPE_CALLBACK,
+            api_guard_unescape, api->guard, MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT, limit,
+            MHD_OPTION_END);
     if (api->daemon == NULL) {
         lds_api_stop(api);
         return lds_error_set(err, LDS_EIO, "api: cannot listen on %s (in use, or not permitted)", listen);
@@ -638,6 +750,8 @@ void lds_api_stop(lds_api *api)
         return;
     if (api->daemon)
         MHD_stop_daemon(api->daemon);
+    api_guard_destroy(api->guard);
+    api_quota_destroy(api->quota);
     pthread_key_delete(api->redis_key);
     if (api->access_fd >= 0)
         close(api->access_fd);

@@ -21,8 +21,8 @@ int lds_cmd_bench(int argc, char **argv)
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = 0;
-    const char *env = getenv("LODESTONE_BENCH");
-    if (env && *env)
+    const char *env = lds_setting_text("LODESTONE_BENCH");
+    if (env)
         snprintf(program, sizeof(program), "%s", env);
     else
         snprintf(program, sizeof(program), "%s/../bench/lds_bench", dir);

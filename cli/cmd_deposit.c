@@ -56,7 +56,7 @@ static void draw_bar(size_t ready, size_t failed, size_t total, double seconds)
 
 int lds_cmd_deposit(int argc, char **argv)
 {
-    const char *archive = NULL, *url = getenv("LODESTONE_URL"), *key = getenv("LODESTONE_KEY");
+    const char *archive = NULL, *url = lds_setting_text("LODESTONE_URL"), *key = lds_setting_text("LODESTONE_KEY");
     double timeout_s = 3600;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -84,7 +84,7 @@ int lds_cmd_deposit(int argc, char **argv)
         return lds_cli_usage_error("deposit", "no API key: give --key KEY or set LODESTONE_KEY");
     char default_url[300];
     if (url == NULL || *url == 0) {
-        const char *listen = getenv("LODESTONE_LISTEN");
+        const char *listen = lds_setting_text("LODESTONE_LISTEN");
         snprintf(default_url, sizeof(default_url), "http://%s", listen && *listen ? listen : "127.0.0.1:8080");
         url = default_url;
     }

@@ -45,6 +45,8 @@ static const char usage_text[] =
     "      --no-certificate    do not certify (no key, no log entry)\n"
     "      --no-sandbox        parse in-process (debugging only)\n"
     "      --no-shape-index    neither look up nor add to the local shape index\n"
+    "      --time-limit T      wall-clock budget of the run (default $LODESTONE_MAX_JOB_SECONDS, 600 s;\n"
+    "                          90, 90s, 10m, 1h): past it the run fails with exit status 1\n"
     "      --json              print the manifest on stdout\n"
     "  -h, --help              this text\n";
 
@@ -71,7 +73,26 @@ enum {
     OPT_NO_SANDBOX,
     OPT_JSON,
     OPT_NO_SHAPE_INDEX,
+    OPT_TIME_LIMIT,
 };
+
+/* ---- the time budget: a watchdog that ends the process, never in the middle of a log append ---- */
+
+static struct {
+    lds_watchdog *watchdog;
+    const char *file;
+    uint64_t ms;
+    int from_option;
+} budget;
+
+static void budget_expired(void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "\nlodestone: %s: time limit of %llu s exceeded (%s); the run was stopped\n",
+            lds_path_basename(budget.file), (unsigned long long)(budget.ms / 1000),
+            budget.from_option ? "--time-limit" : "LODESTONE_MAX_JOB_SECONDS, or --time-limit");
+    _exit(1);
+}
 
 static void show_progress(void *ctx, const char *stage, double fraction)
 {
@@ -85,7 +106,10 @@ static void show_progress(void *ctx, const char *stage, double fraction)
 static lds_status certify_offline(void *ctx, const char *statement, size_t size, char **bundle, uint64_t *index,
                                   lds_error *err)
 {
-    return lds_notary_certify(ctx, statement, size, bundle, index, err);
+    lds_watchdog_hold(budget.watchdog); /* never a half-appended log entry */
+    lds_status st = lds_notary_certify(ctx, statement, size, bundle, index, err);
+    lds_watchdog_release(budget.watchdog);
+    return st;
 }
 
 /* ---- the local shape index: $LODESTONE_HOME/shapes.jsonl, one JSON object per processed model:
@@ -286,6 +310,7 @@ int lds_cmd_process(int argc, char **argv)
         {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
         {"json", no_argument, NULL, OPT_JSON},
         {"no-shape-index", no_argument, NULL, OPT_NO_SHAPE_INDEX},
+        {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -359,6 +384,15 @@ int lds_cmd_process(int argc, char **argv)
         case OPT_NO_SANDBOX: o.use_sandbox = 0; break;
         case OPT_JSON: json_out = 1; break;
         case OPT_NO_SHAPE_INDEX: shape_index = 0; break;
+        case OPT_TIME_LIMIT: {
+            uint64_t ms;
+            if (lds_duration_parse(optarg, "s", &ms) != LDS_OK || ms == 0)
+                return lds_cli_usage_error("process", "--time-limit '%s': expected a duration such as 90, 90s or 10m",
+                                           optarg);
+            o.job_seconds = (unsigned)((ms + 999) / 1000);
+            budget.from_option = 1;
+            break;
+        }
         default: return lds_cli_usage_error("process", "unknown option");
         }
     }
@@ -398,10 +432,19 @@ int lds_cmd_process(int argc, char **argv)
         o.similar_ctx = &shapes;
     }
     json_t *manifest = NULL;
+    budget.file = files[0];
+    budget.ms = (uint64_t)o.job_seconds * 1000;
+    if (budget.ms && lds_watchdog_start(budget.ms, budget_expired, NULL, &budget.watchdog, &err) != LDS_OK) {
+        lds_notary_close(notary);
+        return lds_cli_fail_error(&err);
+    }
     lds_status st = lds_pipeline_run(&o, files, file_count, out_dir, &manifest, &err);
+    lds_watchdog_hold(budget.watchdog); /* finished in time: the shape index is written whole */
     lds_notary_close(notary);
     if (st == LDS_OK && shape_index)
         local_shapes_add(&shapes, &o, files[0], out_dir, manifest);
+    lds_watchdog_stop(budget.watchdog);
+    budget.watchdog = NULL;
     if (st != LDS_OK) {
         if (o.progress)
             fputc('\n', stderr);

@@ -133,7 +133,7 @@ int lds_cmd_serve(int argc, char **argv)
 
     /* 2. Redis */
     lds_redis_server *server = NULL;
-    const char *url = getenv("LODESTONE_REDIS_URL");
+    const char *url = lds_setting_text("LODESTONE_REDIS_URL");
     if (url == NULL || *url == 0) {
         if (lds_dir_create(lds_home_dir(), 0700, &err) != LDS_OK ||
             lds_redis_server_start(lds_home_dir(), &server, &err) != LDS_OK) {
@@ -149,7 +149,7 @@ int lds_cmd_serve(int argc, char **argv)
         lds_redis_server_stop(server);
         return rc;
     }
-    fprintf(stderr, "lodestone serve: redis %s, %zu workers%s\n", getenv("LODESTONE_REDIS_URL"),
+    fprintf(stderr, "lodestone serve: redis %s, %zu workers%s\n", lds_setting_text("LODESTONE_REDIS_URL"),
             options.worker_count, options.run_notary ? ", notary" : "");
 
     /* 3. the pool, 4. the API */
@@ -165,7 +165,7 @@ int lds_cmd_serve(int argc, char **argv)
             close(listen_fd);
             rc = lds_cli_fail_error(&err);
         } else {
-            const char *listen = getenv("LODESTONE_LISTEN");
+            const char *listen = lds_setting_text("LODESTONE_LISTEN");
             const char *colon = listen ? strrchr(listen, ':') : NULL;
             int host_len = colon ? (int)(colon - listen) : 0;
             fprintf(stderr, "lodestone serve: listening on http://%.*s:%u\n", host_len ? host_len : 9,

@@ -124,6 +124,9 @@ int main(int argc, char **argv)
         printf("lodestone %s\n", LDS_VERSION);
         return 0;
     }
+    lds_error err = {0};
+    if (lds_settings_check(&err) != LDS_OK)
+        return lds_cli_fail_error(&err);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

@@ -147,7 +147,7 @@ const char *lds_home_dir(void);
  * K/M/G/T suffix (powers of 1024): LODESTONE_MAX_UPLOAD_BYTES, LODESTONE_MAX_TRIANGLES,
  * LODESTONE_MAX_PARSE_MEMORY, LODESTONE_MAX_PARSE_SECONDS, LODESTONE_MAX_PARSE_CPU_SECONDS,
  * LODESTONE_MAX_ARCHIVE_MEMBERS, LODESTONE_MAX_DEPOSIT_BYTES, LODESTONE_MAX_COMPRESSION_RATIO,
- * LODESTONE_MAX_PATH_LENGTH. */
+ * LODESTONE_MAX_PATH_LENGTH, LODESTONE_MAX_JOB_SECONDS (all read through settings.c). */
 typedef struct lds_limits {
     uint64_t upload_bytes;           /* one uploaded file or archive, and each sidecar: 2 GiB */
     uint64_t triangles;              /* per model: 100M */
@@ -158,6 +158,7 @@ typedef struct lds_limits {
     uint64_t deposit_expanded_bytes; /* all members of one deposit expanded: 4 GiB */
     unsigned compression_ratio;      /* per member expanded:compressed, the zip-bomb guard: 100 */
     unsigned path_length;            /* bytes of a member path: 1024 */
+    unsigned job_seconds;            /* wall clock for all of one model's pipeline: 600 */
 } lds_limits;
 
 /* Fills the defaults above. */
@@ -168,6 +169,46 @@ lds_status lds_limits_from_env(lds_limits *limits, lds_error *err);
 /* Parses "4G", "512M", "100" (K/M/G/T are powers of 1024) into *value; LDS_EINVAL if malformed,
  * zero or over 2^62. */
 lds_status lds_limits_parse_size(const char *text, uint64_t *value);
+
+/* ---- settings: every LODESTONE_* environment variable (settings.c) ----
+ * One table lists each variable with its kind, default and range; one strict parser reads them.
+ * Sizes take K/M/G/T (powers of 1024: LODESTONE_MAX_UPLOAD_BYTES=1K is 1024), counts K/M/G
+ * (powers of 1000), durations ms/s/m/h (a plain number is in the unit the name ends with, _MS or
+ * _SECONDS), booleans 1/0/true/false/yes/no/on/off. Unset or empty means the default. A malformed
+ * or out-of-range value is LDS_EINVAL with a message naming the variable (never echoing a TEXT
+ * value: LODESTONE_KEY is a secret). name must be in the table (asserted). Thread-safe. */
+
+/* Checks every LODESTONE_* variable in the environment; the first malformed one is the error.
+ * Unknown LODESTONE_* names are logged as warnings. The CLI calls this before any command. */
+lds_status lds_settings_check(lds_error *err);
+/* A size (bytes) or a count. */
+lds_status lds_setting_u64(const char *name, uint64_t *value, lds_error *err);
+/* A duration, in milliseconds. */
+lds_status lds_setting_ms(const char *name, uint64_t *ms, lds_error *err);
+lds_status lds_setting_bool(const char *name, int *value, lds_error *err);
+/* The index of the value in the variable's list of choices. */
+lds_status lds_setting_enum(const char *name, unsigned *index, lds_error *err);
+/* Parses a duration ("1500ms", "30s", "10m", "2h"; a plain number is in plain_unit, "ms" or "s")
+ * into *ms; LDS_EINVAL if malformed. For command-line options that take the same syntax. */
+lds_status lds_duration_parse(const char *text, const char *plain_unit, uint64_t *ms);
+/* A text setting (path, URL, address): NULL when unset, empty or malformed. */
+const char *lds_setting_text(const char *name);
+/* For callers that cannot fail (a config init): the value, or the default when malformed (which
+ * lds_settings_check has already refused in the CLI). */
+uint64_t lds_setting_u64_or_default(const char *name);
+uint64_t lds_setting_ms_or_default(const char *name);
+
+/* ---- time budget of one run (watchdog.c) ----
+ * After ms, a thread of the watchdog calls expire(ctx), which is expected to end the run (record
+ * the failure, then _exit): a stuck stage cannot be asked to stop. Between hold and release the
+ * expiry waits (for sections that must not be cut: a log append, a publish); expire is called with
+ * the watchdog locked, so a hold taken after it never returns. Thread-safe; stop (accepts NULL)
+ * cancels a watchdog that has not fired and frees it. */
+typedef struct lds_watchdog lds_watchdog;
+lds_status lds_watchdog_start(uint64_t ms, void (*expire)(void *ctx), void *ctx, lds_watchdog **out, lds_error *err);
+void lds_watchdog_hold(lds_watchdog *watchdog);
+void lds_watchdog_release(lds_watchdog *watchdog);
+void lds_watchdog_stop(lds_watchdog *watchdog);
 
 /* ==== Service: Redis connection and blob store (common/redis.c, common/blob.c) ====
  * Added for issue 4. hiredis and libzstd types stop in those two files. */

@@ -191,6 +191,6 @@ void lds_path_extension(const char *path, char *out, size_t out_size)
 
 const char *lds_home_dir(void)
 {
-    const char *home = getenv("LODESTONE_HOME");
-    return (home && *home) ? home : "./lodestone-data";
+    const char *home = lds_setting_text("LODESTONE_HOME");
+    return home ? home : "./lodestone-data";
 }

@@ -20,6 +20,7 @@ void lds_limits_init(lds_limits *limits)
     limits->deposit_expanded_bytes = 4 * GIB;
     limits->compression_ratio = 100;
     limits->path_length = 1024;
+    limits->job_seconds = 600;
 }
 
 lds_status lds_limits_parse_size(const char *text, uint64_t *value)
@@ -49,24 +50,21 @@ lds_status lds_limits_parse_size(const char *text, uint64_t *value)
     return LDS_OK;
 }
 
-static lds_status env_u64(const char *name, uint64_t max, uint64_t *out, lds_error *err)
+static lds_status env_seconds(const char *name, unsigned *out, lds_error *err)
 {
-    const char *text = getenv(name);
-    if (text == NULL || text[0] == '\0')
-        return LDS_OK;
-    uint64_t v;
-    if (lds_limits_parse_size(text, &v) != LDS_OK || v > max)
-        return lds_error_set(err, LDS_EINVAL, "%s: \"%s\" is not a positive number (suffixes K, M, G, T)", name,
-                             text);
-    *out = v;
-    return LDS_OK;
+    uint64_t ms;
+    lds_status st = lds_setting_ms(name, &ms, err);
+    if (st == LDS_OK)
+        *out = (unsigned)((ms + 999) / 1000);
+    return st;
 }
 
 static lds_status env_unsigned(const char *name, unsigned *out, lds_error *err)
 {
-    uint64_t v = *out;
-    lds_status st = env_u64(name, 0xffffffffu, &v, err);
-    *out = (unsigned)v;
+    uint64_t v;
+    lds_status st = lds_setting_u64(name, &v, err);
+    if (st == LDS_OK)
+        *out = (unsigned)v;
     return st;
 }
 
@@ -77,15 +75,16 @@ lds_status lds_limits_from_env(lds_limits *limits, lds_error *err)
 #define KEEP_FIRST(call)                \
     if ((st = (call)) != LDS_OK && first == LDS_OK) \
         first = st;
-    KEEP_FIRST(env_u64("LODESTONE_MAX_UPLOAD_BYTES", UINT64_MAX, &limits->upload_bytes, err));
-    KEEP_FIRST(env_u64("LODESTONE_MAX_TRIANGLES", UINT64_MAX, &limits->triangles, err));
-    KEEP_FIRST(env_u64("LODESTONE_MAX_PARSE_MEMORY", UINT64_MAX, &limits->parse_memory_bytes, err));
-    KEEP_FIRST(env_unsigned("LODESTONE_MAX_PARSE_SECONDS", &limits->parse_seconds, err));
-    KEEP_FIRST(env_unsigned("LODESTONE_MAX_PARSE_CPU_SECONDS", &limits->parse_cpu_seconds, err));
-    KEEP_FIRST(env_u64("LODESTONE_MAX_ARCHIVE_MEMBERS", UINT64_MAX, &limits->archive_members, err));
-    KEEP_FIRST(env_u64("LODESTONE_MAX_DEPOSIT_BYTES", UINT64_MAX, &limits->deposit_expanded_bytes, err));
+    KEEP_FIRST(lds_setting_u64("LODESTONE_MAX_UPLOAD_BYTES", &limits->upload_bytes, err));
+    KEEP_FIRST(lds_setting_u64("LODESTONE_MAX_TRIANGLES", &limits->triangles, err));
+    KEEP_FIRST(lds_setting_u64("LODESTONE_MAX_PARSE_MEMORY", &limits->parse_memory_bytes, err));
+    KEEP_FIRST(env_seconds("LODESTONE_MAX_PARSE_SECONDS", &limits->parse_seconds, err));
+    KEEP_FIRST(env_seconds("LODESTONE_MAX_PARSE_CPU_SECONDS", &limits->parse_cpu_seconds, err));
+    KEEP_FIRST(lds_setting_u64("LODESTONE_MAX_ARCHIVE_MEMBERS", &limits->archive_members, err));
+    KEEP_FIRST(lds_setting_u64("LODESTONE_MAX_DEPOSIT_BYTES", &limits->deposit_expanded_bytes, err));
     KEEP_FIRST(env_unsigned("LODESTONE_MAX_COMPRESSION_RATIO", &limits->compression_ratio, err));
     KEEP_FIRST(env_unsigned("LODESTONE_MAX_PATH_LENGTH", &limits->path_length, err));
+    KEEP_FIRST(env_seconds("LODESTONE_MAX_JOB_SECONDS", &limits->job_seconds, err));
 #undef KEEP_FIRST
     return first;
 }

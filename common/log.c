@@ -9,14 +9,10 @@ static int log_threshold(void)
 {
     static int level = -1;
     if (level < 0) {
-        const char *env = getenv("LODESTONE_LOG");
-        level = LDS_LOG_WARN;
-        if (env && strcmp(env, "error") == 0)
-            level = LDS_LOG_ERROR;
-        else if (env && strcmp(env, "info") == 0)
-            level = LDS_LOG_INFO;
-        else if (env && strcmp(env, "debug") == 0)
-            level = LDS_LOG_DEBUG;
+        unsigned index;
+        lds_error ignored = {0};
+        /* The choices are listed in lds_log_level's order; malformed: the CLI has refused it. */
+        level = lds_setting_enum("LODESTONE_LOG", &index, &ignored) == LDS_OK ? (int)index : LDS_LOG_WARN;
     }
     return level;
 }

@@ -507,7 +507,7 @@ lds_status lds_redis_connect(const char *url, lds_redis **out, lds_error *err)
 {
     *out = NULL;
     if (url == NULL)
-        url = getenv("LODESTONE_REDIS_URL");
+        url = lds_setting_text("LODESTONE_REDIS_URL");
     if (url && *url)
         return connect_url(url, out, err);
     const char *home = lds_home_dir();

@@ -154,6 +154,17 @@ static lds_status record_write(lds_redis *redis, const lds_asset_submission *sub
     return status;
 }
 
+/* Deposit items wait in the low stream: a partner's 2,000-model archive does not put every
+ * modeler's upload behind it (workers take the high stream first). */
+static int from_deposit(const char *metadata_text)
+{
+    json_t *metadata = metadata_text ? json_loads(metadata_text, 0, NULL) : NULL;
+    const char *kind = json_string_value(json_object_get(metadata, "source_kind"));
+    int deposit = kind && strcmp(kind, "deposit") == 0;
+    json_decref(metadata);
+    return deposit;
+}
+
 lds_status lds_assets_record_enqueue(lds_redis *redis, const char *asset_id, int *enqueued, lds_error *err)
 {
     if (enqueued)
@@ -165,8 +176,8 @@ lds_status lds_assets_record_enqueue(lds_redis *redis, const char *asset_id, int
     if (status != LDS_OK || !marked)
         return status; /* its job was enqueued already */
     reply = NULL;
-    status = lds_redis_command(redis, &reply, err, "HMGET " RECORD_PREFIX "%s job accepted", asset_id);
-    const char *job_id = status == LDS_OK && reply->elements == 2 ? reply->element[0].str : NULL;
+    status = lds_redis_command(redis, &reply, err, "HMGET " RECORD_PREFIX "%s job accepted metadata", asset_id);
+    const char *job_id = status == LDS_OK && reply->elements == 3 ? reply->element[0].str : NULL;
     lds_job job;
     memset(&job, 0, sizeof(job));
     if (status == LDS_OK && job_id != NULL) {
@@ -174,7 +185,7 @@ lds_status lds_assets_record_enqueue(lds_redis *redis, const char *asset_id, int
         snprintf(job.asset_id, sizeof(job.asset_id), "%s", asset_id);
         snprintf(job.time, sizeof(job.time), "%s", reply->element[1].str ? reply->element[1].str : "");
         job.kind = LDS_JOB_UPLOAD;
-        job.priority = LDS_QUEUE_HIGH;
+        job.priority = from_deposit(reply->element[2].str) ? LDS_QUEUE_LOW : LDS_QUEUE_HIGH;
     }
     lds_redis_reply_free(reply);
     /* Enqueue, then unmark: a crash between the two leaves a second copy of the same job, which

@@ -53,6 +53,10 @@ typedef struct lds_pipeline_options {
     lds_mesh_quantization quantization;
     int use_sandbox; /* default 1 */
     lds_sandbox_limits limits;
+    /* Wall-clock budget of the whole run (0: none; lds_pipeline_limits_from_env sets
+     * LODESTONE_MAX_JOB_SECONDS). The pipeline does not enforce it: its callers run an
+     * lds_watchdog with it (`lodestone process`, the worker), since a stuck stage cannot be asked. */
+    unsigned job_seconds;
     /* metadata (all may be NULL) */
     const char *title, *owner, *license, *category, *description;
     const char *claimed_owner; /* a display name the uploader typed when owner is their account */

@@ -34,9 +34,7 @@ void lds_notary_service_options_init(lds_notary_service_options *options)
 {
     memset(options, 0, sizeof(*options));
     options->lease_ms = 10000;
-    const char *env = getenv("LODESTONE_NOTARY_LEASE_MS");
-    if (env && atol(env) > 0)
-        options->lease_ms = atol(env);
+    options->lease_ms = (int64_t)lds_setting_ms_or_default("LODESTONE_NOTARY_LEASE_MS");
 }
 
 /* KEYS: lease, fence. ARGV: holder, ms. Returns the new fencing token or 0. */

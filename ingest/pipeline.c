@@ -55,8 +55,10 @@ lds_status lds_pipeline_limits_from_env(lds_pipeline_options *o, lds_error *err)
 {
     lds_limits limits;
     lds_status st = lds_limits_from_env(&limits, err);
-    if (st == LDS_OK)
+    if (st == LDS_OK) {
         lds_sandbox_limits_from(&o->limits, &limits);
+        o->job_seconds = limits.job_seconds;
+    }
     return st;
 }
 

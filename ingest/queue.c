@@ -31,27 +31,12 @@ static const char *stream_key(lds_queue_priority priority)
     return priority == LDS_QUEUE_LOW ? KEY_LOW : KEY_HIGH;
 }
 
-static void env_int64(const char *name, int64_t *value)
-{
-    const char *text = getenv(name);
-    if (text && *text) {
-        char *end;
-        long long v = strtoll(text, &end, 10);
-        if (*end == 0 && v > 0)
-            *value = v;
-    }
-}
-
 void lds_queue_config_init(lds_queue_config *config)
 {
-    config->visibility_ms = 60000;
-    config->backoff_ms = 2000;
+    config->visibility_ms = (int64_t)lds_setting_ms_or_default("LODESTONE_VISIBILITY_MS");
+    config->backoff_ms = (int64_t)lds_setting_ms_or_default("LODESTONE_BACKOFF_MS");
     config->backoff_max_ms = 300000;
-    int64_t attempts = 5;
-    env_int64("LODESTONE_VISIBILITY_MS", &config->visibility_ms);
-    env_int64("LODESTONE_BACKOFF_MS", &config->backoff_ms);
-    env_int64("LODESTONE_MAX_ATTEMPTS", &attempts);
-    config->max_attempts = (unsigned)(attempts > 1000 ? 1000 : attempts);
+    config->max_attempts = (unsigned)lds_setting_u64_or_default("LODESTONE_MAX_ATTEMPTS");
 }
 
 /* ---- ids and payloads ---- */

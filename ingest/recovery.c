@@ -26,16 +26,11 @@
 
 static lds_status env_ms(const char *name, int64_t *value, lds_error *err)
 {
-    const char *text = getenv(name);
-    if (text == NULL || *text == 0)
-        return LDS_OK;
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || *end || v < 0 || end == text)
-        return lds_error_set(err, LDS_EINVAL, "%s: \"%.40s\" is not a number of milliseconds", name, text);
-    *value = v;
-    return LDS_OK;
+    uint64_t ms;
+    lds_status st = lds_setting_ms(name, &ms, err); /* its default when unset (common/settings.c) */
+    if (st == LDS_OK)
+        *value = (int64_t)ms;
+    return st;
 }
 
 lds_status lds_recovery_options_from_env(lds_recovery_options *options, lds_error *err)

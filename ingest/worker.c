@@ -35,8 +35,7 @@ void lds_worker_options_init(lds_worker_options *options)
     memset(options, 0, sizeof(*options));
     lds_queue_config_init(&options->queue);
     options->notary_timeout_ms = 120000;
-    const char *grace = getenv("LODESTONE_WORKER_GRACE_MS");
-    options->grace_ms = grace && atoi(grace) > 0 ? atoi(grace) : 30000;
+    options->grace_ms = (int)lds_setting_ms_or_default("LODESTONE_WORKER_GRACE_MS");
 }
 
 typedef struct job_run {
@@ -52,6 +51,9 @@ typedef struct job_run {
     char last_stage[32];
     double last_fraction, last_progress_ms;
     double started_ms; /* when the job was claimed */
+    uint64_t budget_ms;     /* LODESTONE_MAX_JOB_SECONDS (0: none) */
+    lds_watchdog *watchdog; /* the running job's budget */
+    const char *scratch;    /* the running job's scratch directory */
 } job_run;
 
 /* ---- scratch directories ---- */
@@ -139,7 +141,11 @@ static lds_status certify_cb(void *ctx, const char *statement, size_t size, char
                              lds_error *err)
 {
     job_run *run = ctx;
-    return lds_notary_request(run->redis, statement, size, run->options->notary_timeout_ms, bundle, index, err);
+    lds_watchdog_hold(run->watchdog); /* a certificate asked for is waited for */
+    lds_status st = lds_notary_request(run->redis, statement, size, run->options->notary_timeout_ms, bundle, index,
+                                       err);
+    lds_watchdog_release(run->watchdog);
+    return st;
 }
 
 /* Near shapes from the Redis shape index, leaving out the asset being (re)processed. */
@@ -177,6 +183,44 @@ static int permanent_failure(lds_status code)
     default:
         return 0;
     }
+}
+
+static void set_reprocess(lds_redis *redis, const lds_job *job, const char *state, const lds_error *error);
+
+/* The job's time budget is spent (a stage that does not end): the job fails for good, to the
+ * dead letters with the reason, on a connection of its own (the loop's is in use), and the worker
+ * process exits so that nothing it was doing goes on; its supervisor starts a fresh one. */
+static void job_budget_expired(void *ctx)
+{
+    job_run *run = ctx;
+    const lds_job *job = &run->claim.job;
+    lds_error reason, err;
+    lds_error_clear(&reason);
+    lds_error_clear(&err);
+    lds_error_set(&reason, LDS_ETIMEOUT,
+                  "time limit of %llu s exceeded (LODESTONE_MAX_JOB_SECONDS): processing was stopped and will not "
+                  "be retried",
+                  (unsigned long long)(run->budget_ms / 1000));
+    lds_redis *redis = NULL;
+    int dead = 0;
+    if (lds_redis_connect(run->options->redis_url, &redis, &err) == LDS_OK) {
+        lds_redis_set_timeout(redis, 5000);
+        if (lds_queue_fail(redis, &run->options->queue, &run->claim, &reason, 1, &dead, NULL, &err) == LDS_OK) {
+            if (job->kind == LDS_JOB_UPLOAD)
+                lds_assets_set_status(redis, job->asset_id, "failed", &reason, NULL);
+            else
+                set_reprocess(redis, job, "failed", &reason);
+        }
+    }
+    lds_redis_close(redis);
+    if (err.code != LDS_OK)
+        lds_log_error("worker %d: job %s: recording the time-out: %s (it will be reclaimed)", (int)getpid(), job->id,
+                      err.message);
+    lds_log_error("worker %d: job %s (asset %s): %s; this worker exits", (int)getpid(), job->id, job->asset_id,
+                  reason.message);
+    if (run->scratch)
+        remove_tree(run->scratch);
+    _exit(3);
 }
 
 static void set_reprocess(lds_redis *redis, const lds_job *job, const char *state, const lds_error *error)
@@ -335,6 +379,7 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     if (status == LDS_OK)
         status = (options->pipeline_run ? options->pipeline_run : lds_pipeline_run)(
             &pipeline, (const char *const *)paths, count, out_dir, &manifest, err);
+    lds_watchdog_hold(run->watchdog); /* finished in time: publishing is not cut short */
     json_t *outputs = json_object();
     if (status == LDS_OK) {
         progress_cb(run, "publish", 0.99);
@@ -407,7 +452,15 @@ static void process(job_run *run, lds_error *loop_err)
     snprintf(scratch, sizeof(scratch), "%s/%s-%d", base, job->id, (int)getpid());
     double started = lds_time_ms();
     run->started_ms = started;
-    status = run_pipeline(run, record, scratch, &err);
+    run->scratch = scratch;
+    run->watchdog = NULL;
+    if (run->budget_ms)
+        status = lds_watchdog_start(run->budget_ms, job_budget_expired, run, &run->watchdog, &err);
+    if (status == LDS_OK)
+        status = run_pipeline(run, record, scratch, &err);
+    lds_watchdog_stop(run->watchdog);
+    run->watchdog = NULL;
+    run->scratch = NULL;
     remove_tree(scratch);
     if (status != LDS_OK)
         strip_scratch(err.message, scratch);
@@ -479,6 +532,7 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
     /* A malformed LODESTONE_MAX_* stops the worker here, not every job it would take. */
     lds_limits limits;
     lds_status status = lds_limits_from_env(&limits, err);
+    run.budget_ms = 1000ull * (options->pipeline ? options->pipeline->job_seconds : limits.job_seconds);
     if (status == LDS_OK)
         status = lds_redis_connect(options->redis_url, &run.redis, err);
     if (status == LDS_OK)

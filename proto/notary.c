@@ -107,8 +107,8 @@ static lds_status write_new_file(const char *path, const char *data, size_t size
 
 static const char *default_name(void)
 {
-    const char *name = getenv("LODESTONE_LOG_ORIGIN");
-    return name && *name ? name : DEFAULT_ORIGIN;
+    const char *name = lds_setting_text("LODESTONE_LOG_ORIGIN");
+    return name ? name : DEFAULT_ORIGIN;
 }
 
 /* Loads (creating on first use) the key pair home/keys/<stem>.key (and <stem>.pub) into n. */

@@ -21,6 +21,10 @@ endforeach()
 foreach(t process_cli process_corpus process_determinism process_assimp_models)
   add_dependencies(test_${t} lodestone)
 endforeach()
+# Bounded work whatever the geometry (issue 9, Hangs): outliers, a flipped coordinate byte, one
+# crowded cell, long slivers, each processed under LODESTONE_MAX_JOB_SECONDS; and the budget itself.
+lds_add_test(NAME process_outliers SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_process_outliers.c
+  LABELS integration TIMEOUT 1200)
 # Texture LODs and the chain policy on a textured model the test builds (no ../shared needed).
 lds_add_test(NAME process_texture_lod
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_process_texture_lod.c ${LDS_PROCESS_CHECK}
