@@ -685,7 +685,7 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
     pthread_mutex_init(&api->metrics_lock, NULL);
     pthread_mutex_init(&api->log_lock, NULL);
     pthread_mutex_init(&api->preview_lock, NULL);
-    const char *web_root = getenv("LODESTONE_WEB_ROOT");
+    const char *web_root = lds_setting_text("LODESTONE_WEB_ROOT");
     snprintf(api->web_root, sizeof(api->web_root), "%s", web_root && *web_root ? web_root : LDS_DEFAULT_WEB_ROOT);
     char access_path[PATH_MAX + 16];
     snprintf(access_path, sizeof(access_path), "%s/access.log", api->home);

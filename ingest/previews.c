@@ -33,35 +33,16 @@
 lds_status lds_preview_settings_from_env(lds_preview_settings *s, lds_error *err)
 {
     memset(s, 0, sizeof(*s));
-    s->max_triangles = 20000;
-    s->max_texture = 512;
     s->position_bits = 11;
-    s->ttl_seconds = 900;
-    struct {
-        const char *name;
-        uint64_t *value;
-        uint64_t min, max;
-    } vars[] = {{"LODESTONE_PREVIEW_MAX_TRIANGLES", &s->max_triangles, 100, 10000000},
-                {"LODESTONE_PREVIEW_TTL", &s->ttl_seconds, 1, 900}};
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        const char *text = getenv(vars[i].name);
-        if (text == NULL || *text == 0)
-            continue;
-        uint64_t v;
-        if (lds_limits_parse_size(text, &v) != LDS_OK || v < vars[i].min || v > vars[i].max)
-            return lds_error_set(err, LDS_EINVAL, "%s=%s: expected a number from %llu to %llu", vars[i].name, text,
-                                 (unsigned long long)vars[i].min, (unsigned long long)vars[i].max);
-        *vars[i].value = v;
-    }
-    const char *text = getenv("LODESTONE_PREVIEW_MAX_TEXTURE");
-    if (text && *text) {
-        uint64_t v;
-        if (lds_limits_parse_size(text, &v) != LDS_OK || v < 16 || v > 8192)
-            return lds_error_set(err, LDS_EINVAL, "LODESTONE_PREVIEW_MAX_TEXTURE=%s: expected 16 to 8192 pixels",
-                                 text);
-        s->max_texture = (int)v;
-    }
-    return LDS_OK;
+    uint64_t texture = 0, ttl_ms = 0;
+    lds_status st = lds_setting_u64("LODESTONE_PREVIEW_MAX_TRIANGLES", &s->max_triangles, err);
+    if (st == LDS_OK)
+        st = lds_setting_u64("LODESTONE_PREVIEW_MAX_TEXTURE", &texture, err);
+    if (st == LDS_OK)
+        st = lds_setting_ms("LODESTONE_PREVIEW_TTL", &ttl_ms, err);
+    s->max_texture = (int)texture;
+    s->ttl_seconds = ttl_ms / 1000;
+    return st;
 }
 
 /* ---- time ---- */
