@@ -28,6 +28,8 @@
     XX(ASSET_LOD, "asset_lod")                           \
     XX(ASSET_CERT, "asset_certificate")                  \
     XX(ASSET_SIMILAR, "asset_similar")                   \
+    XX(ASSET_VALUATION, "asset_valuation")               \
+    XX(EVENTS_POST, "events_post")                       \
     XX(LOG_CHECKPOINT, "log_checkpoint")                 \
     XX(LOG_KEY, "log_key")                               \
     XX(LOG_PROOF, "log_proof")                           \
@@ -214,6 +216,9 @@ enum MHD_Result api_preview_model(lds_api *api, struct MHD_Connection *c, api_re
 enum MHD_Result api_preview_viewer(lds_api *api, struct MHD_Connection *c, api_request *req);
 enum MHD_Result api_web_get(lds_api *api, struct MHD_Connection *c, api_request *req);
 enum MHD_Result api_ops_trace(lds_api *api, struct MHD_Connection *c, api_request *req);
+/* POST /v1/events and GET /v1/assets/{id}/valuation (valuation_routes.c). */
+enum MHD_Result api_post_events(lds_api *api, struct MHD_Connection *c, api_request *req);
+enum MHD_Result api_get_valuation(lds_api *api, struct MHD_Connection *c, api_request *req);
 
 /* Metrics text (metrics in server.c, queue figures from Redis in routes.c). */
 void api_metrics_render(lds_api *api, lds_buf *out);

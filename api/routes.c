@@ -653,7 +653,7 @@ static enum MHD_Result get_asset(lds_api *api, struct MHD_Connection *c, api_req
     if (load_record(api, c, req, NULL, 0, &record, &ret) != MHD_YES)
         return ret;
     json_t *out = json_object();
-    const char *keys[] = {"id", "status", "progress", "manifest", "error", "metadata", "accepted", "updated"};
+    const char *keys[] = {"id", "status", "progress", "manifest", "error", "metadata", "accepted", "updated", "valuation"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         json_t *v = json_object_get(record, keys[i]);
         json_object_set(out, keys[i], v ? v : json_null());
@@ -888,6 +888,8 @@ enum MHD_Result api_dispatch(lds_api *api, struct MHD_Connection *c, api_request
     case API_ROUTE_ASSET_LOD: return get_lod(api, c, req);
     case API_ROUTE_ASSET_CERT: return get_output(api, c, req, "certificate.json", "application/json");
     case API_ROUTE_ASSET_SIMILAR: return api_get_similar(api, c, req);
+    case API_ROUTE_ASSET_VALUATION: return api_get_valuation(api, c, req); /* valuation_routes.c */
+    case API_ROUTE_EVENTS_POST: return api_post_events(api, c, req);
     case API_ROUTE_OPS_QUEUES: return get_queues(api, c, req);
     case API_ROUTE_OPS_REPROCESS: return post_reprocess(api, c, req);
     case API_ROUTE_ASSET_PREVIEW: return api_preview_post(api, c, req); /* previews.c */

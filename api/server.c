@@ -355,8 +355,12 @@ static api_route route_of(const char *method, const char *url, api_request *req)
             return API_ROUTE_PREVIEW_MODEL;
         if (n == 5 && get && strcmp(s[3], "preview") == 0 && strcmp(s[4], "viewer") == 0)
             return API_ROUTE_PREVIEW_VIEWER;
+        if (n == 4 && get && strcmp(s[3], "valuation") == 0)
+            return API_ROUTE_ASSET_VALUATION;
         return API_ROUTE_NOT_FOUND;
     }
+    if (n == 2 && post && strcmp(s[1], "events") == 0)
+        return API_ROUTE_EVENTS_POST;
     if (strcmp(s[1], "log") == 0 && get) {
         if (n == 3 && strcmp(s[2], "checkpoint") == 0)
             return API_ROUTE_LOG_CHECKPOINT;

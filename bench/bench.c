@@ -358,11 +358,11 @@ static measure timed_runs(const options *o, char *ply, char *obj, char *ours, ch
     char out_a[PATH_MAX + 128], out_b[PATH_MAX + 128];
     for (int r = 0; r < o->runs; r++) {
         fprintf(stderr, "bench: %zu triangles, run %d of %d\n", triangles, r + 1, o->runs);
-        /* (a) lodestone */
-        char *a_argv[6 + MAX_PROCESS_ARGS] = {(char *)o->lodestone, "process", ply, "-o", ours};
+        /* (a) lodestone, with the peers' attributes: they add no normals to a scan without them */
+        char *a_argv[7 + MAX_PROCESS_ARGS] = {(char *)o->lodestone, "process", ply, "-o", ours, "--no-normals"};
         for (int i = 0; i < o->process_arg_count; i++)
-            a_argv[5 + i] = (char *)o->process_args[i];
-        a_argv[5 + o->process_arg_count] = NULL;
+            a_argv[6 + i] = (char *)o->process_args[i];
+        a_argv[6 + o->process_arg_count] = NULL;
         m_ours[r] = run(a_argv, log);
 
         /* (b) the peer script */

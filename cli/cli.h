@@ -42,6 +42,8 @@ int lds_cmd_reprocess(int argc, char **argv);
 int lds_cmd_queue(int argc, char **argv);
 int lds_cmd_bench(int argc, char **argv);
 int lds_cmd_trace(int argc, char **argv);
+int lds_cmd_valuation(int argc, char **argv);
+int lds_cmd_value(int argc, char **argv);
 int lds_cmd_recover(int argc, char **argv);
 
 #endif

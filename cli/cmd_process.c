@@ -36,6 +36,7 @@ static const char usage_text[] =
     "                          only on models without UVs, normals, colours and with one material)\n"
     "      --no-texture-lods   keep LOD0's textures in every level (default: each level's textures\n"
     "                          shrink with its screen coverage, never below 64 px)\n"
+    "      --no-normals        do not generate normals for a model without them\n"
     "      --no-draco          skip the Draco encoding\n"
     "      --no-meshopt        skip the meshopt encoding\n"
     "      --position-bits N   quantisation (default 14); --normal-bits N (10); --uv-bits N (12)\n"
@@ -55,6 +56,7 @@ enum {
     OPT_MAX_ERROR,
     OPT_SLOPPY,
     OPT_NO_TEXTURE_LODS,
+    OPT_NO_NORMALS,
     OPT_NO_DRACO,
     OPT_NO_MESHOPT,
     OPT_POSITION_BITS,
@@ -292,6 +294,7 @@ int lds_cmd_process(int argc, char **argv)
         {"max-error", required_argument, NULL, OPT_MAX_ERROR},
         {"sloppy", required_argument, NULL, OPT_SLOPPY},
         {"no-texture-lods", no_argument, NULL, OPT_NO_TEXTURE_LODS},
+        {"no-normals", no_argument, NULL, OPT_NO_NORMALS},
         {"no-draco", no_argument, NULL, OPT_NO_DRACO},
         {"no-meshopt", no_argument, NULL, OPT_NO_MESHOPT},
         {"position-bits", required_argument, NULL, OPT_POSITION_BITS},
@@ -353,6 +356,7 @@ int lds_cmd_process(int argc, char **argv)
                 return lds_cli_usage_error("process", "--sloppy: '%s' is not auto, never or allow", optarg);
             break;
         case OPT_NO_TEXTURE_LODS: o.texture_lods = 0; break;
+        case OPT_NO_NORMALS: o.generate_normals = 0; break;
         case OPT_NO_DRACO: o.draco = 0; break;
         case OPT_NO_MESHOPT: o.meshopt = 0; break;
         case OPT_POSITION_BITS:

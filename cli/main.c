@@ -29,6 +29,8 @@ static const command commands[] = {
     {"trace", lds_cmd_trace, "name the viewer whose preview a leaked file came from (ops)"},
     {"recover", lds_cmd_recover, "sweep records left without jobs; collect unreferenced blobs (ops)"},
     {"bench", lds_cmd_bench, "benchmark the pipeline against gltfpack and draco_encoder"},
+    {"valuation", lds_cmd_valuation, "refit the valuation model (fit --history FILE.jsonl)"},
+    {"value", lds_cmd_value, "value a listing or a processed model offline"},
 };
 
 static void usage(FILE *out)

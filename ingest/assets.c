@@ -288,7 +288,7 @@ lds_status lds_assets_submit_paths(lds_redis *redis, const char *blob_root, cons
 }
 
 static const char *const JSON_FIELDS[] = {"metadata", "files",       "progress", "manifest", "outputs",
-                                          "certificate", "error", "reprocess"};
+                                          "certificate", "error", "reprocess", "signals", "valuation"};
 
 lds_status lds_assets_get(lds_redis *redis, const char *asset_id, json_t **record, lds_error *err)
 {

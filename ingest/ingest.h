@@ -14,6 +14,7 @@
 #include "common.h"
 #include "mesh.h"
 #include "sandbox.h"
+#include "valuation.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,6 +50,7 @@ typedef struct lds_pipeline_options {
     size_t lod_count;
     lds_mesh_chain_options chain; /* the chain policy: error budget, sloppy clustering (zero: defaults) */
     int texture_lods;             /* resize each level's textures to its coverage (default 1) */
+    int generate_normals;         /* give a model without normals generated ones (default 1) */
     int draco, meshopt; /* encode these besides plain GLB (default both) */
     lds_mesh_quantization quantization;
     int use_sandbox; /* default 1 */
@@ -624,6 +626,49 @@ lds_status lds_preview_trace(lds_redis *redis, const char *blob_root, const stru
                              lds_error *err);
 /* Frees the cached preview bases that are not in use (tests, leak checks). */
 void lds_preview_cache_clear(void);
+/* ---- valuation in the service (valuation_store.c; issue 11): usage events, decayed signals,
+ * re-scoring, model versions. Keys:
+ *   lds:{v}:events (stream, group "valuation"), lds:valuation:seen:<hash> (event id dedup),
+ *   lds:asset:<id> "signals" / "rarity" / "valuation", lds:valuation:market:<category|*>,
+ *   lds:valuation:assets:<category|*> (supply), lds:valuation:model (current model JSON),
+ *   lds:valuation:models (hash: version number -> model), lds:valuation:model_version. */
+
+/* Adds checked events to the events stream atomically (one script), attributed to account;
+ * an event whose id this account sent before is counted in *duplicates and not added. */
+lds_status lds_valuation_events_submit(lds_redis *redis, const char *account, const lds_valuation_event *events,
+                                       size_t count, size_t *accepted, size_t *duplicates, lds_error *err);
+/* Creates the events stream and its group (idempotent). */
+lds_status lds_valuation_events_setup(lds_redis *redis, lds_error *err);
+/* One aggregator round: takes entries other aggregators left (idle 30 s) or new ones (blocking up to
+ * block_ms), applies each exactly once to the asset's signals and the markets, and re-scores the
+ * assets touched. *applied gets the count. */
+lds_status lds_valuation_aggregate(lds_redis *redis, const char *consumer, int block_ms, double half_life_days,
+                                   size_t *applied, lds_error *err);
+/* Recomputes and stores an asset's valuation as of now_ms (nothing for an asset not ready). */
+lds_status lds_valuation_rescore(lds_redis *redis, const lds_valuation_model *model, const char *asset,
+                                 double half_life_days, int64_t now_ms, lds_error *err);
+/* The first score, computed from the manifest the worker is about to publish (so that the record
+ * carries a valuation from the moment it is ready): rarity from the shape index, the asset counted
+ * in its category's supply, then the valuation stored. */
+lds_status lds_valuation_publish(lds_redis *redis, const char *asset, json_t *manifest, lds_error *err);
+/* Re-scores every published asset with model (after a refit); *count gets how many. */
+lds_status lds_valuation_rescore_all(lds_redis *redis, const lds_valuation_model *model, size_t *count,
+                                     lds_error *err);
+/* The current model: lds:valuation:model, else home/valuation-model.json (home NULL:
+ * lds_home_dir()), else the built-in prior. redis may be NULL (offline). */
+lds_status lds_valuation_store_model_load(lds_redis *redis, const char *home, lds_valuation_model *model,
+                                          lds_error *err);
+/* Stores a fitted model as the next version (named "lds-value-1/fit-N" in model->version; *version = N). */
+lds_status lds_valuation_store_model_save(lds_redis *redis, lds_valuation_model *model, long *version,
+                                          lds_error *err);
+/* Training rows from the recorded purchases: one per ready asset with purchases, its mean realised
+ * log price, weight min(purchases, 5). Caller frees *rows. */
+lds_status lds_valuation_store_rows(lds_redis *redis, lds_valuation_row **rows, size_t *count, lds_error *err);
+/* The aggregator as a thread (each worker process runs one) until *stop or join. */
+typedef struct lds_valuation_aggregator lds_valuation_aggregator;
+lds_status lds_valuation_aggregator_start(const char *redis_url, volatile sig_atomic_t *stop,
+                                          lds_valuation_aggregator **out, lds_error *err);
+void lds_valuation_aggregator_join(lds_valuation_aggregator *aggregator);
 
 #ifdef __cplusplus
 }

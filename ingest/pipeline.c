@@ -48,6 +48,7 @@ void lds_pipeline_options_init(lds_pipeline_options *o)
     o->quantization = (lds_mesh_quantization)LDS_MESH_QUANTIZATION_DEFAULT;
     o->use_sandbox = 1;
     o->texture_lods = 1;
+    o->generate_normals = 1;
     o->source_kind = "upload";
 }
 
@@ -471,16 +472,58 @@ static json_t *lods_json(const level_output *levels, size_t level_count)
 /* The chain below LOD0 (published as level 0): each level simplified from the previous one under
  * the chain policy (mesh/lod_chain.c) and published to the encoders as soon as it is kept. When
  * the policy ends the chain early, note receives why (for the report). */
-static lds_status build_chain(const lds_pipeline_options *o, encoder *enc, const lds_mesh_model *lod0, char *note,
-                              size_t note_size, double *ms_deviation, lds_error *err)
+/* A model without normals gets them (area-weighted, split at creases), and the report says so.
+ * *model becomes the model with normals; *bare keeps the one without, which the chain simplifies
+ * (generated crease splits would hold the simplifier back like seams; each level gets its own). */
+static lds_status add_normals(lds_mesh_model **model, lds_mesh_model **bare, lds_mesh_report *report, lds_error *err)
 {
+    size_t added = 0;
+    lds_mesh_model *with = lds_mesh_model_clone(*model);
+    if (with == NULL)
+        return lds_error_set(err, LDS_ENOMEM, "normals: out of memory");
+    lds_status st = lds_mesh_generate_normals(with, LDS_MESH_CREASE_DEGREES, &added, err);
+    if (st != LDS_OK || with->normals == NULL) { /* point submeshes: left as they are */
+        lds_mesh_model_destroy(with);
+        return st;
+    }
+    *bare = *model;
+    *model = with;
+    return lds_mesh_report_add_issue(report, "normals_generated", "info",
+                                     "the model has no normals: generated (area-weighted, split at %.0f degrees; "
+                                     "%zu vertices added at creases)",
+                                     LDS_MESH_CREASE_DEGREES, added);
+}
+
+/* A level to publish: the chain's level itself, or, when normals are generated, a copy with them
+ * (the chain goes on from the level without). */
+static lds_status level_for_publishing(lds_mesh_model *level, int generate, lds_mesh_model **out, lds_error *err)
+{
+    *out = level;
+    if (!generate)
+        return LDS_OK;
+    size_t added;
+    if ((*out = lds_mesh_model_clone(level)) == NULL)
+        return lds_error_set(err, LDS_ENOMEM, "normals: out of memory");
+    lds_status st = lds_mesh_generate_normals(*out, LDS_MESH_CREASE_DEGREES, &added, err);
+    if (st != LDS_OK) {
+        lds_mesh_model_destroy(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+static lds_status build_chain(const lds_pipeline_options *o, const lds_mesh_chain_options *chain_options, encoder *enc,
+                              const lds_mesh_model *lod0, const lds_mesh_model *bare, char *note, size_t note_size,
+                              double *ms_deviation, lds_error *err)
+{
+    lds_mesh_model *bare_level = NULL; /* the last bare level, when normals are generated */
     lds_mesh_chain *chain = NULL;
     lds_texture_lods *textures = NULL;
-    lds_status st = lds_mesh_chain_create(lod0, &o->chain, &chain, err);
+    lds_status st = lds_mesh_chain_create(lod0, chain_options, &chain, err);
     if (st == LDS_OK && o->texture_lods && lod0->texture_count)
         st = lds_texture_lods_create(lod0, &o->limits, o->use_sandbox, &textures, err);
     size_t base = lds_mesh_triangle_count(lod0) ? lds_mesh_triangle_count(lod0) : lod0->vertex_count;
-    const lds_mesh_model *previous = lod0;
+    const lds_mesh_model *previous = bare ? bare : lod0;
     size_t last = 0; /* the last level published */
     enc->levels[0].screen_coverage = 1.0;
     enc->levels[0].texture_bytes = lds_texture_bytes(lod0);
@@ -496,24 +539,35 @@ static lds_status build_chain(const lds_pipeline_options *o, encoder *enc, const
             snprintf(note, note_size, "the LOD chain stops at level %zu: %s", last, lds_mesh_chain_end_reason(chain));
             break;
         }
+        lds_mesh_model *published = NULL;
+        if ((st = level_for_publishing(lod, bare != NULL, &published, err)) != LDS_OK) {
+            lds_mesh_model_destroy(lod);
+            break;
+        }
         enc->levels[l].error = info.error;
         enc->levels[l].screen_coverage = info.screen_coverage;
-        enc->levels[l].texture_bytes = lds_texture_bytes(lod);
-        if (textures &&
-            (st = lds_texture_lods_apply(textures, lod, info.screen_coverage, &enc->levels[l].texture_bytes, err)) !=
-                LDS_OK) {
+        enc->levels[l].texture_bytes = lds_texture_bytes(published);
+        if (textures && (st = lds_texture_lods_apply(textures, published, info.screen_coverage,
+                                                     &enc->levels[l].texture_bytes, err)) != LDS_OK) {
+            if (published != lod)
+                lds_mesh_model_destroy(published);
             lds_mesh_model_destroy(lod);
             break;
         }
         encoder_release(enc, l - 1); /* the simplifier is done with the previous level */
-        encoder_publish(enc, l, lod);
-        previous = lod; /* alive until released above on the next turn */
+        encoder_publish(enc, l, published);
+        if (bare) { /* the chain goes on from the bare level, which it owns */
+            lds_mesh_model_destroy(bare_level);
+            bare_level = lod;
+        }
+        previous = lod; /* alive until released above on the next turn (or owned as bare_level) */
         last = l;
     }
     if (chain)
         encoder_release(enc, last);
     lds_mesh_chain_destroy(chain);
     lds_texture_lods_destroy(textures);
+    lds_mesh_model_destroy(bare_level);
     return st;
 }
 
@@ -551,6 +605,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     size_t dup_count = 0;
     double t0 = lds_time_ms(), t;
     double ms_import, ms_report, ms_fingerprint, ms_lods = 0, ms_deviation = 0;
+    lds_mesh_chain_options chain_options;
+    lds_mesh_model *bare = NULL; /* LOD0 without the normals generated for it: what the chain simplifies */
     const char *name;
 
     memset(&report, 0, sizeof(report));
@@ -593,6 +649,8 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
         st = lds_error_set(err, LDS_ENOGEOM, "%s: no geometry left after cleanup", name);
         goto out;
     }
+    chain_options = o->chain;
+
     ms_report = lds_time_ms() - t;
 
     /* 4, 5 and 6. The report and fingerprints of LOD0, the LOD chain, and the encodings: levels
@@ -600,6 +658,9 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     progress(o, "lods", 0.3);
     t = lds_time_ms();
     if ((st = lds_mesh_optimize(model, err)) != LDS_OK)
+        goto out;
+    if (o->generate_normals && model->normals == NULL && model->index_count > 0 &&
+        (st = add_normals(&model, &bare, &report, err)) != LDS_OK)
         goto out;
     enc.options = o;
     enc.out_dir = out_dir;
@@ -632,7 +693,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
             break;
         }
     encoder_publish(&enc, 0, model);
-    st = build_chain(o, &enc, model, chain_note, sizeof(chain_note), &ms_deviation, err);
+    st = build_chain(o, &chain_options, &enc, model, bare, chain_note, sizeof(chain_note), &ms_deviation, err);
     pthread_mutex_lock(&enc.lock);
     enc.closed = 1;
     pthread_cond_broadcast(&enc.ready);
@@ -674,7 +735,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
     add_duplicate_issues(json_object_get(json_object_get(manifest, "report"), "issues"), dups, dup_count);
     json_object_set_new(manifest, "fingerprint", json_pack("{s:s,s:s}", "geometry", geometry, "shape", shape));
     json_object_set_new(manifest, "lods", lods_json(enc.levels, enc.published));
-    json_object_set_new(manifest, "chain", chain_json(&o->chain, chain_note));
+    json_object_set_new(manifest, "chain", chain_json(&chain_options, chain_note));
     json_object_set_new(manifest, "encoding",
                         json_pack("{s:i,s:i,s:i}", "position_bits", o->quantization.position_bits, "normal_bits",
                                   o->quantization.normal_bits, "uv_bits", o->quantization.uv_bits));
@@ -729,6 +790,7 @@ out:
         free(enc.levels);
     }
     lds_mesh_model_destroy(model);
+    lds_mesh_model_destroy(bare);
     lds_mesh_report_cleanup(&report);
     pthread_mutex_destroy(&enc.lock);
     pthread_cond_destroy(&enc.ready);

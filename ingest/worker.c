@@ -392,6 +392,12 @@ static lds_status run_pipeline(job_run *run, json_t *record, const char scratch[
     const char *shape = json_string_value(json_object_get(json_object_get(manifest, "fingerprint"), "shape"));
     if (status == LDS_OK && !handed_back && shape && *shape)
         status = lds_shape_index_add(run->redis, job->asset_id, shape, err);
+    if (status == LDS_OK && !handed_back) { /* the first score: a failure leaves it for the next event */
+        lds_error value_err;
+        lds_error_clear(&value_err);
+        if (lds_valuation_publish(run->redis, job->asset_id, manifest, &value_err) != LDS_OK)
+            lds_log_warn("worker: valuation of %s: %s", job->asset_id, value_err.message);
+    }
     if (status == LDS_OK && !handed_back)
         status = lds_assets_publish(run->redis, job->asset_id, job->id, manifest, outputs, err);
     if (status == LDS_OK && !handed_back)
@@ -537,6 +543,10 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
         status = lds_redis_connect(options->redis_url, &run.redis, err);
     if (status == LDS_OK)
         status = lds_redis_connect(options->redis_url, &run.beat, err);
+    /* Usage events are applied by a thread of every worker process (valuation_store.c). */
+    lds_valuation_aggregator *aggregator = NULL;
+    if (status == LDS_OK)
+        status = lds_valuation_aggregator_start(options->redis_url, stop, &aggregator, err);
     char consumer[128], host[64] = "host";
     gethostname(host, sizeof(host) - 1);
     snprintf(consumer, sizeof(consumer), "%s-%d", options->name ? options->name : host, (int)getpid());
@@ -571,6 +581,7 @@ lds_status lds_worker_run(const lds_worker_options *options, volatile sig_atomic
             lds_log_warn("worker %s: %s", consumer, inner.message);
         jobs++;
     }
+    lds_valuation_aggregator_join(aggregator);
     lds_redis_close(run.redis);
     lds_redis_close(run.beat);
     pthread_mutex_destroy(&run.lock);

@@ -366,6 +366,43 @@ static double unit_clamp(float v, double fallback)
     return v;
 }
 
+/* An extension textureInfo's KHR_texture_transform, rewritten when the meshopt encoding quantises
+ * the UV set it reads (as texture_info does for the core slots). */
+static void extension_transform(writer *w, json_t *info)
+{
+    if (w->encoding != LDS_MESH_ENCODING_MESHOPT || w->model->uvs == NULL)
+        return;
+    lds_mesh_texture_ref ref;
+    memset(&ref, 0, sizeof(ref));
+    ref.transform.scale[0] = ref.transform.scale[1] = 1.0f;
+    ref.transform.tex_coord = -1;
+    json_t *tc = json_object_get(info, "texCoord");
+    ref.tex_coord = json_is_integer(tc) ? (int)json_integer_value(tc) : 0;
+    json_t *exts = json_object_get(info, "extensions");
+    json_t *tt = json_object_get(exts, "KHR_texture_transform");
+    if (json_is_object(tt)) {
+        json_t *o = json_object_get(tt, "offset"), *sc = json_object_get(tt, "scale");
+        json_t *r = json_object_get(tt, "rotation"), *t = json_object_get(tt, "texCoord");
+        ref.transform.present = 1;
+        for (int k = 0; k < 2; k++) {
+            if (json_is_number(json_array_get(o, (size_t)k)))
+                ref.transform.offset[k] = (float)json_number_value(json_array_get(o, (size_t)k));
+            if (json_is_number(json_array_get(sc, (size_t)k)))
+                ref.transform.scale[k] = (float)json_number_value(json_array_get(sc, (size_t)k));
+        }
+        ref.transform.rotation = json_is_number(r) ? (float)json_number_value(r) : 0.0f;
+        ref.transform.tex_coord = json_is_integer(t) ? (int)json_integer_value(t) : -1;
+    }
+    json_t *composed = texture_transform(w, &ref);
+    if (composed == NULL)
+        return;
+    if (!json_is_object(exts)) {
+        exts = json_object();
+        set(w, info, "extensions", exts);
+    }
+    set(w, exts, "KHR_texture_transform", composed);
+}
+
 /* Maps the model texture indices in a material extension's textureInfos ("...Texture" members)
  * back to glTF textures (dropping those that can't be embedded), and records every extension
  * named inside (KHR_texture_transform on those textureInfos). */
@@ -397,10 +434,12 @@ static void extension_textures(writer *w, json_t *value, int depth)
                                   json_integer_value(index) <= INT32_MAX
                               ? texture_for(w, (int)json_integer_value(index), NULL)
                               : -1;
-            if (texture < 0 || json_object_set_new(item, "index", json_integer(texture)) != 0)
+            if (texture < 0 || json_object_set_new(item, "index", json_integer(texture)) != 0) {
                 json_object_del(value, key);
-            else
-                extension_textures(w, item, depth + 1);
+                continue;
+            }
+            extension_transform(w, item);
+            extension_textures(w, item, depth + 1);
             continue;
         }
         extension_textures(w, item, depth + 1);

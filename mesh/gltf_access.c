@@ -185,8 +185,12 @@ static lds_status open_glb(gltf_doc *doc, const unsigned char *data, size_t size
     if (size < 20)
         return lds_error_set(err, LDS_ETRUNC, "%s: GLB of %zu bytes is shorter than its header", name, size);
     uint32_t version = le32(data + 4), length = le32(data + 8);
+    if (version == 1) {
+        doc->legacy = 1;
+        return LDS_OK;
+    }
     if (version != 2)
-        return lds_error_set(err, LDS_EFORMAT, "%s: GLB version %u (only glTF 2.0 is read)", name, version);
+        return lds_error_set(err, LDS_EFORMAT, "%s: GLB version %u (only glTF 1.0 and 2.0 are read)", name, version);
     if (length > size)
         return lds_error_set(err, LDS_ETRUNC, "%s: GLB says %u bytes but the file has %zu", name, length, size);
     size_t pos = 12;
@@ -223,7 +227,7 @@ lds_status lds_gltf_open(gltf_doc *doc, const lds_import_ctx *ctx, const unsigne
     if (size >= 4 && le32(data) == GLB_MAGIC) {
         json = NULL;
         lds_status st = open_glb(doc, data, size, &json, &json_size, err);
-        if (st != LDS_OK)
+        if (st != LDS_OK || doc->legacy)
             return st;
     }
     json_error_t jerr;
@@ -234,9 +238,13 @@ lds_status lds_gltf_open(gltf_doc *doc, const lds_import_ctx *ctx, const unsigne
         return lds_error_set(err, LDS_EFORMAT, "%s: glTF JSON is not an object", ctx->name);
     json_t *asset = json_object_get(doc->root, "asset");
     const char *version = json_string_value(json_object_get(asset, "version"));
-    if (version == NULL || strncmp(version, "2.", 2) != 0)
-        return lds_error_set(err, LDS_EFORMAT, "%s: glTF asset version %s (only 2.x is read)", ctx->name,
-                             version ? version : "missing");
+    if (version == NULL || strncmp(version, "1.", 2) == 0 || strcmp(version, "1") == 0) {
+        doc->legacy = 1; /* glTF 1.0 (whose asset.version was optional) */
+        return LDS_OK;
+    }
+    if (strncmp(version, "2.", 2) != 0)
+        return lds_error_set(err, LDS_EFORMAT, "%s: glTF asset version %s (only 1.x and 2.x are read)", ctx->name,
+                             version);
     doc->buffer_count = lds_gltf_count(doc, "buffers");
     doc->view_count = lds_gltf_count(doc, "bufferViews");
     doc->buffers = calloc(doc->buffer_count + 1, sizeof(gltf_bytes));

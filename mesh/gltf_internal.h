@@ -34,9 +34,11 @@ typedef struct gltf_doc {
     uint64_t max_elements; /* cap on one accessor's count (from the limits) */
     size_t decoded_bytes;  /* total bytes of decoded views, capped */
     int used_meshopt;
+    int legacy; /* glTF 1.0: left to Assimp */
 } gltf_doc;
 
-/* Parses the container (GLB or JSON text) into doc (zeroed first). */
+/* Parses the container (GLB or JSON text) into doc (zeroed first). A glTF 1.0 file sets
+ * doc->legacy and returns LDS_OK without going further. */
 lds_status lds_gltf_open(gltf_doc *doc, const lds_import_ctx *ctx, const unsigned char *data, size_t size,
                          lds_error *err);
 void lds_gltf_close(gltf_doc *doc);

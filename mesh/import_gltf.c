@@ -1,7 +1,7 @@
 /* import_gltf.c: the native glTF 2.0 reader (.glb, and .gltf with its .bin and images as sidecars
  * through the import's lds_mesh_reader), the scene layer over gltf_access.c.
  *
- * What it makes of a glTF file (glTF 2.0 spec sections 3.5-3.9):
+ * glTF 1.0 files go to Assimp. What it makes of a glTF 2.0 file (spec sections 3.5-3.9):
  * - the default scene (or the first, or every root node when there is no scene) is walked; each
  *   node's mesh instance becomes one submesh per primitive, positions, normals and tangents in
  *   world space (normals by the inverse transpose; winding flipped under a mirroring transform).
@@ -849,6 +849,10 @@ lds_status lds_import_gltf(const lds_import_ctx *ctx, const unsigned char *data,
     sc.err = err;
     sc.default_material = SIZE_MAX;
     lds_status st = lds_gltf_open(&sc.doc, ctx, data, size, err);
+    if (st == LDS_OK && sc.doc.legacy) {
+        lds_gltf_close(&sc.doc);
+        return lds_import_assimp(ctx, data, size, model, err);
+    }
     if (st == LDS_OK) {
         sc.texture_count = lds_gltf_count(&sc.doc, "textures");
         if ((sc.texture_map = malloc((sc.texture_count + 1) * sizeof(int))) == NULL)

@@ -254,6 +254,13 @@ typedef struct lds_mesh_report {
  * triangles (repeated index or zero area) and exact duplicate triangles, removes unused vertices.
  * Counts what it dropped into report (which may be NULL). In place. */
 lds_status lds_mesh_clean(lds_mesh_model *model, lds_mesh_report *report, lds_error *err);
+/* Generates vertex normals for a model that has none (model->normals NULL): each corner gets the
+ * area-weighted normal of the faces around its position that lie within crease_degrees of its own
+ * face, so the surface is smooth across gentle bends and split at sharper edges; vertices whose
+ * corners disagree are split (*added: how many vertices that made). In place; point clouds and
+ * models with point submeshes are left as they are. */
+#define LDS_MESH_CREASE_DEGREES 45.0
+lds_status lds_mesh_generate_normals(lds_mesh_model *model, double crease_degrees, size_t *added, lds_error *err);
 /* Fills the rest of the report from the cleaned model (counts, bbox, area, volume, edges,
  * components, attributes, textures, issues incl. the model's import warnings). */
 lds_status lds_mesh_report_compute(const lds_mesh_model *model, lds_mesh_report *report, lds_error *err);

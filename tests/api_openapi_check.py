@@ -178,7 +178,8 @@ def main():
                 elif "application/octet-stream" in kinds:  # /v1/ops/trace: a model as the suspect
                     body, ctype = upload_bytes, "application/octet-stream"
                 elif "application/json" in kinds:
-                    sample = {"/v1/ops/reprocess": {"assets": [asset]}}.get(path, {})
+                    sample = {"/v1/ops/reprocess": {"assets": [asset]},
+                              "/v1/events": [{"asset": asset, "type": "view"}]}.get(path, {})
                     body, ctype = json.dumps(sample).encode(), "application/json"
             url = base + url_path + ("?" + "&".join(query) if query else "")
             secured = op.get("security", global_security)

@@ -594,6 +594,57 @@ static void test_chain_policy(void)
     }
 }
 
+/* Generated normals: a smooth sphere gets radial normals and no splits; a cube (8 welded corners)
+ * gets its 6 face normals on 24 vertices, split at its 90 degree edges. */
+static void test_generate_normals(void)
+{
+    lds_error err;
+    lds_error_clear(&err);
+    lds_mesh_model *sphere = make_sphere(3, 0);
+    free(sphere->normals);
+    sphere->normals = NULL;
+    size_t verts = sphere->vertex_count, added = 99;
+    LDS_CHECK_OK(lds_mesh_generate_normals(sphere, LDS_MESH_CREASE_DEGREES, &added, &err), &err);
+    LDS_CHECK_INT(added, ==, 0);
+    LDS_CHECK_INT(sphere->vertex_count, ==, verts);
+    check_valid(sphere, "sphere with generated normals");
+    double worst = 1;
+    for (size_t v = 0; sphere->normals && v < sphere->vertex_count; v++) {
+        float p[3];
+        memcpy(p, sphere->positions + 3 * v, sizeof(p));
+        normalize3(p);
+        const float *n = sphere->normals + 3 * v;
+        worst = fmin(worst, p[0] * n[0] + p[1] * n[1] + p[2] * n[2]);
+    }
+    LDS_CHECK(worst > 0.99);
+    lds_mesh_model_destroy(sphere);
+
+    static const float corners[8][3] = {{0, 0, 0}, {1, 0, 0}, {1, 1, 0}, {0, 1, 0},
+                                        {0, 0, 1}, {1, 0, 1}, {1, 1, 1}, {0, 1, 1}};
+    static const uint32_t faces[12][3] = {{0, 2, 1}, {0, 3, 2}, {4, 5, 6}, {4, 6, 7}, {0, 1, 5}, {0, 5, 4},
+                                          {2, 3, 7}, {2, 7, 6}, {1, 2, 6}, {1, 6, 5}, {0, 4, 7}, {0, 7, 3}};
+    lds_mesh_model *cube = lds_mesh_model_create();
+    lds_mesh_model_alloc(cube, 8, 36, 0, 0, 0);
+    memcpy(cube->positions, corners, sizeof(corners));
+    memcpy(cube->indices, faces, sizeof(faces));
+    cube->submesh_count = 1;
+    cube->submeshes = calloc(1, sizeof(lds_mesh_submesh));
+    cube->submeshes[0] = (lds_mesh_submesh){0, 8, 0, 36, 0};
+    cube->material_count = 1;
+    cube->materials = calloc(1, sizeof(lds_mesh_material));
+    lds_mesh_material_init(&cube->materials[0]);
+    LDS_CHECK_OK(lds_mesh_generate_normals(cube, LDS_MESH_CREASE_DEGREES, &added, &err), &err);
+    LDS_CHECK_INT(cube->vertex_count, ==, 24);
+    LDS_CHECK_INT(added, ==, 16);
+    check_valid(cube, "cube with generated normals");
+    for (size_t t = 0; cube->normals && t < 12; t++)
+        for (int k = 0; k < 3; k++) {
+            const float *n = cube->normals + 3 * cube->indices[3 * t + k];
+            LDS_CHECK(fabsf(fabsf(n[0]) + fabsf(n[1]) + fabsf(n[2]) - 1.0f) < 1e-6f); /* an axis */
+        }
+    lds_mesh_model_destroy(cube);
+}
+
 static void test_bad_input(void)
 {
     lds_error err;
@@ -625,6 +676,7 @@ int main(void)
     test_points();
     test_sloppy_fallback();
     test_chain_policy();
+    test_generate_normals();
     test_bad_input();
     return lds_test_result();
 }

@@ -2,7 +2,7 @@
  * OBJ with a 1024 px PNG base colour texture): the chain keeps its levels, every level states a
  * screen coverage that falls along the chain, each level's texture_bytes never grows, the last
  * level carries a small fraction of LOD0's texture bytes, its embedded texture is at most half
- * LOD0's size and at least 64 px, every GLB validates; with --no-texture-lods every level keeps
+ * LOD0's size and at least 64 px, every GLB validates, normals are generated and reported; with --no-texture-lods every level keeps
  * LOD0's texture; with --max-error tiny the chain ends and says why. */
 #include <math.h>
 #include <stdio.h>
@@ -134,6 +134,15 @@ int main(void)
         LDS_CHECK(wl >= 64 && wl <= 512);
     }
     lds_test_check_valid_glb(paths, path_count);
+    /* the OBJ has no normals: generated, and the report says so */
+    int generated = 0;
+    size_t i;
+    json_t *issue;
+    json_array_foreach(json_object_get(json_object_get(m, "report"), "issues"), i, issue)
+        generated |= strcmp(json_string_value(json_object_get(issue, "code")), "normals_generated") == 0 &&
+                     strcmp(json_string_value(json_object_get(issue, "severity")), "info") == 0;
+    LDS_CHECK(generated);
+    LDS_CHECK(json_is_true(json_object_get(json_object_get(m, "report"), "has_normals")));
     json_decref(m);
 
     m = process("same", "--no-texture-lods");

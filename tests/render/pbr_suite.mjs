@@ -7,7 +7,7 @@
 //   validate --work DIR      every output file has zero glTF Validator errors (and process succeeded)
 //   inspect  --work DIR      every LOD file of every format keeps the input's slots, factors,
 //                            extensions, skins, animations (inspect.mjs --check)
-//   render   --work DIR      LOD0 PSNR >= gltfpack -cc's - 3 dB; level k PSNR >= gltfpack -si's at the
+//   render   --work DIR [--only NAME,...]  LOD0 PSNR >= gltfpack -cc's - 3 dB; level k PSNR >= gltfpack -si's at the
 //                            same triangle ratio - 2 dB (PSNR against the original's render)
 //   texture-bytes --work DIR on texture-heavy inputs the last LOD is at most half of LOD0's bytes
 //   chain-ends --lodestone BIN --work DIR   a textured model simplification cannot move: no level
@@ -48,7 +48,7 @@ function run(cmd, args, opts = {}) {
 }
 
 function parseArgs(argv) {
-  const o = { cmd: argv[0], lodestone: null, work: null, shared: null, views: 4, size: 512 };
+  const o = { cmd: argv[0], lodestone: null, work: null, shared: null, views: 4, size: 512, only: null };
   for (let i = 1; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[++i];
@@ -58,6 +58,7 @@ function parseArgs(argv) {
     else if (k === '--shared') o.shared = path.resolve(v);
     else if (k === '--views') o.views = Number(v);
     else if (k === '--size') o.size = Number(v);
+    else if (k === '--only') o.only = v.split(',');
     else usage(`unknown option ${k}`);
   }
   if (!o.work) usage('--work DIR is required');
@@ -285,7 +286,7 @@ export async function validateFile(v, file) {
     }),
   });
   const errors = report.issues.messages.filter((m) => m.severity === 0);
-  return { errors: report.issues.numErrors, warnings: report.issues.numWarnings,
+  return { errors: report.issues.numErrors, warnings: report.issues.numWarnings, codes: [...new Set(errors.map((m) => m.code))],
            messages: errors.slice(0, 3).map((m) => `${m.code} ${m.pointer || ''} ${m.message}`) };
 }
 
@@ -295,13 +296,18 @@ async function validate(o) {
   const c = checker();
   for (const a of p.assets) {
     checkRuns(c, a);
+    // a third-party input that is itself invalid: its own error codes are reported, not held against
+    // the outputs (the corpus inputs validate clean, so there the bar is zero errors)
+    const own = await validateFile(v, a.original);
+    if (own.errors) process.stdout.write(`note: ${a.name}: the input has ${own.errors} validator errors (${own.codes.join(' ')}); outputs may inherit those codes\n`);
     for (const fmt of FORMATS) {
       for (const l of (a.runs[fmt] || { lods: [] }).lods) {
         for (const out of OUTPUTS) {
           const f = l.files[out];
           if (!c.check(f && fs.existsSync(f.path), `${a.name} (${fmt} input) lod${l.level} ${out}: file listed in the manifest exists`)) continue;
           const r = await validateFile(v, f.path);
-          c.check(r.errors === 0, `${a.name} (${fmt} input) ${path.relative(o.work, f.path)}: glTF Validator ${r.errors} errors (want 0): ${r.messages.join('; ')}`);
+          const fresh = r.codes.filter((x) => !own.codes.includes(x));
+          c.check(r.errors === 0 || fresh.length === 0, `${a.name} (${fmt} input) ${path.relative(o.work, f.path)}: glTF Validator ${r.errors} errors (want 0, or only the input's own ${JSON.stringify(own.codes)}): ${r.messages.join('; ')}`);
         }
       }
     }
@@ -346,15 +352,17 @@ export async function renderAsset(renderer, a, work) {
     }
   }
   for (const k of siKeys) if (needed.has(k)) add(a.refs.si[k], { kind: 'si', ratio: k });
-  // every level's .glb of every input format; the Draco and meshopt files (same geometry, encoded)
-  // of LOD0 and the last level of the uncompressed input's chain
+  // every level of the uncompressed input's chain as .glb; its Draco and meshopt files (same geometry,
+  // encoded) and the compressed inputs' chains at LOD0 and the last level (renders cost seconds each)
   for (const fmt of FORMATS) {
     const r = a.runs[fmt];
     if (!r) continue;
     const lastLevel = r.lods.length ? r.lods[r.lods.length - 1].level : 0;
     for (const l of r.lods) {
+      const ends = l.level === 0 || l.level === lastLevel;
       for (const out of OUTPUTS) {
-        if (out !== 'glb' && (fmt !== 'orig' || (l.level !== 0 && l.level !== lastLevel))) continue;
+        if (!ends && (fmt !== 'orig' || out !== 'glb')) continue;
+        if (fmt !== 'orig' && out !== 'glb') continue;
         if (l.files[out]) add(l.files[out].path, { kind: 'lod', fmt, out, level: l.level, triangles: l.triangles, bytes: l.files[out].bytes });
       }
     }
@@ -407,7 +415,7 @@ async function render(o) {
   const renderer = await openRenderer({ size: o.size, views: o.views });
   const all = [];
   try {
-    for (const a of p.assets.filter((x) => x.render)) {
+    for (const a of p.assets.filter((x) => x.render && (!o.only || o.only.includes(x.name)))) {
       checkRuns(c, a);
       for (const e of (a.refs && a.refs.errors) || []) c.check(false, `${a.name}: reference ${e}`);
       let got;
@@ -429,11 +437,13 @@ async function render(o) {
         }
       }
       all.push(...rows);
+      printRows(rows);
+      fs.writeFileSync(path.join(o.work, 'render.json'), JSON.stringify(all, null, 1));
     }
   } finally {
     await renderer.close();
   }
-  fs.writeFileSync(path.join(o.work, 'render.json'), JSON.stringify(all, null, 1));
+  process.stdout.write('\nall assets:\n');
   printRows(all);
   return c.done('pbr_render');
 }
