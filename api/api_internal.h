@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "common.h"
+#include "ingest.h"
 
 /* An upload over the cap is read and discarded up to this many bytes past the cap so that the
  * client gets the 413 (not a connection reset); beyond it the connection is cut. */
@@ -45,7 +46,12 @@
     XX(ASSET_THUMBNAIL, "asset_thumbnail")               \
     XX(COLLECTIONS_POST, "collections_post")             \
     XX(COLLECTIONS_GET, "collections_get")               \
-    XX(COLLECTION_GET, "collection_get")
+    XX(COLLECTION_GET, "collection_get")                     \
+    XX(ASSET_PREVIEW, "asset_preview")                   \
+    XX(PREVIEW_MODEL, "preview_model")                   \
+    XX(PREVIEW_VIEWER, "preview_viewer")                 \
+    XX(WEB, "web")                                       \
+    XX(OPS_TRACE, "ops_trace")
 
 typedef enum api_route {
 #define API_XX_ENUM(name, label) API_ROUTE_##name,
@@ -66,6 +72,7 @@ typedef struct api_request {
     api_route route;
     char id[128];     /* {id} path segment */
     char sub[128];    /* {level} or {index} */
+    char path[512];   /* the file under /web/ */
     double start_ms;
     unsigned status;  /* the status sent, for metrics */
     int responded;    /* a response was queued early (error before the body) */
@@ -131,6 +138,10 @@ struct lds_api {
     pthread_key_t redis_key;
     pthread_mutex_t log_lock;   /* guards notary: a read-only user of the log */
     struct lds_notary *notary; /* opened on first use */
+    pthread_mutex_t preview_lock; /* guards preview_keys (opened on first use) */
+    struct lds_preview_keys *preview_keys;
+    lds_preview_settings preview_settings;
+    char web_root[PATH_MAX];      /* LODESTONE_WEB_ROOT: three.js for the viewer page */
     int access_fd;              /* home/access.log, -1 when it cannot be opened */
     pthread_mutex_t metrics_lock;
     uint64_t requests_by_status[API_ROUTE_COUNT][500]; /* index status - 100 */
@@ -152,6 +163,9 @@ enum MHD_Result api_defer_error(struct MHD_Connection *c, api_request *req, unsi
 /* Serves a file with a strong ETag (the content's sha256), If-None-Match (304) and Range (206). */
 enum MHD_Result api_respond_file(struct MHD_Connection *c, api_request *req, const char *path, const char *sha256,
                                  const char *type);
+/* Queues a response built by the caller (destroyed here), recording the status for metrics. */
+enum MHD_Result api_queue_response(struct MHD_Connection *c, api_request *req, unsigned status,
+                                   struct MHD_Response *r);
 /* Maps an lds_status from a lower layer to an HTTP error response. */
 enum MHD_Result api_respond_status(struct MHD_Connection *c, api_request *req, const lds_error *err);
 
@@ -209,6 +223,13 @@ enum MHD_Result api_catalogue_route(lds_api *api, struct MHD_Connection *c, api_
 /* The licence rule of full LODs: 1 with a 403 license_required (or an error) queued into *ret when
  * a studio has no licence covering asset req->id and it is not under an open licence; 0 to go on. */
 int api_lod_denied(lds_api *api, struct MHD_Connection *c, api_request *req, enum MHD_Result *ret);
+/* Previews (previews.c): POST /v1/assets/{id}/preview, the token-scoped model and viewer page,
+ * the static three.js files under /web/, POST /v1/ops/trace. */
+enum MHD_Result api_preview_post(lds_api *api, struct MHD_Connection *c, api_request *req);
+enum MHD_Result api_preview_model(lds_api *api, struct MHD_Connection *c, api_request *req);
+enum MHD_Result api_preview_viewer(lds_api *api, struct MHD_Connection *c, api_request *req);
+enum MHD_Result api_web_get(lds_api *api, struct MHD_Connection *c, api_request *req);
+enum MHD_Result api_ops_trace(lds_api *api, struct MHD_Connection *c, api_request *req);
 /* POST /v1/events and GET /v1/assets/{id}/valuation (valuation_routes.c). */
 enum MHD_Result api_post_events(lds_api *api, struct MHD_Connection *c, api_request *req);
 enum MHD_Result api_get_valuation(lds_api *api, struct MHD_Connection *c, api_request *req);

@@ -312,7 +312,7 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
     if (req->route == API_ROUTE_NOT_FOUND)
         return api_defer_error(c, req, 404, "not_found", "no such route");
     if (req->route != API_ROUTE_ASSETS_POST && req->route != API_ROUTE_OPS_REPROCESS &&
-        req->route != API_ROUTE_DEPOSITS_POST)
+        req->route != API_ROUTE_DEPOSITS_POST && req->route != API_ROUTE_OPS_TRACE)
         return MHD_YES;
     if (!req->who.authenticated)
         return api_defer_error(c, req, 401, "unauthorized", "a valid API key is required (Authorization: Bearer)");
@@ -320,6 +320,14 @@ enum MHD_Result api_body_begin(lds_api *api, struct MHD_Connection *c, api_reque
         return api_defer_error(c, req, 403, "forbidden", "studio keys cannot upload");
     if (req->route == API_ROUTE_OPS_REPROCESS && !is_role(req, "ops"))
         return api_defer_error(c, req, 403, "forbidden", "reprocessing needs an ops key");
+    if (req->route == API_ROUTE_OPS_TRACE) {
+        if (!is_role(req, "ops"))
+            return api_defer_error(c, req, 403, "forbidden", "tracing needs an ops key");
+        const char *filename = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filename");
+        if (filename == NULL || !name_ok(filename) || !model_extension(filename))
+            return api_defer_error(c, req, 400, "bad_request", "?filename=NAME with a model extension is required");
+        return api_upload_to_temp(api, c, req, filename);
+    }
     if (req->route != API_ROUTE_ASSETS_POST && req->route != API_ROUTE_DEPOSITS_POST)
         return MHD_YES; /* small JSON bodies go to req->body (capped at 1 MiB) */
 
@@ -909,6 +917,14 @@ enum MHD_Result api_dispatch(lds_api *api, struct MHD_Connection *c, api_request
     case API_ROUTE_EVENTS_POST: return api_post_events(api, c, req);
     case API_ROUTE_OPS_QUEUES: return get_queues(api, c, req);
     case API_ROUTE_OPS_REPROCESS: return post_reprocess(api, c, req);
+    case API_ROUTE_ASSET_PREVIEW: return api_preview_post(api, c, req); /* previews.c */
+    case API_ROUTE_PREVIEW_MODEL: return api_preview_model(api, c, req);
+    case API_ROUTE_PREVIEW_VIEWER: return api_preview_viewer(api, c, req);
+    case API_ROUTE_WEB: return api_web_get(api, c, req);
+    case API_ROUTE_OPS_TRACE:
+        if (!req->who.authenticated)
+            return api_respond_error(c, req, 401, "unauthorized", "a valid API key is required (Authorization: Bearer)");
+        return api_ops_trace(api, c, req);
     case API_ROUTE_DEPOSITS_POST: return api_deposit_post(api, c, req); /* deposits.c */
     case API_ROUTE_DEPOSIT_GET: return api_deposit_get(api, c, req);
     case API_ROUTE_LOG_CHECKPOINT:

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api_internal.h"
+#include "proto.h"
 
 static const char *const route_labels[API_ROUTE_COUNT] = {
 #define API_XX_LABEL(name, label) label,
@@ -38,6 +39,12 @@ static enum MHD_Result queue(struct MHD_Connection *c, api_request *req, unsigne
     req->status = status;
     req->responded = 1;
     return ret;
+}
+
+enum MHD_Result api_queue_response(struct MHD_Connection *c, api_request *req, unsigned status,
+                                   struct MHD_Response *r)
+{
+    return queue(c, req, status, r);
 }
 
 enum MHD_Result api_respond_text(struct MHD_Connection *c, api_request *req, unsigned status, const char *type,
@@ -313,6 +320,10 @@ static int split_path(const char *url, char segments[][128], int max)
 
 static api_route route_of(const char *method, const char *url, api_request *req)
 {
+    if (strncmp(url, "/web/", 5) == 0 && strcmp(method, "GET") == 0 && strlen(url + 5) < sizeof(req->path)) {
+        snprintf(req->path, sizeof(req->path), "%s", url + 5);
+        return API_ROUTE_WEB;
+    }
     char s[6][128];
     int n = split_path(url, s, 6);
     int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -350,6 +361,12 @@ static api_route route_of(const char *method, const char *url, api_request *req)
             snprintf(req->sub, sizeof(req->sub), "%s", s[4]);
             return API_ROUTE_ASSET_THUMBNAIL;
         }
+        if (n == 4 && post && strcmp(s[3], "preview") == 0)
+            return API_ROUTE_ASSET_PREVIEW;
+        if (n == 5 && get && strcmp(s[3], "preview") == 0 && strcmp(s[4], "model") == 0)
+            return API_ROUTE_PREVIEW_MODEL;
+        if (n == 5 && get && strcmp(s[3], "preview") == 0 && strcmp(s[4], "viewer") == 0)
+            return API_ROUTE_PREVIEW_VIEWER;
         if (n == 4 && get && strcmp(s[3], "valuation") == 0)
             return API_ROUTE_ASSET_VALUATION;
         return API_ROUTE_NOT_FOUND;
@@ -392,6 +409,8 @@ static api_route route_of(const char *method, const char *url, api_request *req)
             return API_ROUTE_OPS_QUEUES;
         if (post && strcmp(s[2], "reprocess") == 0)
             return API_ROUTE_OPS_REPROCESS;
+        if (post && strcmp(s[2], "trace") == 0)
+            return API_ROUTE_OPS_TRACE;
     }
     return API_ROUTE_NOT_FOUND;
 }
@@ -691,6 +710,9 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
     }
     pthread_mutex_init(&api->metrics_lock, NULL);
     pthread_mutex_init(&api->log_lock, NULL);
+    pthread_mutex_init(&api->preview_lock, NULL);
+    const char *web_root = lds_setting_text("LODESTONE_WEB_ROOT");
+    snprintf(api->web_root, sizeof(api->web_root), "%s", web_root && *web_root ? web_root : LDS_DEFAULT_WEB_ROOT);
     char access_path[PATH_MAX + 16];
     snprintf(access_path, sizeof(access_path), "%s/access.log", api->home);
     api->access_fd = open(access_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -699,7 +721,8 @@ lds_status lds_api_start(const lds_api_config *config, lds_api **out, lds_error 
     pthread_key_create(&api->redis_key, redis_destroy);
     struct sockaddr_in addr;
     lds_status st;
-    if ((st = parse_listen(listen, &addr, err)) != LDS_OK || (st = lds_dir_create(api->tmp, 0700, err)) != LDS_OK) {
+    if ((st = parse_listen(listen, &addr, err)) != LDS_OK || (st = lds_dir_create(api->tmp, 0700, err)) != LDS_OK ||
+        (st = lds_preview_settings_from_env(&api->preview_settings, err)) != LDS_OK) {
         lds_api_stop(api);
         return st;
     }
@@ -759,6 +782,9 @@ void lds_api_stop(lds_api *api)
     if (api->access_fd >= 0)
         close(api->access_fd);
     api_log_close(api);
+    lds_preview_keys_close(api->preview_keys);
+    lds_preview_cache_clear();
+    pthread_mutex_destroy(&api->preview_lock);
     pthread_mutex_destroy(&api->log_lock);
     pthread_mutex_destroy(&api->metrics_lock);
     free(api);

@@ -41,6 +41,7 @@ int lds_cmd_deposit(int argc, char **argv);
 int lds_cmd_reprocess(int argc, char **argv);
 int lds_cmd_queue(int argc, char **argv);
 int lds_cmd_bench(int argc, char **argv);
+int lds_cmd_trace(int argc, char **argv);
 int lds_cmd_valuation(int argc, char **argv);
 int lds_cmd_value(int argc, char **argv);
 int lds_cmd_recover(int argc, char **argv);

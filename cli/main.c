@@ -26,6 +26,7 @@ static const command commands[] = {
     {"deposit", lds_cmd_deposit, "upload an archive of models with a manifest"},
     {"reprocess", lds_cmd_reprocess, "re-run the pipeline over assets (ops)"},
     {"queue", lds_cmd_queue, "show queue depths, retries, dead letters (ops)"},
+    {"trace", lds_cmd_trace, "name the viewer whose preview a leaked file came from (ops)"},
     {"recover", lds_cmd_recover, "sweep records left without jobs; collect unreferenced blobs (ops)"},
     {"bench", lds_cmd_bench, "benchmark the pipeline against gltfpack and draco_encoder"},
     {"catalogue", lds_cmd_catalogue, "search the catalogue over HTTP; reindex it (ops)"},

@@ -639,6 +639,53 @@ lds_status lds_license_list(lds_redis *redis, const char *asset_id, const char *
 /* *covered = 1 when holder has an active (unexpired) licence on the asset. */
 lds_status lds_license_covers(lds_redis *redis, const char *asset_id, const char *holder, int *covered,
                               lds_error *err);
+/* ---- protected previews (previews.c; DESIGN.md 6.7) ---- */
+struct lds_preview_keys;
+
+typedef struct lds_preview_settings {
+    uint64_t max_triangles; /* LODESTONE_PREVIEW_MAX_TRIANGLES, default 20000 */
+    int max_texture;        /* LODESTONE_PREVIEW_MAX_TEXTURE (pixels), default 512 */
+    int position_bits;      /* 11 */
+    uint64_t ttl_seconds;   /* LODESTONE_PREVIEW_TTL, default and at most 900 */
+} lds_preview_settings;
+/* Defaults, then the environment; a malformed value is LDS_EINVAL naming the variable. */
+lds_status lds_preview_settings_from_env(lds_preview_settings *settings, lds_error *err);
+
+typedef struct lds_preview_viewer {
+    const char *account; /* the API key's name */
+    const char *key_id;  /* the key's id (16 hex) */
+    const char *role;
+} lds_preview_viewer;
+
+/* Issues a preview of a ready asset (its full record, as lds_assets_get): picks the LOD, records
+ * the preview in Redis and signs its token. *out (caller decrefs): {"token", "expires",
+ * "preview", "issued", "lod"}. The caller has checked that the viewer may see the asset. */
+lds_status lds_preview_issue(lds_redis *redis, const struct lds_preview_keys *keys,
+                             const lds_preview_settings *settings, const json_t *record,
+                             const lds_preview_viewer *viewer, json_t **out, lds_error *err);
+
+typedef enum lds_preview_verdict {
+    LDS_PREVIEW_VALID,
+    LDS_PREVIEW_INVALID,     /* missing, malformed, tampered, unknown: 401 */
+    LDS_PREVIEW_EXPIRED,     /* 401 */
+    LDS_PREVIEW_OTHER_ASSET, /* a valid token of another asset: 403 */
+    LDS_PREVIEW_UNAVAILABLE  /* Redis did not answer: 503 */
+} lds_preview_verdict;
+/* Checks a token for asset: signature, claims, expiry, scope, and the issued record, which comes
+ * back in *preview (caller decrefs; NULL unless valid). */
+lds_status lds_preview_check(lds_redis *redis, const struct lds_preview_keys *keys, const char *token,
+                             const char *asset, lds_preview_verdict *verdict, json_t **preview, lds_error *err);
+/* The watermarked preview GLB (meshopt) of an issued preview, appended to glb. Thread-safe. */
+lds_status lds_preview_render(const char *blob_root, const struct lds_preview_keys *keys, const json_t *preview,
+                              lds_buf *glb, lds_error *err);
+/* Traces a suspect model against every preview issued for asset: *out (caller decrefs) is
+ * {"asset", "viewer", "preview", "score", "p_value", "alpha", "previews", ...} with viewer and
+ * preview null unless the best score's Bonferroni-corrected p-value is under alpha. */
+lds_status lds_preview_trace(lds_redis *redis, const char *blob_root, const struct lds_preview_keys *keys,
+                             const char *asset, const lds_mesh_model *suspect, double alpha, json_t **out,
+                             lds_error *err);
+/* Frees the cached preview bases that are not in use (tests, leak checks). */
+void lds_preview_cache_clear(void);
 /* ---- valuation in the service (valuation_store.c; issue 11): usage events, decayed signals,
  * re-scoring, model versions. Keys:
  *   lds:{v}:events (stream, group "valuation"), lds:valuation:seen:<hash> (event id dedup),

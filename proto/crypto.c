@@ -74,3 +74,44 @@ int lds_base64_decode(const char *text, size_t length, unsigned char *out, size_
     *out_size = decoded;
     return 0;
 }
+
+char *lds_base64url_encode(const void *data, size_t size)
+{
+    size_t out_size = sodium_base64_encoded_len(size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *out = malloc(out_size);
+    if (out == NULL)
+        return NULL;
+    sodium_bin2base64(out, out_size, data, size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return out;
+}
+
+int lds_base64url_decode(const char *text, size_t length, unsigned char *out, size_t max, size_t *out_size)
+{
+    const char *end = NULL;
+    size_t decoded = 0;
+    if (length % 4 == 1) /* no byte string encodes to that length */
+        return -1;
+    for (size_t i = 0; i < length; i++) { /* the alphabet first (see lds_base64_decode) */
+        unsigned char c = (unsigned char)text[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return -1;
+    }
+    if (sodium_base642bin(out, max, text, length, NULL, &decoded, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) !=
+        0)
+        return -1;
+    if (end != text + length)
+        return -1;
+    *out_size = decoded;
+    return 0;
+}
+
+void lds_blake2b(unsigned char *out, size_t out_size, const void *data, size_t size, const unsigned char *key,
+                 size_t key_size)
+{
+    crypto_generichash(out, out_size, data, size, key, key ? key_size : 0);
+}
+
+void lds_random_bytes(void *out, size_t size)
+{
+    randombytes_buf(out, size);
+}

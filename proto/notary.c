@@ -111,13 +111,14 @@ static const char *default_name(void)
     return name ? name : DEFAULT_ORIGIN;
 }
 
-/* Loads (creating on first use) the key pair into n. */
-static lds_status load_keys(const char *home, const char *name, lds_notary *n, int *created, lds_error *err)
+/* Loads (creating on first use) the key pair home/keys/<stem>.key (and <stem>.pub) into n. */
+static lds_status load_keys(const char *home, const char *stem, const char *name, lds_notary *n, int *created,
+                            lds_error *err)
 {
-    char dir[PATH_MAX], key_path[PATH_MAX + 16], pub_path[PATH_MAX + 16];
+    char dir[PATH_MAX], key_path[PATH_MAX + 80], pub_path[PATH_MAX + 80];
     snprintf(dir, sizeof(dir), "%s/keys", home);
-    snprintf(key_path, sizeof(key_path), "%s/notary.key", dir);
-    snprintf(pub_path, sizeof(pub_path), "%s/notary.pub", dir);
+    snprintf(key_path, sizeof(key_path), "%s/%s.key", dir, stem);
+    snprintf(pub_path, sizeof(pub_path), "%s/%s.pub", dir, stem);
     *created = 0;
     lds_status status = lds_dir_create(dir, 0700, err);
     if (status != LDS_OK)
@@ -195,11 +196,36 @@ lds_status lds_notary_keys_init(const char *home, const char *name, char **verif
     lds_notary *n = calloc(1, sizeof(*n));
     if (n == NULL)
         return lds_error_set(err, LDS_ENOMEM, "keys: out of memory");
-    status = load_keys(home, name, n, created, err);
+    status = load_keys(home, "notary", name, n, created, err);
     if (status == LDS_OK && name != NULL && strcmp(name, n->name) != 0 && !*created)
         lds_log_warn("keys: %s/keys/notary.key already exists with the name %s", home, n->name);
     if (status == LDS_OK && (*verifier_key = strdup(n->verifier_key)) == NULL)
         status = lds_error_set(err, LDS_ENOMEM, "keys: out of memory");
+    lds_proto_wipe(n, sizeof(*n));
+    free(n);
+    return status;
+}
+
+lds_status lds_signing_key_open(const char *home, const char *stem, const char *name,
+                                unsigned char public_key[LDS_ED25519_PUBLIC_BYTES],
+                                unsigned char secret_key[LDS_ED25519_SECRET_BYTES], char *keyid, size_t keyid_size,
+                                lds_error *err)
+{
+    lds_status status = lds_crypto_init();
+    if (status != LDS_OK)
+        return lds_error_set(err, status, "libsodium: initialisation failed");
+    lds_notary *n = calloc(1, sizeof(*n));
+    if (n == NULL)
+        return lds_error_set(err, LDS_ENOMEM, "keys: out of memory");
+    int created = 0;
+    status = load_keys(home, stem, name, n, &created, err);
+    if (status == LDS_OK) {
+        if (created)
+            lds_log_info("keys: created the key pair %s in %s/keys/%s.key", n->keyid, home, stem);
+        memcpy(public_key, n->public_key, LDS_ED25519_PUBLIC_BYTES);
+        memcpy(secret_key, n->secret_key, LDS_ED25519_SECRET_BYTES);
+        snprintf(keyid, keyid_size, "%s", n->keyid);
+    }
     lds_proto_wipe(n, sizeof(*n));
     free(n);
     return status;
@@ -215,7 +241,7 @@ lds_status lds_notary_open(const char *home, lds_notary **out, lds_error *err)
     if (n == NULL)
         return lds_error_set(err, LDS_ENOMEM, "notary: out of memory");
     int created = 0;
-    status = load_keys(home, NULL, n, &created, err);
+    status = load_keys(home, "notary", NULL, n, &created, err);
     if (status == LDS_OK) {
         if (created)
             lds_log_info("notary: created the key pair %s in %s/keys", n->keyid, home);

@@ -223,6 +223,39 @@ lds_status lds_notary_inclusion_proof(lds_notary *notary, uint64_t index, uint64
                                       unsigned char leaf_hash[LDS_MERKLE_HASH_BYTES],
                                       unsigned char proof[][LDS_MERKLE_HASH_BYTES], size_t *count, lds_error *err);
 
+/* ---- PASETO v4.public (paseto.c; the PASETO specification, version 4) ----
+ * Tokens for previews (DESIGN.md 6.7). The raw functions follow the specification's
+ * sign/verify exactly (footer and implicit assertion may be empty: size 0); the official test
+ * vectors check them. */
+lds_status lds_paseto_v4_sign(const unsigned char secret_key[64], const void *message, size_t message_size,
+                              const void *footer, size_t footer_size, const void *implicit, size_t implicit_size,
+                              char **token, lds_error *err);
+/* footer NULL: any footer (it is still signed); otherwise it must be exactly footer. On success
+ * *message (caller frees) is NUL-terminated beyond *message_size. LDS_EVERIFY for any token that
+ * is malformed, of another version or purpose, or does not verify. */
+lds_status lds_paseto_v4_verify(const unsigned char public_key[32], const char *token, size_t token_size,
+                                const void *footer, size_t footer_size, const void *implicit, size_t implicit_size,
+                                unsigned char **message, size_t *message_size, lds_error *err);
+/* The PASERK "k4.pid" key id of an Ed25519 public key. */
+#define LDS_PASERK_PID_MAX 64
+lds_status lds_paserk_pid(const unsigned char public_key[32], char out[LDS_PASERK_PID_MAX], lds_error *err);
+
+/* The preview keys of a data directory: home/keys/preview.key (Ed25519, made and stored like the
+ * notary's key, name "lodestone-preview") signs tokens whose footer is {"kid": <k4.pid>};
+ * home/keys/watermark.key (32 random bytes, hex, mode 0600) keys the watermarks. Both are
+ * created on first use. Thread-safe once open (read only). Close with lds_preview_keys_close. */
+typedef struct lds_preview_keys lds_preview_keys;
+lds_status lds_preview_keys_open(const char *home, lds_preview_keys **out, lds_error *err);
+void lds_preview_keys_close(lds_preview_keys *keys); /* accepts NULL */
+const char *lds_preview_keys_id(const lds_preview_keys *keys);           /* "k4.pid.…" */
+const char *lds_preview_keys_watermark_id(const lds_preview_keys *keys); /* 16 hex: SHA-256 of the key */
+/* Signs claims (a JSON object's text) into a token (caller frees). */
+lds_status lds_preview_token_sign(const lds_preview_keys *keys, const char *claims, char **token, lds_error *err);
+/* Verifies a token of these keys; *claims (caller frees) is the signed JSON text. Checks no claim. */
+lds_status lds_preview_token_verify(const lds_preview_keys *keys, const char *token, char **claims, lds_error *err);
+/* The watermark seed of a preview: BLAKE2b-256 keyed with the watermark key over the preview id. */
+void lds_preview_watermark_seed(const lds_preview_keys *keys, const char *preview_id, unsigned char seed[32]);
+
 #ifdef __cplusplus
 }
 #endif

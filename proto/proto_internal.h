@@ -27,6 +27,23 @@ void lds_proto_wipe(void *data, size_t size);
  * 0 ok, -1 malformed or longer than max. */
 char *lds_base64_encode(const void *data, size_t size);
 int lds_base64_decode(const char *text, size_t length, unsigned char *out, size_t max, size_t *out_size);
+/* URL-safe base64 without padding (RFC 4648 section 5), as PASETO uses it: encode as above;
+ * decode is strict (no '=', unused bits zero, only the URL-safe alphabet). */
+char *lds_base64url_encode(const void *data, size_t size);
+int lds_base64url_decode(const char *text, size_t length, unsigned char *out, size_t max, size_t *out_size);
+/* BLAKE2b of data with an out_size-byte digest (16..64), optionally keyed (key NULL: unkeyed). */
+void lds_blake2b(unsigned char *out, size_t out_size, const void *data, size_t size, const unsigned char *key,
+                 size_t key_size);
+void lds_random_bytes(void *out, size_t size);
+
+/* ---- notary.c ---- */
+/* Opens (creating on first use) an Ed25519 key pair stored like the notary's: home/keys/<stem>.key
+ * (C2SP private key form, mode 0600) and <stem>.pub (the verifier key). name is the key name for a
+ * new key (NULL: $LODESTONE_LOG_ORIGIN or the default). keyid receives "<name>+<hex key id>". */
+lds_status lds_signing_key_open(const char *home, const char *stem, const char *name,
+                                unsigned char public_key[LDS_ED25519_PUBLIC_BYTES],
+                                unsigned char secret_key[LDS_ED25519_SECRET_BYTES], char *keyid, size_t keyid_size,
+                                lds_error *err);
 
 /* ---- note.c ---- */
 /* Key id of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || key)[:4], big-endian. */

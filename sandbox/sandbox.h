@@ -70,6 +70,59 @@ lds_status lds_sandbox_encode_model(const lds_mesh_model *model, lds_buf *out);
 lds_status lds_sandbox_decode_model(const char *name, const unsigned char *data, size_t size, lds_mesh_model **out,
                                     lds_error *err);
 
+/* ---- protected previews (preview.c, preview_align.c; DESIGN.md 6.7) ----
+ * A preview is a LOD simplified to a triangle cap, with textures over a size cap dropped and its
+ * positions snapped to a coarse grid (the "base"), plus a forensic watermark: a smooth
+ * displacement along the base's normals, alpha * sum_k c_k w_k(x), where w_k is a partition of
+ * unity over K seeds spread on the surface and c_k = +-1 chips drawn from the preview's seed
+ * (a keyed hash of its id). It is added after the snapping and snapped again, with alpha a few
+ * grid steps, so that the coarse quantisation cannot erase it.
+ * Tracing is non-blind: a suspect file is aligned with the base (principal axes, then ICP with
+ * scale), its displacements along the base's normals are averaged per seed into K responses, and
+ * each candidate key is scored by the normalised correlation T = sum c_k b_k / |b| (b centred).
+ * For a key independent of the suspect, P(T >= t) <= exp(-t^2/2) (Hoeffding's bound for
+ * Rademacher sums), whatever the suspect: that bounds the probability of a false accusation. */
+#define LDS_PREVIEW_SEED_BYTES 32
+
+typedef struct lds_preview_params {
+    uint64_t max_triangles; /* 0: 20000 */
+    int max_texture;        /* largest side in pixels of a kept texture; 0: 512 */
+    int position_bits;      /* the coarse grid: 2^bits steps over the largest extent; 0: 11 */
+    double strength;        /* watermark amplitude in grid steps; 0: 1.5 */
+} lds_preview_params;
+
+typedef struct lds_preview_base lds_preview_base;
+/* Builds the base of a preview from a LOD (read only) and the watermark basis on it.
+ * Deterministic: the same LOD and parameters give the same base, chips and scores. Models
+ * without triangles are LDS_ENOGEOM. The caller destroys *out. */
+lds_status lds_preview_base_create(const lds_mesh_model *lod, const lds_preview_params *params,
+                                   lds_preview_base **out, lds_error *err);
+void lds_preview_base_destroy(lds_preview_base *base); /* accepts NULL */
+const lds_mesh_model *lds_preview_base_model(const lds_preview_base *base);
+size_t lds_preview_base_chips(const lds_preview_base *base);
+/* The grid step and the watermark amplitude, in model units. */
+double lds_preview_base_step(const lds_preview_base *base);
+double lds_preview_base_amplitude(const lds_preview_base *base);
+/* A watermarked copy of the base for seed; the caller destroys *out. */
+lds_status lds_preview_embed(const lds_preview_base *base, const unsigned char seed[LDS_PREVIEW_SEED_BYTES],
+                             lds_mesh_model **out, lds_error *err);
+
+typedef struct lds_preview_alignment {
+    double scale;        /* suspect units -> base units */
+    double residual;     /* RMS distance of matched vertices after alignment, over the base's diagonal */
+    size_t used;         /* suspect vertices that fell on the base */
+    size_t vertices;     /* suspect vertices */
+} lds_preview_alignment;
+/* Aligns suspect (read only) with the base and fills responses[lds_preview_base_chips(base)].
+ * info may be NULL. LDS_ENOGEOM when too little of the suspect matches the base. */
+lds_status lds_preview_measure(const lds_preview_base *base, const lds_mesh_model *suspect, double *responses,
+                               lds_preview_alignment *info, lds_error *err);
+/* The score T of a seed against measured responses (0 when they are all equal). */
+double lds_preview_score(const lds_preview_base *base, const double *responses,
+                         const unsigned char seed[LDS_PREVIEW_SEED_BYTES]);
+/* Hoeffding's one-sided bound exp(-T^2/2) (1 for T <= 0), times tests (Bonferroni), capped at 1. */
+double lds_preview_p_value(double score, size_t tests);
+
 #ifdef __cplusplus
 }
 #endif

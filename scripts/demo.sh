@@ -118,5 +118,29 @@ for name, aid in assets:
           m["certificate"]["log_index"], "verified" if ok else "INVALID"))
 print("\nsigned checkpoint of the transparency log (%s/v1/log/checkpoint):" % url)
 print(get("/v1/log/checkpoint").decode())
+
+# Previews: a studio views a model (capped, coarse, watermarked for it); the preview leaks and
+# `lodestone trace` names the studio.
+ready = [(n, a) for n, a in assets if json.loads(get("/v1/assets/" + a))["status"] == "ready"]
+if ready:
+    name, aid = max(ready, key=lambda na: json.loads(get("/v1/assets/" + na[1]))["manifest"]["report"]["triangles"])
+    studio = subprocess.check_output([binary, "keys", "create", "--role", "studio", "--name", "demo-studio"],
+                                     stderr=subprocess.DEVNULL).decode().strip()
+    req = urllib.request.Request(url + "/v1/assets/%s/preview" % aid, method="POST",
+                                 headers={"Authorization": "Bearer " + studio})
+    p = json.loads(urllib.request.urlopen(req).read())
+    glb = urllib.request.urlopen(url + p["model_url"]).read()
+    leak = os.path.join("demo-out", "leaked-preview.glb")
+    open(leak, "wb").write(glb)
+    lod0 = json.loads(get("/v1/assets/" + aid))["manifest"]["lods"][0]["files"]["meshopt"]["bytes"]
+    print("preview of %s for demo-studio: %d bytes (LOD0 meshopt: %d bytes), expires %s" % (name, len(glb), lod0,
+          p["expires"]))
+    print("viewer (while the service runs): %s%s" % (url, p["viewer_url"]))
+    trace = subprocess.run([binary, "trace", leak, "--asset", aid], capture_output=True, text=True)
+    print("lodestone trace: " + (trace.stdout or trace.stderr).strip())
 PY
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+  echo "DEMO_KEEP=1: the service stays up on $url (Ctrl-C stops it)"
+  wait $serve_pid
+fi
 echo "downloads: demo-out/<model>/ (lod0.glb, certificate.json); service log: demo-out/serve.log"

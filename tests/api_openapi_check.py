@@ -138,7 +138,11 @@ def main():
     with open(upload, "rb") as f:
         upload_bytes = f.read()
     global_security = doc.get("security", [])
-    values = {"id": asset, "level": "0", "index": "0", "n": "0"}
+    values = {"id": asset, "level": "0", "index": "0", "n": "0", "path": "three/build/three.module.js"}
+    # a preview token for the token-scoped routes
+    status, _, data = request("post", "%s/v1/assets/%s/preview" % (base, asset), key)
+    token = json.loads(data).get("token", "x") if status == 201 else "x"
+    samples = {"from": "1", "token": token, "asset": asset, "filename": "openapi-check.ply"}
     deposit_id = "x"
     collection_id = "x"
     checked = 0
@@ -159,7 +163,7 @@ def main():
             query = []
             for p in params:
                 if p.get("in") == "query" and p.get("required"):
-                    query.append("%s=%s" % (p["name"], {"from": "1"}.get(p["name"], "1")))
+                    query.append("%s=%s" % (p["name"], samples.get(p["name"], "1")))
             body, ctype = None, None
             if "requestBody" in op:
                 kinds = op["requestBody"].get("content", {})
@@ -174,6 +178,8 @@ def main():
                         tar.addfile(member, io.BytesIO(upload_bytes))
                     query = [q for q in query if not q.startswith("filename=")] + ["filename=openapi-check.tar"]
                     body, ctype = archive.getvalue(), "application/octet-stream"
+                elif "application/octet-stream" in kinds:  # /v1/ops/trace: a model as the suspect
+                    body, ctype = upload_bytes, "application/octet-stream"
                 elif "application/json" in kinds:
                     sample = {"/v1/ops/reprocess": {"assets": [asset]},
                               "/v1/assets/{id}/licenses": {"holder": "openapi-check", "tier": "standard"},
