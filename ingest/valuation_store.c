@@ -261,6 +261,10 @@ static lds_status score_asset(lds_redis *redis, const lds_valuation_model *model
         st = text ? lds_redis_command(redis, NULL, err, "HSET lds:asset:%s valuation %s", asset, text)
                   : lds_error_set(err, LDS_ENOMEM, "valuation: out of memory");
         free(text);
+        /* the catalogue's sort=value follows every re-score (an asset not indexed yet takes the
+         * score from its record when it is) */
+        if (st == LDS_OK)
+            st = lds_catalogue_set_value(redis, asset, result.score, err);
     }
     asset_state_cleanup(&a);
     return st;

@@ -269,6 +269,15 @@ int main(void)
     LDS_CHECK(score(vc) - score(c0) < score(va) - score(a0));
     LDS_CHECK(fabs(log(mid(vc) / mid(c0))) < fabs(log(mid(va) / mid(a0))));
 
+    /* the catalogue's sort=value follows the re-score: A (40 fresh purchases) comes first */
+    api_resp cr;
+    LDS_CHECK_INT(api_curl(&env, &cr, studio, "'%s/v1/assets?sort=value&limit=3'", env.base), ==, 200);
+    json_t *listing = api_json(&cr);
+    json_t *first = json_array_get(json_object_get(listing, "items"), 0);
+    LDS_CHECK_STR(json_string_value(json_object_get(first, "id")), a);
+    json_decref(listing);
+    api_resp_free(&cr);
+
     /* two reads without new events: the same bytes */
     char *t1 = NULL, *t2 = NULL;
     json_decref(valuation(ops, a, &t1));
