@@ -253,6 +253,46 @@ static lds_status params_of(const json_t *preview, lds_preview_params *p, const 
     return LDS_OK;
 }
 
+/* Textures over the cap are made smaller the way the LOD chain makes its texture LODs (decoded,
+ * resized and re-encoded in the sandbox), halving them as often as the largest needs, so the
+ * preview keeps its look; what still exceeds the cap (a texture that could not be re-encoded) is
+ * dropped by lds_preview_base_create. *lod is replaced when anything was resized. */
+static lds_status shrink_textures(lds_mesh_model **lod, int max_texture, lds_error *err)
+{
+    int largest = 0;
+    for (size_t i = 0; i < (*lod)->texture_count; i++) {
+        const lds_mesh_texture *t = &(*lod)->textures[i];
+        largest = t->width > largest ? t->width : largest;
+        largest = t->height > largest ? t->height : largest;
+    }
+    int halvings = 0;
+    for (int side = largest; max_texture > 0 && side > max_texture; side = (side + 1) / 2)
+        halvings++;
+    if (halvings == 0)
+        return LDS_OK;
+    lds_limits limits;
+    lds_status st = lds_limits_from_env(&limits, err);
+    if (st != LDS_OK)
+        return st;
+    lds_sandbox_limits sandbox_limits;
+    lds_sandbox_limits_from(&sandbox_limits, &limits);
+    lds_texture_lods *lods = NULL;
+    lds_mesh_model *smaller = lds_mesh_model_clone(*lod);
+    uint64_t bytes = 0;
+    st = smaller ? lds_texture_lods_create(*lod, &sandbox_limits, 1, &lods, err)
+                 : lds_error_set(err, LDS_ENOMEM, "preview: out of memory");
+    if (st == LDS_OK)
+        st = lds_texture_lods_apply(lods, smaller, 1.0 / (double)(1u << halvings), &bytes, err);
+    lds_texture_lods_destroy(lods);
+    if (st != LDS_OK) {
+        lds_mesh_model_destroy(smaller);
+        return st;
+    }
+    lds_mesh_model_destroy(*lod);
+    *lod = smaller;
+    return LDS_OK;
+}
+
 static lds_status build_base(const char *blobs, const char *blob, const lds_preview_params *p,
                              lds_preview_base **out, lds_error *err)
 {
@@ -263,6 +303,8 @@ static lds_status build_base(const char *blobs, const char *blob, const lds_prev
     if (st == LDS_OK)
         st = lds_mesh_import("lod.glb", data, size, NULL, NULL, &lod, err);
     free(data);
+    if (st == LDS_OK)
+        st = shrink_textures(&lod, p->max_texture, err);
     if (st == LDS_OK)
         st = lds_preview_base_create(lod, p, out, err);
     lds_mesh_model_destroy(lod);

@@ -48,7 +48,7 @@ async function main() {
       {timeout: 20000});
     await page.click('.card .view');
     await answered;
-    if (result.previewStatus === 200) {
+    if (result.previewStatus === 200 || result.previewStatus === 201) {
       await navigation;
       result.navigatedTo = page.url();
     } else {

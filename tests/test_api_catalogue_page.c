@@ -57,7 +57,7 @@ int main(void)
     LDS_CHECK(json_is_true(json_object_get(r, "previewRequested")));
     json_int_t preview = json_integer_value(json_object_get(r, "previewStatus"));
     const char *first = json_string_value(json_array_get(json_object_get(r, "ids"), 0));
-    if (preview == 200) { /* the viewer page of that asset's preview */
+    if (preview == 200 || preview == 201) { /* the viewer page of that asset's preview */
         const char *to = json_string_value(json_object_get(r, "navigatedTo"));
         LDS_CHECK(to && first && strstr(to, first) != NULL);
     } else {

@@ -722,7 +722,7 @@ static void case_ops_http(void)
     snprintf(model, sizeof(model), "%s/mask.ply", env.dir);
     LDS_CHECK_INT(api_write_sphere(model, 31, 12), ==, 0);
     char asset[LDS_ID_MAX];
-    LDS_CHECK_INT(upload_with(modeler, model, "filename=mask.ply&title=Mask", NULL, asset, NULL, NULL), ==, 202);
+    LDS_CHECK_INT(upload_with(modeler, model, "filename=mask.ply&title=Mask&license=CC0-1.0", NULL, asset, NULL, NULL), ==, 202);
     LDS_CHECK(wait_ready(modeler, asset));
     LDS_CHECK_INT(api_curl(&env, &r, studio, "-o /dev/null '%s/v1/assets/%s/lods/1?format=meshopt'", env.base, asset),
                   ==, 200);

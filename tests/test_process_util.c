@@ -285,12 +285,15 @@ void proc_check_lods(const json_t *m, const char *dir, const char *what, char **
                 LDS_CHECK_INT(s.points, ==, 0);
             }
             /* Draco decodes to the accessor counts (checked by glb_check). Its edgebreaker splits
-             * non-manifold vertices, so a Draco file may hold a few more points than the level
-             * (up to 1.2% more on the corpus scans); the other files hold exactly the level's. */
+             * non-manifold vertices and re-splits vertices along attribute seams, so a Draco file
+             * may hold more points than the level: up to 1.2% more on the corpus scans with their
+             * own normals, up to 31% more where normals were generated with crease splits (the
+             * level's split vertices are welded by position and split again per corner); the
+             * other files hold exactly the level's. */
             size_t stated = glb_vertex_count(data, size);
             if (strcmp(format, "draco") == 0 && !point_cloud) {
                 LDS_CHECK_INT(stated, >=, vertices);
-                LDS_CHECK_INT(stated, <=, vertices + vertices / 50 + 16);
+                LDS_CHECK_INT(stated, <=, vertices + vertices / 2 + 16);
             } else {
                 LDS_CHECK_INT(stated, ==, vertices);
             }
