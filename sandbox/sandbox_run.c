@@ -14,6 +14,8 @@
  * Messages on the socket: u32 type, u32 zero, u64 payload length, payload. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -253,6 +255,10 @@ static void child_main(int sock, int other, const child_job *job, const resolved
      * in lds_log calls tzset, which opens /etc/localtime the first time), jansson's hash seed. */
     tzset();
     lds_mesh_import_prepare();
+    /* A child forked from a worker thread allocates from that thread's malloc arena, and glibc
+     * reads /proc/sys/vm/overcommit_memory the first time it shrinks such an arena's heap: no
+     * trimming in the child (it is short-lived), so no open() behind the filter. */
+    mallopt(M_TRIM_THRESHOLD, INT_MAX);
     if (lds_sandbox_seccomp_install() != 0)
         child_fail(LDS_EINTERNAL, "cannot install the seccomp filter");
 
