@@ -63,7 +63,7 @@ static size_t count_blobs(size_t *bad_modes)
         if (strlen(e->d_name) != 2 || e->d_name[0] == '.')
             continue;
         char folder[1300];
-        snprintf(folder, sizeof(folder), "%s/%s", root, e->d_name);
+        snprintf(folder, sizeof(folder), "%s/%.2s", root, e->d_name); /* the name is 2 characters */
         struct stat st;
         if (bad_modes && stat(folder, &st) == 0 && (st.st_mode & 0777) != 0700)
             (*bad_modes)++;
