@@ -41,14 +41,20 @@ void lds_proto_wipe(void *data, size_t size)
     sodium_memzero(data, size);
 }
 
-char *lds_base64_encode(const void *data, size_t size)
+/* size bytes as base64 of a libsodium variant, NUL-terminated, malloc'd (NULL on out of memory). */
+static char *base64_encode(const void *data, size_t size, int variant)
 {
-    size_t out_size = sodium_base64_encoded_len(size, sodium_base64_VARIANT_ORIGINAL);
+    size_t out_size = sodium_base64_encoded_len(size, variant);
     char *out = malloc(out_size);
     if (out == NULL)
         return NULL;
-    sodium_bin2base64(out, out_size, data, size, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64(out, out_size, data, size, variant);
     return out;
+}
+
+char *lds_base64_encode(const void *data, size_t size)
+{
+    return base64_encode(data, size, sodium_base64_VARIANT_ORIGINAL);
 }
 
 int lds_base64_decode(const char *text, size_t length, unsigned char *out, size_t max, size_t *out_size)
@@ -77,12 +83,7 @@ int lds_base64_decode(const char *text, size_t length, unsigned char *out, size_
 
 char *lds_base64url_encode(const void *data, size_t size)
 {
-    size_t out_size = sodium_base64_encoded_len(size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    char *out = malloc(out_size);
-    if (out == NULL)
-        return NULL;
-    sodium_bin2base64(out, out_size, data, size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    return out;
+    return base64_encode(data, size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 int lds_base64url_decode(const char *text, size_t length, unsigned char *out, size_t max, size_t *out_size)
