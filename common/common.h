@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -197,6 +198,25 @@ const char *lds_setting_text(const char *name);
  * lds_settings_check has already refused in the CLI). */
 uint64_t lds_setting_u64_or_default(const char *name);
 uint64_t lds_setting_ms_or_default(const char *name);
+
+/* ---- fork beside other threads (fork.c) ----
+ * Under the sanitizers a child forked while another thread is inside the allocator can hang on its
+ * locks. There, threads that run beside forks hold lds_fork_lock while they allocate, lds_fork
+ * forks under it, and the pipeline keeps its work on one thread; elsewhere these are plain fork and
+ * no-ops. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LDS_FORK_NEEDS_QUIET 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LDS_FORK_NEEDS_QUIET 1
+#endif
+#endif
+#ifndef LDS_FORK_NEEDS_QUIET
+#define LDS_FORK_NEEDS_QUIET 0
+#endif
+void lds_fork_lock(void);
+void lds_fork_unlock(void);
+pid_t lds_fork(void);
 
 /* ---- time budget of one run (watchdog.c) ----
  * After ms, a thread of the watchdog calls expire(ctx), which is expected to end the run (record

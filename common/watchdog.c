@@ -16,6 +16,7 @@ struct lds_watchdog {
     pthread_t thread;
     struct timespec deadline;
     unsigned holds;
+    int waiting; /* the thread is in its wait: it allocates nothing more until it expires */
     int stopping;
     void (*expire)(void *ctx);
     void *ctx;
@@ -25,6 +26,8 @@ static void *watchdog_main(void *arg)
 {
     lds_watchdog *w = arg;
     pthread_mutex_lock(&w->lock);
+    w->waiting = 1;
+    pthread_cond_broadcast(&w->cond);
     int timed_out = 0;
     while (!w->stopping && !timed_out)
         timed_out = pthread_cond_timedwait(&w->cond, &w->lock, &w->deadline) == ETIMEDOUT;
@@ -63,6 +66,11 @@ lds_status lds_watchdog_start(uint64_t ms, void (*expire)(void *ctx), void *ctx,
         free(w);
         return lds_error_set(err, LDS_EIO, "watchdog: cannot start its thread");
     }
+    /* The run forks its sandboxes next: wait until the new thread's start-up is over (fork.c). */
+    pthread_mutex_lock(&w->lock);
+    while (!w->waiting)
+        pthread_cond_wait(&w->cond, &w->lock);
+    pthread_mutex_unlock(&w->lock);
     *out = w;
     return LDS_OK;
 }

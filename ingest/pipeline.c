@@ -683,6 +683,8 @@ static json_t *chain_json(const lds_mesh_chain_options *c, const char *note)
 
 static int cpu_count(void)
 {
+    if (LDS_FORK_NEEDS_QUIET) /* fork.c: no pool thread may allocate while a stage forks its sandbox */
+        return 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : (n > 16 ? 16 : (int)n);
 }
@@ -784,9 +786,7 @@ lds_status lds_pipeline_run(const lds_pipeline_options *o, const char *const *fi
                      format_suffix[f]);
         }
     }
-    thread_count = cpu_count() - 1;
-    if (thread_count < 1)
-        thread_count = 1;
+    thread_count = cpu_count() - 1; /* the calling thread works too (encoder_work below) */
     for (int i = 0; i < thread_count; i++)
         if (pthread_create(&threads[i], NULL, encoder_thread, &enc) != 0) {
             thread_count = i;

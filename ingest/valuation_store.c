@@ -544,16 +544,20 @@ static void *aggregator_main(void *arg)
     while (!*ag->stop && !ag->quit) {
         lds_error err;
         lds_error_clear(&err);
-        if (redis == NULL && lds_redis_connect(ag->redis_url, &redis, &err) != LDS_OK) {
+        lds_fork_lock(); /* fork.c: its Redis work allocates beside the worker's sandbox forks */
+        lds_status st = LDS_OK;
+        if (redis == NULL && (st = lds_redis_connect(ag->redis_url, &redis, &err)) != LDS_OK) {
             lds_redis_close(redis);
             redis = NULL;
-            lds_sleep_ms(500);
-            continue;
         }
         size_t applied = 0;
-        if (lds_valuation_aggregate(redis, consumer, 500, ag->half_life, &applied, &err) != LDS_OK) {
-            lds_log_warn("valuation aggregator: %s", err.message);
-            lds_sleep_ms(200);
+        if (st == LDS_OK)
+            st = lds_valuation_aggregate(redis, consumer, 500, ag->half_life, &applied, &err);
+        lds_fork_unlock();
+        if (st != LDS_OK) {
+            if (redis != NULL)
+                lds_log_warn("valuation aggregator: %s", err.message);
+            lds_sleep_ms(redis == NULL ? 500 : 200);
         }
     }
     lds_redis_close(redis);

@@ -97,7 +97,10 @@ static void *heartbeat_main(void *arg)
         if (stop_seen && now - stop_seen >= run->options->grace_ms) {
             lds_error err;
             lds_error_clear(&err);
-            if (lds_queue_release(run->beat, &run->claim, &err) == LDS_OK) {
+            lds_fork_lock();
+            lds_status released = lds_queue_release(run->beat, &run->claim, &err);
+            lds_fork_unlock();
+            if (released == LDS_OK) {
                 run->handed_back = 1;
                 lds_log_warn("worker: job %s handed back after %d ms of shutdown grace", run->claim.job.id,
                              run->options->grace_ms);
@@ -108,7 +111,10 @@ static void *heartbeat_main(void *arg)
             lds_error err;
             lds_error_clear(&err);
             int owned = 1;
-            if (lds_queue_heartbeat(run->beat, &run->claim, &owned, &err) != LDS_OK)
+            lds_fork_lock();
+            lds_status beat = lds_queue_heartbeat(run->beat, &run->claim, &owned, &err);
+            lds_fork_unlock();
+            if (beat != LDS_OK)
                 lds_log_warn("worker: heartbeat for job %s: %s", run->claim.job.id, err.message);
             else if (!owned)
                 lds_log_warn("worker: job %s was taken over by another worker", run->claim.job.id);

@@ -512,7 +512,7 @@ static lds_status sandbox_exec(const child_job *job, const lds_mesh_reader *side
         return lds_error_set(err, LDS_EIO, "%s: cannot create the sandbox socket: %s", name, strerror(errno));
     double start = lds_time_ms();
     double deadline = start + 1000.0 * lim.wall_seconds;
-    pid_t pid = fork();
+    pid_t pid = lds_fork();
     if (pid < 0) {
         int e = errno;
         close(sv[0]);

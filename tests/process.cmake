@@ -26,9 +26,7 @@ endforeach()
 lds_add_test(NAME process_outliers SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_process_outliers.c
   LABELS integration TIMEOUT 1200)
 # Texture LODs and the chain policy on a textured model the test builds (no ../shared needed).
-# `slow`: in the sanitizer pass on a loaded machine one of its four sandboxed runs failed once
-# (it passes alone under ASan with leak detection); kept in the plain pass.
 lds_add_test(NAME process_texture_lod
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_process_texture_lod.c ${LDS_PROCESS_CHECK}
-  LIBS lds_mesh ${MESHOPT_LIB} LABELS "integration;slow")
+  LIBS lds_mesh ${MESHOPT_LIB} LABELS integration)
 target_include_directories(test_process_texture_lod PRIVATE ${MESHOPT_INCLUDE})

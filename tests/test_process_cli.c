@@ -213,7 +213,12 @@ int main(void)
     for (int i = 0; i < 2; i++) {
         char dir[1300];
         snprintf(dir, sizeof(dir), "%s/full%d", root, i);
-        LDS_CHECK_INT(run(NULL, "'%s' -o '%s' --no-certificate >/dev/null 2>&1", inputs[i], dir), ==, 0);
+        char *full_out = NULL;
+        int full_rc = run(&full_out, "'%s' -o '%s' --no-certificate 2>&1", inputs[i], dir);
+        if (full_rc != 0)
+            fprintf(stderr, "process %s exited %d:\n%s\n", inputs[i], full_rc, full_out ? full_out : "");
+        free(full_out);
+        LDS_CHECK_INT(full_rc, ==, 0);
         json_t *m = proc_load_manifest(dir);
         if (m == NULL)
             continue;

@@ -3,9 +3,7 @@
 # redis-server and `lodestone serve`.
 lds_add_test(NAME valuation_unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_valuation.c
   LIBS lds_valuation LABELS unit TIMEOUT 60)
-# valuation_cli is `slow`: in the sanitizer pass on a loaded machine its `lodestone process` run
-# exited 1 once (as process_texture_lod's did); kept in the plain pass.
 lds_add_test(NAME valuation_cli SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_valuation_cli.c
-  LABELS "integration;slow" TIMEOUT 120)
+  LABELS integration TIMEOUT 120)
 lds_add_test(NAME valuation_api SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_valuation_api.c
   LIBS lds_testapi LABELS integration TIMEOUT 300)
