@@ -1,9 +1,7 @@
 # Hostile load (issue 9): time budgets through the service, connection floods, fair scheduling,
 # quotas, strict HTTP parsing. Real `lodestone serve` and redis-server (test_api_lib.h).
-# api_time_budget gives jobs 3 s: under the sanitizers even its small follow-up upload can need
-# more, so it is `slow` (left out of the sanitizer pass).
 lds_add_test(NAME api_time_budget SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_time_budget.c
-  LIBS lds_testapi LABELS "integration;slow" TIMEOUT 600)
+  LIBS lds_testapi LABELS integration TIMEOUT 600)
 lds_add_test(NAME api_flood SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_flood.c
   ${CMAKE_CURRENT_SOURCE_DIR}/raw_socket.c LIBS lds_testapi LABELS integration TIMEOUT 300)
 lds_add_test(NAME api_strict_http SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_api_strict_http.c
