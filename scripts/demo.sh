@@ -3,7 +3,7 @@
 # (`lodestone serve` with its own redis-server), upload sample models through the HTTP API, wait
 # for them, and print what came out: LOD triangle counts, errors, sizes, times, certificates.
 #
-# Samples: the scans in ../shared/corpus when present, otherwise models from Debian's
+# Samples: the scans and two PBR assets in ../shared/corpus when present, otherwise models from Debian's
 # assimp-testmodels. The data directory is ./lodestone-data (LODESTONE_HOME), downloads go to
 # ./demo-out/. LODESTONE_LISTEN picks the address (default 127.0.0.1:8080).
 set -euo pipefail
@@ -24,7 +24,8 @@ samples=()
 shared=../shared/corpus
 if [ -d "$shared" ]; then
   samples+=("$shared/scans/stanford-bunny.obj" "$shared/scans/igea.ply" "$shared/scans/horse.ply"
-            "$shared/scans/nefertiti.obj" "$shared/textured/spot/spot.obj" "$shared/remeshed/homer/homer.off")
+            "$shared/scans/nefertiti.obj" "$shared/textured/spot/spot.obj" "$shared/remeshed/homer/homer.off"
+            "$shared/pbr/WaterBottle.glb" "$shared/pbr/Avocado.glb")
 else
   m=/usr/share/assimp/models
   samples+=("$m/PLY/Wuson.ply" "$m/OBJ/spider.obj" "$m/glTF2/BoxTextured-glTF-Binary/BoxTextured.glb"
@@ -98,23 +99,23 @@ while pending and time.time() - start < 600:
     time.sleep(0.5)
 print("all done in %.1f s\n" % (time.time() - start))
 
-print("%-22s %-6s %9s %5s %9s %9s %9s %9s %7s %4s  %s" % ("model", "status", "triangles", "lods", "last tris",
-      "last err", "glb KB", "draco KB", "ms", "log", "certificate"))
+print("%-22s %-6s %9s %5s %9s %9s %9s %9s %9s %7s %4s  %s" % ("model", "status", "triangles", "lods", "last tris",
+      "last err", "glb KB", "draco KB", "last KB", "ms", "log", "certificate"))
 for name, aid in assets:
     rec = json.loads(get("/v1/assets/" + aid))
     if rec["status"] != "ready":
         print("%-22s %-6s %s" % (name, rec["status"], (rec.get("error") or {}).get("message", "")))
         continue
     m = rec["manifest"]; lods = m["lods"]; last = lods[-1]
-    kb = lambda f: lods[0]["files"].get(f, {}).get("bytes", 0) / 1024
+    kb = lambda f, level=0: lods[level]["files"].get(f, {}).get("bytes", 0) / 1024
     out = os.path.join("demo-out", name)
     os.makedirs(out, exist_ok=True)
     open(os.path.join(out, "lod0.glb"), "wb").write(get("/v1/assets/%s/lods/0?format=glb" % aid))
     cert = os.path.join(out, "certificate.json")
     open(cert, "wb").write(get("/v1/assets/%s/certificate" % aid))
     ok = subprocess.run([binary, "verify", cert], capture_output=True).returncode == 0
-    print("%-22s %-6s %9d %5d %9d %9.5f %9.0f %9.0f %7.0f %4d  %s" % (name, rec["status"], m["report"]["triangles"],
-          len(lods), last["triangles"], last["error"], kb("glb"), kb("draco"), m["timings_ms"]["total"],
+    print("%-22s %-6s %9d %5d %9d %9.5f %9.0f %9.0f %9.0f %7.0f %4d  %s" % (name, rec["status"], m["report"]["triangles"],
+          len(lods), last["triangles"], last["error"], kb("glb"), kb("draco"), kb("glb", -1), m["timings_ms"]["total"],
           m["certificate"]["log_index"], "verified" if ok else "INVALID"))
 print("\nsigned checkpoint of the transparency log (%s/v1/log/checkpoint):" % url)
 print(get("/v1/log/checkpoint").decode())
