@@ -16,12 +16,8 @@ int main(void)
     api_env_init(&env, "api_catalogue_page");
     setenv("LDS_TOOLS", LDS_SOURCE_DIR "/tools", 1);
     const char *needed[] = {"node", "/usr/bin/chromium"};
-    for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
-        if (lds_test_run(NULL, "command -v %s >/dev/null", needed[i]) != 0) {
-            fprintf(stderr, "%s is missing (scripts/setup.sh installs it)\n", needed[i]);
-            LDS_CHECK(0);
-            return lds_test_result();
-        }
+    if (!lds_test_have_tools(needed, sizeof(needed) / sizeof(needed[0])))
+        return lds_test_result();
     if (api_env_start(&env) != 0) {
         LDS_CHECK(0);
         return lds_test_result();

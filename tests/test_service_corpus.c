@@ -28,19 +28,7 @@ int main(void)
     char corpus[1024];
     if (lds_test_shared("corpus", corpus, sizeof(corpus)) == NULL)
         lds_test_skip("the shared corpus is not there");
-    if (lds_test_run(NULL, "command -v redis-server >/dev/null") != 0)
-        lds_test_skip("redis-server is not installed");
-    lds_crypto_init();
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(home, sizeof(home), "%s", lds_test_tmpdir("service_corpus"));
-    {
-        lds_error uerr;
-        lds_error_clear(&uerr);
-        LDS_CHECK(lds_redis_embedded_url(home, url, sizeof(url), &uerr) == LDS_OK);
-    }
-    setenv("LODESTONE_HOME", home, 1);
-    unsetenv("LODESTONE_REDIS_URL");
-    setenv("LODESTONE_LISTEN", "127.0.0.1:0", 1); /* any free port: tests run side by side */
+    lds_test_service_env("service_corpus", home, sizeof(home), url, sizeof(url));
     const char *workers = getenv("LDS_TEST_WORKERS") ? getenv("LDS_TEST_WORKERS") : "2";
 
     /* The uploads: each scan and remeshed model alone, spot with its sidecars. */

@@ -123,19 +123,7 @@ static int kill_a_busy_worker(lds_redis *r)
 
 int main(void)
 {
-    if (lds_test_run(NULL, "command -v redis-server >/dev/null") != 0)
-        lds_test_skip("redis-server is not installed");
-    lds_crypto_init();
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(home, sizeof(home), "%s", lds_test_tmpdir("service_e2e"));
-    {
-        lds_error uerr;
-        lds_error_clear(&uerr);
-        LDS_CHECK(lds_redis_embedded_url(home, url, sizeof(url), &uerr) == LDS_OK);
-    }
-    setenv("LODESTONE_HOME", home, 1);
-    unsetenv("LODESTONE_REDIS_URL");
-    setenv("LODESTONE_LISTEN", "127.0.0.1:0", 1); /* any free port: tests run side by side */
+    lds_test_service_env("service_e2e", home, sizeof(home), url, sizeof(url));
     setenv("LODESTONE_VISIBILITY_MS", "3000", 1);
     setenv("LODESTONE_NOTARY_LEASE_MS", "2000", 1);
     lds_error err;

@@ -164,6 +164,33 @@ void lds_test_check_valid_glb(const char *const *paths, size_t count)
     LDS_CHECK_INT(errors, ==, 0);
 }
 
+void lds_test_service_env(const char *name, char *home, size_t home_size, char *url, size_t url_size)
+{
+    if (lds_test_run(NULL, "command -v redis-server >/dev/null") != 0)
+        lds_test_skip("redis-server is not installed");
+    lds_crypto_init();
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(home, home_size, "%s", lds_test_tmpdir(name));
+    lds_error err;
+    lds_error_clear(&err);
+    LDS_CHECK_OK(lds_redis_embedded_url(home, url, url_size, &err), &err);
+    setenv("LODESTONE_HOME", home, 1);
+    unsetenv("LODESTONE_REDIS_URL");
+    setenv("LODESTONE_LISTEN", "127.0.0.1:0", 1); /* any free port: tests run side by side */
+}
+
+int lds_test_have_tools(const char *const *names, size_t count)
+{
+    int all = 1;
+    for (size_t i = 0; i < count; i++)
+        if (lds_test_run(NULL, "command -v '%s' >/dev/null", names[i]) != 0) {
+            fprintf(stderr, "%s is missing (scripts/setup.sh installs it)\n", names[i]);
+            LDS_CHECK(0);
+            all = 0;
+        }
+    return all;
+}
+
 lds_redis_server *lds_test_redis_start(const char *name, char *home, size_t home_size, lds_redis **conn)
 {
     if (lds_test_run(NULL, "command -v redis-server >/dev/null") != 0)

@@ -82,6 +82,15 @@ void lds_test_check_valid_glb(const char *const *paths, size_t count);
  * (HTTP tests against `lodestone serve` use test_api_lib.h.) */
 lds_redis_server *lds_test_redis_start(const char *name, char *home, size_t home_size, lds_redis **conn);
 
+/* The preamble of the tests that run `lodestone serve` with its embedded Redis themselves: skips
+ * (77) without redis-server; lds_crypto_init, SIGPIPE ignored, a fresh tmp dir for name into home
+ * (also LODESTONE_HOME), the embedded Redis's URL into url, any free port for LODESTONE_LISTEN. */
+void lds_test_service_env(const char *name, char *home, size_t home_size, char *url, size_t url_size);
+
+/* Whether every program in names is on the PATH (or an existing path): a missing one is a failed
+ * check naming it (scripts/setup.sh installs them all), and 0 is returned. */
+int lds_test_have_tools(const char *const *names, size_t count);
+
 /* p -> scale * R * p + translation on every position, R the rotation by angles[0..2] (radians)
  * about x, y and z: a similarity transform, for invariance tests. */
 void lds_test_similarity_transform(float *positions, size_t vertex_count, const double angles[3], double scale,
