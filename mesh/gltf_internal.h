@@ -83,4 +83,10 @@ int lds_gltf_data_uri(const char *uri, unsigned char **data, size_t *size, char 
 /* Percent-decodes a relative URI into out (NUL-terminated); -1 when malformed or too long. */
 int lds_gltf_uri_path(const char *uri, char *out, size_t out_size);
 
+/* gltf_scene.c: 1 when the file has skins, animations, lights, GPU instancing or variant mappings,
+ * whose scene the model keeps. */
+int lds_gltf_scene_wanted(const gltf_doc *doc);
+/* Fills model->scene (mesh.h) from the file; roots are the scene's root node indices. */
+lds_status lds_gltf_scene_build(gltf_doc *doc, const json_t *roots, lds_mesh_model *model, lds_error *err);
+
 #endif

@@ -5,7 +5,9 @@
  * - the default scene (or the first, or every root node when there is no scene) is walked; each
  *   node's mesh instance becomes one submesh per primitive, positions, normals and tangents in
  *   world space (normals by the inverse transpose; winding flipped under a mirroring transform).
- *   Skinned primitives stay in their bind pose (the node transform does not apply to them);
+ *   Skinned primitives stay in their bind pose (the node transform does not apply to them).
+ *   A file with skins, animations, lights, GPU instancing or variant mappings keeps its scene
+ *   instead (gltf_scene.c): every mesh once in local space, the nodes in model->scene;
  * - TRIANGLES, TRIANGLE_STRIP and TRIANGLE_FAN become triangle lists, POINTS point clouds; LINES,
  *   LINE_LOOP and LINE_STRIP are dropped with a warning;
  * - attributes POSITION, NORMAL, TEXCOORD_0/1, COLOR_0, TANGENT, JOINTS_0, WEIGHTS_0 in any
@@ -49,6 +51,7 @@ typedef struct scene {
     size_t texture_count;
     size_t default_material; /* SIZE_MAX until needed */
     unsigned attributes;     /* bit a: some primitive has lds_mesh_attributes[a] */
+    int keep_scene;          /* local_meshes: instance i is the scene's primitive i */
     lds_error *err;
 } scene;
 
@@ -175,47 +178,74 @@ static lds_status walk_node(scene *sc, int64_t index, const double *parent, int 
     return LDS_OK;
 }
 
-/* The default scene, else the first, else every node that is nobody's child. */
-static lds_status walk_scene(scene *sc)
+/* The root nodes: the default scene's, else the first scene's, else every node that is nobody's
+ * child. *out is a new JSON array of node indices. */
+static lds_status root_nodes(scene *sc, json_t **out)
 {
     size_t node_count = lds_gltf_count(&sc->doc, "nodes");
-    if ((sc->visited = calloc(node_count + 1, 1)) == NULL)
-        return lds_error_set(sc->err, LDS_ENOMEM, "%s: out of memory", sc->doc.ctx->name);
-    double identity[16];
-    mat_identity(identity);
     int64_t scene_index;
     if (lds_gltf_int(sc->doc.root, "scene", 0, INT32_MAX, 0, &scene_index) != 0)
         return lds_error_set(sc->err, LDS_EFORMAT, "%s: malformed default scene", sc->doc.ctx->name);
     json_t *s = lds_gltf_item(&sc->doc, "scenes", (size_t)scene_index);
     if (s != NULL) {
         json_t *nodes = json_object_get(s, "nodes");
-        for (size_t i = 0; i < json_array_size(nodes); i++) {
-            json_t *n = json_array_get(nodes, i);
-            if (!json_is_integer(n))
+        for (size_t i = 0; i < json_array_size(nodes); i++)
+            if (!json_is_integer(json_array_get(nodes, i)))
                 return lds_error_set(sc->err, LDS_EFORMAT, "%s: scene node %zu is malformed", sc->doc.ctx->name, i);
-            lds_status st = walk_node(sc, json_integer_value(n), identity, 0);
-            if (st != LDS_OK)
-                return st;
+        *out = json_is_array(nodes) ? json_incref(nodes) : json_array();
+    } else {
+        unsigned char *is_child = calloc(node_count + 1, 1);
+        *out = json_array();
+        if (is_child == NULL || *out == NULL) {
+            free(is_child);
+            json_decref(*out);
+            return lds_error_set(sc->err, LDS_ENOMEM, "%s: out of memory", sc->doc.ctx->name);
         }
-        return LDS_OK;
+        for (size_t i = 0; i < node_count; i++) {
+            json_t *children = json_object_get(lds_gltf_item(&sc->doc, "nodes", i), "children");
+            for (size_t c = 0; c < json_array_size(children); c++) {
+                json_int_t k = json_integer_value(json_array_get(children, c));
+                if (k >= 0 && (size_t)k < node_count)
+                    is_child[k] = 1;
+            }
+        }
+        for (size_t i = 0; i < node_count; i++)
+            if (!is_child[i])
+                json_array_append_new(*out, json_integer((json_int_t)i));
+        free(is_child);
     }
-    unsigned char *is_child = calloc(node_count + 1, 1);
-    if (is_child == NULL)
+    return *out ? LDS_OK : lds_error_set(sc->err, LDS_ENOMEM, "%s: out of memory", sc->doc.ctx->name);
+}
+
+/* Flattened: every primitive instance of the root nodes' subtrees, in world space. */
+static lds_status walk_scene(scene *sc, const json_t *roots)
+{
+    size_t node_count = lds_gltf_count(&sc->doc, "nodes");
+    if ((sc->visited = calloc(node_count + 1, 1)) == NULL)
         return lds_error_set(sc->err, LDS_ENOMEM, "%s: out of memory", sc->doc.ctx->name);
-    for (size_t i = 0; i < node_count; i++) {
-        json_t *children = json_object_get(lds_gltf_item(&sc->doc, "nodes", i), "children");
-        for (size_t c = 0; c < json_array_size(children); c++) {
-            json_int_t k = json_integer_value(json_array_get(children, c));
-            if (k >= 0 && (size_t)k < node_count)
-                is_child[k] = 1;
-        }
-    }
+    double identity[16];
+    mat_identity(identity);
     lds_status st = LDS_OK;
-    for (size_t i = 0; i < node_count && st == LDS_OK; i++)
-        if (!is_child[i])
-            st = walk_node(sc, (int64_t)i, identity, 0);
-    free(is_child);
+    for (size_t i = 0; i < json_array_size(roots) && st == LDS_OK; i++)
+        st = walk_node(sc, json_integer_value(json_array_get(roots, i)), identity, 0);
     return st;
+}
+
+/* With a kept scene (gltf_scene.c): every mesh once, in its local space; submeshes name their
+ * entry of the scene's primitive list (all primitives of all meshes in file order). */
+static lds_status local_meshes(scene *sc)
+{
+    double identity[16];
+    mat_identity(identity);
+    sc->keep_scene = 1;
+    for (size_t m = 0; m < lds_gltf_count(&sc->doc, "meshes"); m++) {
+        json_t *mesh = lds_gltf_item(&sc->doc, "meshes", m);
+        lds_status st = mesh ? add_instances(sc, mesh, m, identity, 1)
+                             : lds_error_set(sc->err, LDS_EFORMAT, "%s: mesh %zu is not an object", sc->doc.ctx->name, m);
+        if (st != LDS_OK)
+            return st;
+    }
+    return LDS_OK;
 }
 
 /* ---- materials and textures ---- */
@@ -810,6 +840,7 @@ static lds_status build_model(scene *sc)
         if (in->vertex_count == 0)
             continue;
         lds_mesh_submesh *sm = &m->submeshes[m->submesh_count];
+        sm->primitive = sc->keep_scene ? (uint32_t)i : 0;
         if ((st = fill_instance(sc, in, vbase, ibase, sm)) != LDS_OK ||
             (st = material_of(sc, in, &sm->material)) != LDS_OK)
             return st;
@@ -862,12 +893,19 @@ lds_status lds_import_gltf(const lds_import_ctx *ctx, const unsigned char *data,
     }
     if (st == LDS_OK)
         st = check_required(&sc);
+    json_t *roots = NULL;
+    int keep = st == LDS_OK && lds_gltf_scene_wanted(&sc.doc);
     if (st == LDS_OK)
-        st = walk_scene(&sc);
+        st = root_nodes(&sc, &roots);
+    if (st == LDS_OK)
+        st = keep ? local_meshes(&sc) : walk_scene(&sc, roots);
     if (st == LDS_OK)
         st = read_materials(&sc);
     if (st == LDS_OK)
         st = build_model(&sc);
+    if (st == LDS_OK && keep)
+        st = lds_gltf_scene_build(&sc.doc, roots, model, err);
+    json_decref(roots);
     free(sc.instances);
     free(sc.visited);
     free(sc.texture_map);

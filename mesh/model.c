@@ -95,6 +95,7 @@ void lds_mesh_model_destroy(lds_mesh_model *model)
     for (size_t i = 0; i < model->warning_count; i++)
         free(model->warnings[i]);
     free(model->warnings);
+    free(model->scene);
     free(model);
 }
 
@@ -220,6 +221,7 @@ lds_mesh_model *lds_mesh_model_clone(const lds_mesh_model *m)
     c->warnings = dup_bytes(m->warnings, m->warning_count * sizeof(char *));
     for (size_t i = 0; c->warnings && i < m->warning_count; i++)
         failed |= (c->warnings[i] = dup_string(m->warnings[i])) == NULL;
+    failed |= m->scene && (c->scene = dup_string(m->scene)) == NULL;
     failed |= (m->index_count && !c->indices) || (m->submesh_count && !c->submeshes) ||
               (m->material_count && !c->materials) || (m->texture_count && !c->textures) ||
               (m->warning_count && !c->warnings);
