@@ -7,6 +7,7 @@
  * (KHR_materials_variants: the root list and each primitive's mappings; materials keep their
  * indices in every writer). Every value read from the scene text is type-checked: a model that
  * came back from the sandbox is not trusted. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,26 +77,25 @@ static void accessor_member(scene_writer *sw, json_t *obj, const char *key, int 
         put(sw, obj, key, json_integer(index));
 }
 
-/* meshes from the written primitives; map[m] is glTF mesh m's new index or -1. */
+/* One mesh per node that draws written primitives; map[n] is node n's new mesh or -1. */
 static json_t *regroup_meshes(scene_writer *sw, const json_t *scene, json_t *primitives, const uint32_t *ids,
-                              int *map, size_t mesh_count)
+                              int *map, size_t node_count)
 {
     json_t *meshes = json_array(), *entries = json_object_get(scene, "primitives");
     if (meshes == NULL) {
         sw->oom = 1;
         return NULL;
     }
-    for (size_t m = 0; m < mesh_count; m++) {
-        json_t *mesh = json_deep_copy(json_array_get(json_object_get(scene, "meshes"), m)), *prims = json_array();
-        if (!json_is_object(mesh)) {
-            json_decref(mesh);
-            mesh = json_object();
-        }
+    for (size_t n = 0; n < node_count; n++) {
+        json_t *prims = json_array(), *name = NULL;
         for (size_t i = 0; prims && i < json_array_size(primitives); i++) {
             json_t *entry = json_array_get(entries, ids[i]);
-            if (json_integer_value(json_object_get(entry, "mesh")) != (json_int_t)m)
+            if (json_integer_value(json_object_get(entry, "node")) != (json_int_t)n)
                 continue;
             json_t *p = json_array_get(primitives, i), *exts = json_object_get(entry, "extensions");
+            json_t *mesh = json_array_get(json_object_get(scene, "meshes"),
+                                          (size_t)json_integer_value(json_object_get(entry, "mesh")));
+            name = name ? name : json_object_get(mesh, "name");
             if (json_object_size(exts) && !json_object_get(p, "extensions"))
                 put(sw, p, "extensions", json_object());
             if (json_object_size(exts) && json_object_update(json_object_get(p, "extensions"), exts) != 0)
@@ -103,33 +103,33 @@ static json_t *regroup_meshes(scene_writer *sw, const json_t *scene, json_t *pri
             if (json_array_append(prims, p) != 0)
                 sw->oom = 1;
         }
-        map[m] = json_array_size(prims) ? (int)json_array_size(meshes) : -1;
-        if (map[m] >= 0 && mesh) {
-            put(sw, mesh, "primitives", prims);
-            prims = NULL;
-            if (json_array_append(meshes, mesh) != 0)
+        map[n] = json_array_size(prims) ? (int)json_array_size(meshes) : -1;
+        if (map[n] >= 0) {
+            json_t *mesh = json_object();
+            if (json_is_string(name))
+                put(sw, mesh, "name", json_incref(name));
+            put(sw, mesh, "primitives", json_incref(prims));
+            if (json_array_append_new(meshes, mesh) != 0)
                 sw->oom = 1;
         }
         json_decref(prims);
-        json_decref(mesh);
     }
     return meshes;
 }
 
-static void write_node(scene_writer *sw, json_t *node, const int *map, size_t mesh_count)
+static void write_node(scene_writer *sw, json_t *node, int mesh_index)
 {
     json_t *mesh = json_object_get(node, "mesh");
     json_t *inst = json_object_get(json_object_get(node, "extensions"), "EXT_mesh_gpu_instancing");
     if (mesh) {
-        json_int_t m = json_integer_value(mesh);
-        if (!json_is_integer(mesh) || m < 0 || (size_t)m >= mesh_count || map[m] < 0) {
+        if (mesh_index < 0) {
             json_object_del(node, "mesh");
             json_object_del(node, "skin");
             if (inst)
                 json_object_del(json_object_get(node, "extensions"), "EXT_mesh_gpu_instancing");
             inst = NULL;
         } else {
-            put(sw, node, "mesh", json_integer(map[m]));
+            put(sw, node, "mesh", json_integer(mesh_index));
         }
     }
     json_t *exts = json_object_get(node, "extensions");
@@ -159,7 +159,7 @@ static void write_animation(scene_writer *sw, json_t *animation)
     }
 }
 
-static void write_parts(scene_writer *sw, json_t *scene, json_t *out, const int *map, size_t mesh_count)
+static void write_parts(scene_writer *sw, json_t *scene, json_t *out, const int *map)
 {
     size_t i;
     json_t *v;
@@ -169,7 +169,7 @@ static void write_parts(scene_writer *sw, json_t *scene, json_t *out, const int 
     json_array_foreach(nodes, i, v) {
         sw->bad |= !json_is_object(v);
         if (json_is_object(v))
-            write_node(sw, v, map, mesh_count);
+            write_node(sw, v, map[i]);
     }
     json_array_foreach(skins, i, v) {
         if (json_object_get(v, "inverseBindMatrices"))
@@ -201,8 +201,8 @@ lds_status lds_glb_scene_write(const char *scene_text, json_t *primitives, const
 {
     scene_writer sw = {.sink = sink, .used = used};
     json_t *scene = json_loads(scene_text, 0, NULL);
-    size_t mesh_count = json_array_size(json_object_get(scene, "meshes"));
-    int *map = malloc((mesh_count + 1) * sizeof(int));
+    size_t node_count = json_array_size(json_object_get(scene, "nodes"));
+    int *map = malloc((node_count + 1) * sizeof(int));
     json_t *roots = json_object_get(scene, "roots");
     if (!json_is_object(scene) || !json_is_array(roots)) {
         sw.bad = 1;
@@ -212,7 +212,7 @@ lds_status lds_glb_scene_write(const char *scene_text, json_t *primitives, const
         size_t entries = json_array_size(json_object_get(scene, "primitives"));
         for (size_t i = 0; i < json_array_size(primitives); i++)
             sw.bad |= primitive_ids[i] >= entries;
-        json_t *meshes = sw.bad ? NULL : regroup_meshes(&sw, scene, primitives, primitive_ids, map, mesh_count);
+        json_t *meshes = sw.bad ? NULL : regroup_meshes(&sw, scene, primitives, primitive_ids, map, node_count);
         if (meshes && !sw.bad) {
             put(&sw, out, "scene", json_integer(0));
             json_t *s = json_object(), *scenes = json_array();
@@ -220,7 +220,7 @@ lds_status lds_glb_scene_write(const char *scene_text, json_t *primitives, const
             if (json_array_append_new(scenes, s) != 0)
                 sw.oom = 1;
             put(&sw, out, "scenes", scenes);
-            write_parts(&sw, scene, out, map, mesh_count);
+            write_parts(&sw, scene, out, map);
             put(&sw, out, "meshes", json_incref(meshes));
         }
         json_decref(meshes);
@@ -231,5 +231,44 @@ lds_status lds_glb_scene_write(const char *scene_text, json_t *primitives, const
         return lds_error_set(err, LDS_EFORMAT, "glb: the model's scene is malformed");
     if (sw.oom)
         return lds_error_set(err, LDS_ENOMEM, "glb: out of memory writing the scene");
+    return LDS_OK;
+}
+
+/* The inverse of a column-major affine matrix into inv; 0 when singular. */
+static int affine_inverse(const double *m, double *inv)
+{
+    double c[9] = {m[5] * m[10] - m[6] * m[9], m[2] * m[9] - m[1] * m[10], m[1] * m[6] - m[2] * m[5],
+                   m[6] * m[8] - m[4] * m[10], m[0] * m[10] - m[2] * m[8], m[2] * m[4] - m[0] * m[6],
+                   m[4] * m[9] - m[5] * m[8], m[1] * m[8] - m[0] * m[9], m[0] * m[5] - m[1] * m[4]};
+    double det = m[0] * c[0] + m[4] * c[1] + m[8] * c[2];
+    if (!(det != 0.0) || !isfinite(det))
+        return 0;
+    memset(inv, 0, 16 * sizeof(double));
+    for (int col = 0; col < 3; col++)
+        for (int row = 0; row < 3; row++)
+            inv[col * 4 + row] = c[col * 3 + row] / det;
+    for (int row = 0; row < 3; row++)
+        inv[12 + row] = -(inv[row] * m[12] + inv[4 + row] * m[13] + inv[8 + row] * m[14]);
+    inv[15] = 1.0;
+    return 1;
+}
+
+lds_status lds_glb_scene_unbake(const char *scene_text, size_t *count, double **unbake, lds_error *err)
+{
+    json_t *scene = json_loads(scene_text, 0, NULL), *entries = json_object_get(scene, "primitives");
+    *count = json_array_size(entries);
+    *unbake = calloc(*count + 1, 17 * sizeof(double));
+    for (size_t i = 0; *unbake && i < *count; i++) {
+        json_t *mat = json_object_get(json_array_get(entries, i), "matrix");
+        double m[16];
+        if (json_array_size(mat) != 16)
+            continue;
+        for (int k = 0; k < 16; k++)
+            m[k] = json_number_value(json_array_get(mat, (size_t)k));
+        (*unbake)[17 * i] = affine_inverse(m, *unbake + 17 * i + 1);
+    }
+    json_decref(scene);
+    if (*unbake == NULL)
+        return lds_error_set(err, LDS_ENOMEM, "glb: out of memory reading the scene");
     return LDS_OK;
 }

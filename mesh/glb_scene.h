@@ -25,4 +25,9 @@ typedef struct lds_glb_scene_sink {
 lds_status lds_glb_scene_write(const char *scene_text, json_t *primitives, const uint32_t *primitive_ids,
                                const lds_glb_scene_sink *sink, json_t *out, json_t *used, lds_error *err);
 
+/* Per scene primitive entry (*count of them), 17 doubles in a new array *unbake: a flag (1 when the
+ * entry's vertices carry a baked world matrix) and that matrix's inverse (column-major), which
+ * gives the node's local geometry back. */
+lds_status lds_glb_scene_unbake(const char *scene_text, size_t *count, double **unbake, lds_error *err);
+
 #endif

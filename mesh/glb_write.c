@@ -27,6 +27,7 @@
 #include "draco_shim.h"
 #include "glb_scene.h"
 #include "mesh.h"
+#include "mesh_internal.h"
 #include "meshopt_encode.h"
 
 #define GLB_MAX_BYTES ((size_t)UINT32_MAX - 64) /* GLB lengths are uint32 */
@@ -56,6 +57,9 @@ typedef struct writer {
     uint16_t *skin_joints; /* scratch: one primitive's JOINTS_0 */
     float *skin_weights;   /* scratch: one primitive's WEIGHTS_0, renormalised */
     uint32_t *primitive_ids; /* scene primitive of each written primitive (model->scene) */
+    double *unbake;          /* lds_glb_scene_unbake's, per scene primitive */
+    size_t unbake_count;
+    float *local_vertices;   /* scratch: one primitive's positions, normals, tangents in its node's space */
     int used_draco, used_meshopt;
     int oom;           /* a jansson call failed: out of memory */
     lds_status failed; /* first failure of a helper that returns an index */
@@ -806,6 +810,31 @@ static lds_status skin_arrays(writer *w, slice *s, size_t vertex_offset)
     return LDS_OK;
 }
 
+/* A kept scene's primitive whose vertices carry its node's world transform: the slice's positions,
+ * normals and tangents taken back to the node's space (writer scratch), winding restored. */
+static lds_status unbake(writer *w, slice *s, const double *inverse)
+{
+    size_t n = s->vertex_count;
+    float *v = realloc(w->local_vertices, n * 10 * sizeof(float) + 4);
+    if (v == NULL)
+        return lds_error_set(w->err, LDS_ENOMEM, "glb: out of memory for %zu vertices", n);
+    w->local_vertices = v;
+    float *normals = s->normals ? v + 3 * n : NULL, *tangents = s->tangents ? v + 6 * n : NULL;
+    memcpy(v, s->positions, 3 * n * sizeof(float));
+    if (normals)
+        memcpy(normals, s->normals, 3 * n * sizeof(float));
+    if (tangents)
+        memcpy(tangents, s->tangents, 4 * n * sizeof(float));
+    if (lds_mesh_transform_vertices(v, normals, tangents, n, inverse) && s->indices)
+        for (size_t t = 0; t + 2 < s->index_count; t += 3) {
+            uint32_t *tri = (uint32_t *)(uintptr_t)(s->indices + t); /* the writer's own w->local */
+            uint32_t b = tri[1];
+            tri[1] = tri[2], tri[2] = b;
+        }
+    s->positions = v, s->normals = normals, s->tangents = tangents;
+    return LDS_OK;
+}
+
 static lds_status write_submesh(writer *w, size_t index, const lds_mesh_submesh *sm)
 {
     const lds_mesh_model *m = w->model;
@@ -844,6 +873,9 @@ static lds_status write_submesh(writer *w, size_t index, const lds_mesh_submesh 
         }
         s.indices = local;
     }
+    if (w->unbake && sm->primitive < w->unbake_count && w->unbake[17 * sm->primitive] != 0 &&
+        (st = unbake(w, &s, w->unbake + 17 * sm->primitive + 1)) != LDS_OK)
+        return st;
 
     json_t *primitive = json_object(), *attributes = json_object();
     int indices = -1;
@@ -1092,7 +1124,8 @@ lds_status lds_mesh_write_glb(const lds_mesh_model *model, lds_mesh_encoding enc
     lds_buf_init(&w.bin, out->max ? out->max : GLB_MAX_BYTES);
     lds_status st = LDS_OK;
     w.image_map = malloc((model->texture_count + 1) * sizeof(int));
-    if (model->scene && (w.primitive_ids = calloc(model->submesh_count + 1, sizeof(uint32_t))) == NULL)
+    if (model->scene && ((w.primitive_ids = calloc(model->submesh_count + 1, sizeof(uint32_t))) == NULL ||
+                         lds_glb_scene_unbake(model->scene, &w.unbake_count, &w.unbake, err) != LDS_OK))
         w.oom = 1;
     if (w.image_map == NULL || w.oom || !w.buffer_views || !w.accessors || !w.primitives || !w.materials || !w.textures ||
         !w.images || !w.samplers || !w.used) {
@@ -1139,6 +1172,8 @@ out:
     free(w.skin_joints);
     free(w.skin_weights);
     free(w.primitive_ids);
+    free(w.unbake);
+    free(w.local_vertices);
     lds_buf_cleanup(&w.bin);
     return st;
 }

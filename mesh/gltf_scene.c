@@ -2,11 +2,14 @@
  * or variant-mapped inputs (model->scene, described in mesh.h), so that every LOD file can carry
  * it again (glb_scene.c writes it back).
  *
- * Choice of space: a model with a scene keeps every glTF mesh once, in its own local space (the
- * node transforms are not baked in), and the nodes keep their transforms. Skinned meshes must stay
- * in their bind pose anyway (glTF ignores the transform of a skinned mesh's node); static meshes
- * of such a file are kept local too so that one rule holds for the whole file and shared meshes
- * are simplified once. Static files without any of these features stay flattened in world space.
+ * Choice of space: the model stays what every stage expects (fingerprints, report, thumbnails, the
+ * LOD error): each primitive instance in world space at the scene's rest pose, except skinned
+ * primitives, which stay in their bind pose (mesh-local: glTF ignores a skinned mesh node's
+ * transform, and the skin's inverse bind matrices expect the bind-pose vertices; no node transform
+ * is ever baked into them). Each instance's entry in the scene names its node and, when it was
+ * transformed, the world matrix baked into it; the writer (glb_scene.c) takes that matrix back out
+ * so each node draws its own local geometry again, which its animations then move. A mesh that
+ * several nodes draw is simplified once per instance, as in the flattened model.
  *
  * Out of scope: morph targets (a primitive's "targets", a mesh's "weights" and animation channels
  * on "weights" are dropped with a warning); accessors are kept as float data whatever their
@@ -186,30 +189,45 @@ static lds_status keep_animation(builder *b, const json_t *src, json_t *animatio
     return LDS_OK;
 }
 
-/* meshes: names; primitives: their mesh and KHR_materials_variants mappings, in file order. */
-static lds_status keep_meshes(builder *b, json_t *scene)
+/* A number array of the matrix's 16 values. */
+static json_t *matrix_json(const double *m)
 {
-    json_t *meshes = json_array(), *prims = json_array();
-    if (meshes == NULL || prims == NULL || json_object_set_new(scene, "meshes", meshes) != 0 ||
-        json_object_set_new(scene, "primitives", prims) != 0)
+    json_t *a = json_array();
+    for (int i = 0; a && i < 16; i++)
+        if (json_array_append_new(a, json_real(m[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* meshes: names; primitives: per instance its node, glTF mesh, baked world matrix and
+ * KHR_materials_variants mappings. */
+static lds_status keep_primitives(builder *b, json_t *scene, const gltf_scene_primitive *prims, size_t count)
+{
+    json_t *meshes = json_array(), *entries = json_array();
+    if (meshes == NULL || entries == NULL || json_object_set_new(scene, "meshes", meshes) != 0 ||
+        json_object_set_new(scene, "primitives", entries) != 0)
         return oom(b);
     for (size_t m = 0; m < lds_gltf_count(b->doc, "meshes"); m++) {
         static const char *const keys[] = {"name", NULL};
-        json_t *mesh = lds_gltf_item(b->doc, "meshes", m), *p;
-        size_t k;
+        json_t *mesh = lds_gltf_item(b->doc, "meshes", m);
         if (json_array_append_new(meshes, pick(mesh, keys)) != 0)
             return oom(b);
         b->dropped_morphs |= json_object_get(mesh, "weights") != NULL;
-        json_array_foreach(json_object_get(mesh, "primitives"), k, p) {
-            json_t *entry = json_object(), *exts = json_object();
-            json_t *variants = json_object_get(json_object_get(p, "extensions"), "KHR_materials_variants");
-            b->dropped_morphs |= json_object_get(p, "targets") != NULL;
-            if (entry == NULL || exts == NULL || json_array_append_new(prims, entry) != 0 ||
-                json_object_set_new(entry, "mesh", json_integer((json_int_t)m)) != 0 ||
-                json_object_set_new(entry, "extensions", exts) != 0 ||
-                (variants && json_object_set_new(exts, "KHR_materials_variants", json_deep_copy(variants)) != 0))
-                return oom(b);
-        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        const gltf_scene_primitive *p = &prims[i];
+        json_t *entry = json_object(), *exts = json_object();
+        json_t *variants = json_object_get(json_object_get(p->primitive, "extensions"), "KHR_materials_variants");
+        b->dropped_morphs |= json_object_get(p->primitive, "targets") != NULL;
+        if (entry == NULL || exts == NULL || json_array_append_new(entries, entry) != 0 ||
+            json_object_set_new(entry, "node", json_integer((json_int_t)p->node)) != 0 ||
+            json_object_set_new(entry, "mesh", json_integer((json_int_t)p->mesh)) != 0 ||
+            (p->baked && json_object_set_new(entry, "matrix", matrix_json(p->matrix)) != 0) ||
+            json_object_set_new(entry, "extensions", exts) != 0 ||
+            (variants && json_object_set_new(exts, "KHR_materials_variants", json_deep_copy(variants)) != 0))
+            return oom(b);
     }
     return LDS_OK;
 }
@@ -228,7 +246,8 @@ static lds_status keep_roots(builder *b, json_t *scene, const json_t *roots)
     return LDS_OK;
 }
 
-lds_status lds_gltf_scene_build(gltf_doc *doc, const json_t *roots, lds_mesh_model *model, lds_error *err)
+lds_status lds_gltf_scene_build(gltf_doc *doc, const json_t *roots, const gltf_scene_primitive *prims,
+                                size_t prim_count, lds_mesh_model *model, lds_error *err)
 {
     builder b = {.doc = doc, .model = model, .err = err};
     json_t *scene = json_object(), *nodes = json_array(), *skins = json_array(), *anims = json_array();
@@ -244,7 +263,7 @@ lds_status lds_gltf_scene_build(gltf_doc *doc, const json_t *roots, lds_mesh_mod
     for (size_t i = 0; st == LDS_OK && i < lds_gltf_count(doc, "animations"); i++)
         st = keep_animation(&b, lds_gltf_item(doc, "animations", i), anims);
     if (st == LDS_OK)
-        st = keep_meshes(&b, scene);
+        st = keep_primitives(&b, scene, prims, prim_count);
     if (st == LDS_OK)
         st = keep_roots(&b, scene, roots);
     if (st == LDS_OK && (model->scene = json_dumps(scene, JSON_PRESERVE_ORDER | JSON_COMPACT)) == NULL)

@@ -6,6 +6,7 @@
 //     keyframe count and interpolation), node hierarchy (every node's parent by name), lights and
 //     variants (inspect.mjs's checkLod covers materials, extensions and attribute sets as well);
 //   - JOINTS_0 and WEIGHTS_0 on every skinned primitive, weights summing to 1 (1e-3);
+//   - the scene's bounds (node transforms applied) within 2% of the diagonal of the input's;
 //   - no glTF Validator error.
 // Inputs: skinned.glb from make_assets.mjs (a 3-joint cylinder with two animations), Debian's
 // assimp-testmodels simple_skin.gltf when installed, and ../shared/corpus/pbr/SheenChair.glb
@@ -37,8 +38,9 @@ function parseArgs(argv) {
 
 /** what the scene checks compare: parents, skins, animation channels, skinned primitives */
 async function sceneOf(file) {
-  const { io } = await gltfIO();
+  const { io, core } = await gltfIO();
   const root = (await io.read(file)).getRoot();
+  const { min, max } = core.getBounds(root.getDefaultScene() || root.listScenes()[0]);
   const name = (n) => (n ? n.getName() || '?' : null);
   const parents = {};
   for (const n of root.listNodes()) for (const c of n.listChildren()) parents[name(c)] = name(n);
@@ -64,11 +66,15 @@ async function sceneOf(file) {
       skinned.push({ node: name(n), joints: !!j, weights: !!w, worst });
     }
   }
-  return { parents, channels, skins, skinned };
+  return { parents, channels, skins, skinned, min, max };
 }
 
 function compareScenes(inp, lod) {
   const problems = [];
+  // the scene's bounds (node transforms applied): each node draws its own local geometry again
+  const diag = Math.hypot(...inp.max.map((x, i) => x - inp.min[i]));
+  const off = Math.max(...[...inp.min, ...inp.max].map((x, i) => Math.abs(x - [...lod.min, ...lod.max][i])));
+  if (!(off <= 0.02 * diag)) problems.push(`scene bounds: input ${inp.min}..${inp.max}, lod ${lod.min}..${lod.max}`);
   for (const [child, parent] of Object.entries(inp.parents)) {
     if (lod.parents[child] !== parent) problems.push(`node "${child}": parent input "${parent}", lod "${lod.parents[child]}"`);
   }
