@@ -186,6 +186,8 @@ static lds_status keep_animation(builder *b, const json_t *src, json_t *animatio
         if ((st = embed_member(b, copy, "input")) != LDS_OK || (st = embed_member(b, copy, "output")) != LDS_OK)
             return st;
     }
+    if (json_array_size(channels) == 0) /* it only morphed: glTF wants at least one channel */
+        json_array_remove(animations, json_array_size(animations) - 1);
     return LDS_OK;
 }
 

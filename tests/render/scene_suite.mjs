@@ -5,10 +5,12 @@
 //   - the input's skins (same joint names), animations (same channels, each with the input's
 //     keyframe count and interpolation), node hierarchy (every node's parent by name), lights and
 //     variants (inspect.mjs's checkLod covers materials, extensions and attribute sets as well);
+//   - GPU instancing on the same nodes with the same instance counts;
 //   - JOINTS_0 and WEIGHTS_0 on every skinned primitive, weights summing to 1 (1e-3);
 //   - the scene's bounds (node transforms applied) within 2% of the diagonal of the input's;
 //   - no glTF Validator error.
-// Inputs: skinned.glb from make_assets.mjs (a 3-joint cylinder with two animations), Debian's
+// Inputs: skinned.glb from make_assets.mjs (a 3-joint cylinder with two animations), its
+// scene_extras.glb (GPU instancing under a transformed parent, a spot light, two variants), Debian's
 // assimp-testmodels simple_skin.gltf when installed, and ../shared/corpus/pbr/SheenChair.glb
 // (a light and KHR_materials_variants) when --shared holds it; absent optional inputs are skipped.
 //
@@ -17,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gltfIO } from './gltf.mjs';
 import { inspectFile, checkLod } from './inspect.mjs';
-import { makeAssets } from './make_assets.mjs';
+import { makeAssets, makeSceneExtras } from './make_assets.mjs';
 import { processModel, validateFile } from './pbr_suite.mjs';
 import { tool } from './lib.mjs';
 
@@ -52,6 +54,10 @@ async function sceneOf(file) {
         `${s.getInput().getCount()} keys ${s.getOutput().getCount()} values ${s.getInterpolation()}`;
     }
   }
+  const instanced = root.listNodes().filter((n) => n.getExtension('EXT_mesh_gpu_instancing')).map((n) => {
+    const t = n.getExtension('EXT_mesh_gpu_instancing').getAttribute('TRANSLATION');
+    return `${name(n)}: ${t ? t.getCount() : 0} instances`;
+  });
   const skins = root.listSkins().map((s) => s.listJoints().map(name).join(','));
   const skinned = [];
   for (const n of root.listNodes()) {
@@ -66,7 +72,7 @@ async function sceneOf(file) {
       skinned.push({ node: name(n), joints: !!j, weights: !!w, worst });
     }
   }
-  return { parents, channels, skins, skinned, min, max };
+  return { parents, channels, skins, skinned, instanced, min, max };
 }
 
 function compareScenes(inp, lod) {
@@ -81,6 +87,7 @@ function compareScenes(inp, lod) {
   for (const [ch, keys] of Object.entries(inp.channels)) {
     if (lod.channels[ch] !== keys) problems.push(`channel ${ch}: input ${keys}, lod ${lod.channels[ch]}`);
   }
+  if (lod.instanced.join(' | ') !== inp.instanced.join(' | ')) problems.push(`instancing: input ${inp.instanced.join(' | ')}, lod ${lod.instanced.join(' | ')}`);
   if (lod.skins.join(' | ') !== inp.skins.join(' | ')) problems.push(`skin joints: input ${inp.skins.join(' | ')}, lod ${lod.skins.join(' | ')}`);
   if (lod.skinned.length < inp.skinned.length) problems.push(`skinned primitives: input ${inp.skinned.length}, lod ${lod.skinned.length}`);
   for (const p of lod.skinned) {
@@ -96,7 +103,7 @@ async function main() {
   const gen = path.join(o.work, 'assets');
   fs.mkdirSync(gen, { recursive: true });
   const made = await makeAssets(gen);
-  const inputs = [made.find((f) => path.basename(f) === 'skinned.glb')];
+  const inputs = [made.find((f) => path.basename(f) === 'skinned.glb'), await makeSceneExtras(gen)];
   if (fs.existsSync(SIMPLE_SKIN)) inputs.push(SIMPLE_SKIN);
   else process.stdout.write(`note: ${SIMPLE_SKIN} absent (assimp-testmodels); skipped\n`);
   const chair = o.shared && path.join(o.shared, 'corpus', 'pbr', 'SheenChair.glb');
