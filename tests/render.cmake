@@ -49,3 +49,7 @@ lds_node_test(pbr_missing_image integration 300 ${LDS_RENDER_DIR}/pbr_suite.mjs 
 # when present), read back with glTF-Transform and validated.
 lds_node_test(scene_keep integration 900 ${LDS_RENDER_DIR}/scene_suite.mjs
   --lodestone $<TARGET_FILE:lodestone> --work ${CMAKE_CURRENT_BINARY_DIR}/scene-keep --shared ${LDS_SHARED_DIR})
+# The same outputs' LOD0 rendered in headless Chromium against the input (three.js, same camera).
+lds_node_test(scene_render integration 900 ${LDS_RENDER_DIR}/scene_suite.mjs --render 1
+  --lodestone $<TARGET_FILE:lodestone> --work ${CMAKE_CURRENT_BINARY_DIR}/scene-render --shared ${LDS_SHARED_DIR})
+set_tests_properties(scene_render PROPERTIES RESOURCE_LOCK chromium)

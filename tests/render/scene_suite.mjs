@@ -14,26 +14,32 @@
 // assimp-testmodels simple_skin.gltf when installed, and ../shared/corpus/pbr/SheenChair.glb
 // (a light and KHR_materials_variants) when --shared holds it; absent optional inputs are skipped.
 //
-//   node tests/render/scene_suite.mjs --lodestone BIN --work DIR [--shared DIR]
+// With --render 1, LOD0 of every encoding is also rendered in headless Chromium (three.js, the
+// scene's rest pose: frame 0 of the animations' bind state) against the input, same camera, and
+// must reach RENDER_BAR_DB.
+//
+//   node tests/render/scene_suite.mjs --lodestone BIN --work DIR [--shared DIR] [--render 1]
 import fs from 'node:fs';
 import path from 'node:path';
 import { gltfIO } from './gltf.mjs';
 import { inspectFile, checkLod } from './inspect.mjs';
 import { makeAssets, makeSceneExtras } from './make_assets.mjs';
 import { processModel, validateFile } from './pbr_suite.mjs';
-import { tool } from './lib.mjs';
+import { tool, psnrValue } from './lib.mjs';
+import { openRenderer } from './render.mjs';
 
+const RENDER_BAR_DB = 40;
 const SIMPLE_SKIN = '/usr/share/assimp/models/glTF2/simple_skin/simple_skin.gltf';
 
 function parseArgs(argv) {
-  const o = { lodestone: null, work: null, shared: null };
+  const o = { lodestone: null, work: null, shared: null, render: null };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
-    if (v === undefined || !['--lodestone', '--work', '--shared'].includes(k)) {
-      process.stderr.write('usage: node tests/render/scene_suite.mjs --lodestone BIN --work DIR [--shared DIR]\n');
+    if (v === undefined || !['--lodestone', '--work', '--shared', '--render'].includes(k)) {
+      process.stderr.write('usage: node tests/render/scene_suite.mjs --lodestone BIN --work DIR [--shared DIR] [--render 1]\n');
       process.exit(2);
     }
-    o[k.slice(2)] = path.resolve(v);
+    o[k.slice(2)] = k === '--render' ? v === '1' : path.resolve(v);
   }
   return o;
 }
@@ -97,6 +103,23 @@ function compareScenes(inp, lod) {
   return problems;
 }
 
+/** LOD0 of every encoding rendered against the input */
+async function renderCheck(check, input, base, lods) {
+  const lod0 = lods.find((l) => l.level === 0);
+  const files = lod0 ? ['glb', 'draco', 'meshopt'].map((f) => lod0.files[f] && lod0.files[f].path).filter(Boolean) : [];
+  const r = await openRenderer({ size: 256, views: 2 });
+  try {
+    const res = await r.compare(input, files, {});
+    for (const f of res.files) {
+      const db = psnrValue(f.psnr);
+      process.stdout.write(`${base} ${path.basename(f.file)}: PSNR ${f.psnr} dB\n`);
+      check(!f.error && db >= RENDER_BAR_DB, `${base} ${path.basename(f.file)}: render PSNR ${f.psnr} dB against the input (want >= ${RENDER_BAR_DB})${f.error ? `: ${f.error}` : ''}`);
+    }
+  } finally {
+    await r.close();
+  }
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (!o.lodestone || !o.work) { process.stderr.write('scene_suite.mjs: --lodestone and --work are required\n'); return 2; }
@@ -118,6 +141,7 @@ async function main() {
     const r = processModel(o.lodestone, input, path.join(o.work, 'out', base), path.join(o.work, 'home'));
     check(r.exit === 0 && r.lods.length > 0, `${base}: lodestone process exit ${r.exit}, ${r.lods.length} levels: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     const inDesc = await inspectFile(input), inScene = await sceneOf(input);
+    if (o.render) await renderCheck(check, input, base, r.lods);
     check(inScene.skins.length > 0 || inDesc.lights > 0 || inDesc.variants > 0, `${base}: the input has a skin, light or variants to keep`);
     for (const l of r.lods) {
       for (const fmt of ['glb', 'draco', 'meshopt']) {
