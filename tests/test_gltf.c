@@ -571,6 +571,16 @@ static void test_scene(void)
     size_t size;
     unsigned char *glb = skinned_glb(&size);
     lds_error err;
+    /* every truncated prefix, in an exactly sized buffer: an error or a model, never an overread */
+    for (size_t cut = 0; cut < size; cut++) {
+        unsigned char *part = malloc(cut ? cut : 1);
+        memcpy(part, glb, cut);
+        lds_mesh_model *t = NULL;
+        lds_error_clear(&err);
+        if (lds_mesh_import("skinned.glb", part, cut, &sidecars, NULL, &t, &err) == LDS_OK)
+            lds_mesh_model_destroy(t);
+        free(part);
+    }
     lds_mesh_model *m = import("skinned.glb", glb, size, &err), *half = NULL;
     free(glb);
     LDS_CHECK(m != NULL);
