@@ -257,6 +257,7 @@ lds_status lds_mesh_clean(lds_mesh_model *m, lds_mesh_report *report, lds_error 
         o->index_offset = (uint32_t)out_indices;
         o->index_count = (uint32_t)(kept * 3);
         o->material = sm->material;
+        o->primitive = sm->primitive;
         out_vertices += used;
         out_indices += kept * 3;
     }

@@ -80,8 +80,15 @@ lds_status encode(const lds_draco_input *in, lds_draco_output *out, lds_error *e
     if (in->tangents)
         tan = add_attribute(geometry.get(), draco::GeometryAttribute::GENERIC, draco::DT_FLOAT32, 4, false,
                             in->tangents, 4 * sizeof(float), n);
+    int jnt = -1, wgt = -1;
+    if (in->joints && in->weights) {
+        jnt = add_attribute(geometry.get(), draco::GeometryAttribute::GENERIC, draco::DT_UINT16, 4, false, in->joints,
+                            4 * sizeof(uint16_t), n);
+        wgt = add_attribute(geometry.get(), draco::GeometryAttribute::GENERIC, draco::DT_FLOAT32, 4, false,
+                            in->weights, 4 * sizeof(float), n);
+    }
     if (pos < 0 || (in->normals && nrm < 0) || (in->uvs && uv < 0) || (in->colors && col < 0) ||
-        (in->uvs1 && uv1 < 0) || (in->tangents && tan < 0))
+        (in->uvs1 && uv1 < 0) || (in->tangents && tan < 0) || (in->joints && in->weights && (jnt < 0 || wgt < 0)))
         return lds_error_set(err, LDS_EINTERNAL, "draco: cannot add attributes");
 
     if (is_mesh) {
@@ -130,6 +137,8 @@ lds_status encode(const lds_draco_input *in, lds_draco_output *out, lds_error *e
     out->color_id = col >= 0 ? (int)geometry->attribute(col)->unique_id() : -1;
     out->uv1_id = uv1 >= 0 ? (int)geometry->attribute(uv1)->unique_id() : -1;
     out->tangent_id = tan >= 0 ? (int)geometry->attribute(tan)->unique_id() : -1;
+    out->joints_id = jnt >= 0 ? (int)geometry->attribute(jnt)->unique_id() : -1;
+    out->weights_id = wgt >= 0 ? (int)geometry->attribute(wgt)->unique_id() : -1;
     return LDS_OK;
 }
 
@@ -184,6 +193,7 @@ extern "C" lds_status lds_draco_encode(const lds_draco_input *in, lds_draco_outp
 {
     memset(out, 0, sizeof(*out));
     out->position_id = out->normal_id = out->uv_id = out->color_id = out->uv1_id = out->tangent_id = -1;
+    out->joints_id = out->weights_id = -1;
     lds_status status;
     try {
         status = encode(in, out, err);

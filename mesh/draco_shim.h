@@ -25,6 +25,8 @@ typedef struct lds_draco_input {
     const float *colors;    /* 4 per vertex in 0..1 or NULL; stored as normalized uint8 */
     const float *uvs1;      /* 2 per vertex (TEXCOORD_1) or NULL; quantised like uvs */
     const float *tangents;  /* 4 per vertex or NULL; a GENERIC float attribute */
+    const uint16_t *joints; /* 4 per vertex (JOINTS_0) or NULL; a GENERIC uint16 attribute */
+    const float *weights;   /* 4 per vertex (WEIGHTS_0), with joints; a GENERIC float attribute */
     size_t index_count;     /* multiple of 3; 0 makes a point cloud */
     const uint32_t *indices; /* relative to this vertex slice (0..vertex_count-1) */
     int position_bits, normal_bits, uv_bits; /* quantisation, 1..30 */
@@ -38,6 +40,7 @@ typedef struct lds_draco_output {
     size_t point_count; /* points in the decoded geometry: the accessors' count */
     size_t face_count;  /* triangles in the decoded geometry (0 for point clouds) */
     int position_id, normal_id, uv_id, color_id, uv1_id, tangent_id; /* -1 when absent */
+    int joints_id, weights_id;                                       /* -1 when absent */
 } lds_draco_output;
 
 /* Compresses one primitive (welding equal attribute values the way draco_encoder does) into

@@ -25,7 +25,9 @@
 #include <jansson.h>
 
 #include "draco_shim.h"
+#include "glb_scene.h"
 #include "mesh.h"
+#include "mesh_internal.h"
 #include "meshopt_encode.h"
 
 #define GLB_MAX_BYTES ((size_t)UINT32_MAX - 64) /* GLB lengths are uint32 */
@@ -52,6 +54,12 @@ typedef struct writer {
     uint32_t *local;      /* scratch: one primitive's indices made relative to its vertex range */
     unsigned char *scratch;
     size_t scratch_size;
+    uint16_t *skin_joints; /* scratch: one primitive's JOINTS_0 */
+    float *skin_weights;   /* scratch: one primitive's WEIGHTS_0, renormalised */
+    uint32_t *primitive_ids; /* scene primitive of each written primitive (model->scene) */
+    double *unbake;          /* lds_glb_scene_unbake's, per scene primitive */
+    size_t unbake_count;
+    float *local_vertices;   /* scratch: one primitive's positions, normals, tangents in its node's space */
     int used_draco, used_meshopt;
     int oom;           /* a jansson call failed: out of memory */
     lds_status failed; /* first failure of a helper that returns an index */
@@ -539,8 +547,22 @@ static void write_materials(writer *w)
 typedef struct slice {
     size_t vertex_count, index_count;
     const float *positions, *normals, *uvs, *colors, *uvs1, *tangents;
+    const uint16_t *joints;  /* JOINTS_0, NULL without a skin */
+    const float *weights;    /* WEIGHTS_0 summing to 1, with joints */
     const uint32_t *indices; /* local, NULL for points */
 } slice;
+
+/* One plain float or integer attribute: its view and accessor. */
+static lds_status plain_attribute(writer *w, json_t *attributes, const char *name, const void *data, size_t count,
+                                  int component_type, const char *type, int components)
+{
+    size_t bytes = count * (size_t)components * (component_type == CT_FLOAT ? 4 : 2);
+    int view = add_view(w, data, bytes, TARGET_ARRAY_BUFFER, 0);
+    if (view < 0)
+        return w->failed;
+    set(w, attributes, name, json_integer(add_accessor(w, view, component_type, count, type, 0, NULL)));
+    return LDS_OK;
+}
 
 static lds_status write_plain(writer *w, const slice *s, json_t *attributes, int *indices)
 {
@@ -552,30 +574,17 @@ static lds_status write_plain(writer *w, const slice *s, json_t *attributes, int
         return w->failed;
     acc = add_accessor(w, view, CT_FLOAT, n, "VEC3", 0, &b);
     set(w, attributes, "POSITION", json_integer(acc));
-    if (s->normals) {
-        if ((view = add_view(w, s->normals, n * 12, TARGET_ARRAY_BUFFER, 0)) < 0)
-            return w->failed;
-        set(w, attributes, "NORMAL", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC3", 0, NULL)));
-    }
-    if (s->uvs) {
-        if ((view = add_view(w, s->uvs, n * 8, TARGET_ARRAY_BUFFER, 0)) < 0)
-            return w->failed;
-        set(w, attributes, "TEXCOORD_0", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC2", 0, NULL)));
-    }
-    if (s->colors) {
-        if ((view = add_view(w, s->colors, n * 16, TARGET_ARRAY_BUFFER, 0)) < 0)
-            return w->failed;
-        set(w, attributes, "COLOR_0", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC4", 0, NULL)));
-    }
-    if (s->uvs1) {
-        if ((view = add_view(w, s->uvs1, n * 8, TARGET_ARRAY_BUFFER, 0)) < 0)
-            return w->failed;
-        set(w, attributes, "TEXCOORD_1", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC2", 0, NULL)));
-    }
-    if (s->tangents) {
-        if ((view = add_view(w, s->tangents, n * 16, TARGET_ARRAY_BUFFER, 0)) < 0)
-            return w->failed;
-        set(w, attributes, "TANGENT", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC4", 0, NULL)));
+    struct { const void *data; const char *name, *type; int components, component_type; } attrs[] = {
+        {s->normals, "NORMAL", "VEC3", 3, CT_FLOAT},   {s->uvs, "TEXCOORD_0", "VEC2", 2, CT_FLOAT},
+        {s->colors, "COLOR_0", "VEC4", 4, CT_FLOAT},   {s->uvs1, "TEXCOORD_1", "VEC2", 2, CT_FLOAT},
+        {s->tangents, "TANGENT", "VEC4", 4, CT_FLOAT}, {s->joints, "JOINTS_0", "VEC4", 4, CT_UNSIGNED_SHORT},
+        {s->weights, "WEIGHTS_0", "VEC4", 4, CT_FLOAT}};
+    for (size_t k = 0; k < sizeof(attrs) / sizeof(attrs[0]); k++) {
+        lds_status st = attrs[k].data ? plain_attribute(w, attributes, attrs[k].name, attrs[k].data, n,
+                                                        attrs[k].component_type, attrs[k].type, attrs[k].components)
+                                      : LDS_OK;
+        if (st != LDS_OK)
+            return st;
     }
     *indices = -1;
     if (s->indices) {
@@ -607,6 +616,8 @@ static lds_status write_draco(writer *w, const slice *s, json_t *attributes, int
         .colors = s->colors,
         .uvs1 = s->uvs1,
         .tangents = s->tangents,
+        .joints = s->joints,
+        .weights = s->weights,
         .index_count = s->index_count,
         .indices = s->indices,
         .position_bits = w->position_bits,
@@ -651,6 +662,13 @@ static lds_status write_draco(writer *w, const slice *s, json_t *attributes, int
         set(w, attributes, "TANGENT", json_integer(add_accessor(w, -1, CT_FLOAT, out.point_count, "VEC4", 0, NULL)));
         set(w, ids, "TANGENT", json_integer(out.tangent_id));
     }
+    if (s->joints) {
+        set(w, attributes, "JOINTS_0",
+            json_integer(add_accessor(w, -1, CT_UNSIGNED_SHORT, out.point_count, "VEC4", 0, NULL)));
+        set(w, ids, "JOINTS_0", json_integer(out.joints_id));
+        set(w, attributes, "WEIGHTS_0", json_integer(add_accessor(w, -1, CT_FLOAT, out.point_count, "VEC4", 0, NULL)));
+        set(w, ids, "WEIGHTS_0", json_integer(out.weights_id));
+    }
     *indices = add_accessor(w, -1, out.point_count <= 65535 ? CT_UNSIGNED_SHORT : CT_UNSIGNED_INT,
                             out.face_count * 3, "SCALAR", 0, NULL);
     json_t *ext = json_object();
@@ -663,11 +681,11 @@ static lds_status write_draco(writer *w, const slice *s, json_t *attributes, int
     return LDS_OK;
 }
 
-static lds_status write_meshopt(writer *w, const slice *s, json_t *attributes, int *indices)
+/* Positions: uint16 x4 (stride 8: vertex elements are 4-byte aligned) on the model's grid. */
+static lds_status meshopt_positions(writer *w, const slice *s, json_t *attributes)
 {
     size_t n = s->vertex_count, offset, length;
     lds_status st;
-    /* Positions: uint16 x4 (stride 8: vertex elements are 4-byte aligned). */
     uint16_t *q = scratch(w, n * 8 + 8);
     if (q == NULL)
         return LDS_ENOMEM;
@@ -682,6 +700,25 @@ static lds_status write_meshopt(writer *w, const slice *s, json_t *attributes, i
     }
     int view = add_meshopt_view(w, offset, length, n, 8, "ATTRIBUTES", NULL, TARGET_ARRAY_BUFFER);
     set(w, attributes, "POSITION", json_integer(add_accessor(w, view, CT_UNSIGNED_SHORT, n, "VEC3", 0, &b)));
+    return LDS_OK;
+}
+
+static lds_status write_meshopt(writer *w, const slice *s, json_t *attributes, int *indices)
+{
+    size_t n = s->vertex_count, offset, length;
+    lds_status st;
+    int view;
+    if (w->model->scene) {
+        /* A kept scene: float positions, as the node transforms are the input's own. */
+        bounds b;
+        float_bounds(s->positions, n, 3, &b);
+        if ((st = lds_meshopt_compress_attributes(s->positions, n, 12, &w->bin, &offset, &length, w->err)) != LDS_OK)
+            return st;
+        view = add_meshopt_view(w, offset, length, n, 12, "ATTRIBUTES", NULL, TARGET_ARRAY_BUFFER);
+        set(w, attributes, "POSITION", json_integer(add_accessor(w, view, CT_FLOAT, n, "VEC3", 0, &b)));
+    } else if ((st = meshopt_positions(w, s, attributes)) != LDS_OK) {
+        return st;
+    }
     if (s->normals) {
         int8_t *oct = scratch(w, n * 4 + 4);
         if (oct == NULL)
@@ -715,19 +752,20 @@ static lds_status write_meshopt(writer *w, const slice *s, json_t *attributes, i
         view = add_meshopt_view(w, offset, length, n, 4, "ATTRIBUTES", NULL, TARGET_ARRAY_BUFFER);
         set(w, attributes, "COLOR_0", json_integer(add_accessor(w, view, CT_UNSIGNED_BYTE, n, "VEC4", 1, NULL)));
     }
-    /* the second UV set and tangents stay float (KHR_mesh_quantization allows it), compressed */
-    const float *extra[2] = {s->uvs1, s->tangents};
-    const char *extra_name[2] = {"TEXCOORD_1", "TANGENT"};
-    for (int k = 0; k < 2; k++) {
-        if (extra[k] == NULL)
+    /* the second UV set, tangents and weights stay float (KHR_mesh_quantization allows it), joints
+     * uint16, compressed */
+    struct { const void *data; const char *name, *type; int stride, component_type; } extra[] = {
+        {s->uvs1, "TEXCOORD_1", "VEC2", 8, CT_FLOAT}, {s->tangents, "TANGENT", "VEC4", 16, CT_FLOAT},
+        {s->joints, "JOINTS_0", "VEC4", 8, CT_UNSIGNED_SHORT}, {s->weights, "WEIGHTS_0", "VEC4", 16, CT_FLOAT}};
+    for (size_t k = 0; k < sizeof(extra) / sizeof(extra[0]); k++) {
+        if (extra[k].data == NULL)
             continue;
-        int width = k == 0 ? 2 : 4;
-        if ((st = lds_meshopt_compress_attributes(extra[k], n, (size_t)width * 4, &w->bin, &offset, &length,
-                                                  w->err)) != LDS_OK)
+        if ((st = lds_meshopt_compress_attributes(extra[k].data, n, (size_t)extra[k].stride, &w->bin, &offset,
+                                                  &length, w->err)) != LDS_OK)
             return st;
-        view = add_meshopt_view(w, offset, length, n, width * 4, "ATTRIBUTES", NULL, TARGET_ARRAY_BUFFER);
-        set(w, attributes, extra_name[k],
-            json_integer(add_accessor(w, view, CT_FLOAT, n, k == 0 ? "VEC2" : "VEC4", 0, NULL)));
+        view = add_meshopt_view(w, offset, length, n, extra[k].stride, "ATTRIBUTES", NULL, TARGET_ARRAY_BUFFER);
+        set(w, attributes, extra[k].name,
+            json_integer(add_accessor(w, view, extra[k].component_type, n, extra[k].type, 0, NULL)));
     }
     *indices = -1;
     if (s->indices) {
@@ -740,6 +778,60 @@ static lds_status write_meshopt(writer *w, const slice *s, json_t *attributes, i
         *indices = add_accessor(w, view, stride == 2 ? CT_UNSIGNED_SHORT : CT_UNSIGNED_INT, s->index_count, "SCALAR",
                                 0, NULL);
     }
+    return LDS_OK;
+}
+
+/* The slice's JOINTS_0 as uint16 and WEIGHTS_0 renormalised to sum 1 (simplification blends
+ * nothing, but the input's may not sum to 1 exactly; a vertex without weight goes whole to its
+ * first joint), in the writer's skin scratch arrays. */
+static lds_status skin_arrays(writer *w, slice *s, size_t vertex_offset)
+{
+    const lds_mesh_model *m = w->model;
+    size_t n = s->vertex_count;
+    uint16_t *j = realloc(w->skin_joints, 4 * n * sizeof(uint16_t) + 8);
+    if (j != NULL)
+        w->skin_joints = j;
+    float *wt = j ? realloc(w->skin_weights, 4 * n * sizeof(float) + 16) : NULL;
+    if (wt == NULL)
+        return lds_error_set(w->err, LDS_ENOMEM, "glb: out of memory for %zu skinned vertices", n);
+    w->skin_weights = wt;
+    const float *js = m->joints + 4 * vertex_offset, *ws = m->weights + 4 * vertex_offset;
+    for (size_t v = 0; v < n; v++) {
+        double sum = 0;
+        for (int k = 0; k < 4; k++) {
+            j[4 * v + k] = (uint16_t)js[4 * v + k];
+            sum += ws[4 * v + k] > 0 ? ws[4 * v + k] : 0;
+        }
+        for (int k = 0; k < 4; k++)
+            wt[4 * v + k] = sum > 0 ? (float)((ws[4 * v + k] > 0 ? ws[4 * v + k] : 0) / sum) : (k == 0);
+    }
+    s->joints = j;
+    s->weights = wt;
+    return LDS_OK;
+}
+
+/* A kept scene's primitive whose vertices carry its node's world transform: the slice's positions,
+ * normals and tangents taken back to the node's space (writer scratch), winding restored. */
+static lds_status unbake(writer *w, slice *s, const double *inverse)
+{
+    size_t n = s->vertex_count;
+    float *v = realloc(w->local_vertices, n * 10 * sizeof(float) + 4);
+    if (v == NULL)
+        return lds_error_set(w->err, LDS_ENOMEM, "glb: out of memory for %zu vertices", n);
+    w->local_vertices = v;
+    float *normals = s->normals ? v + 3 * n : NULL, *tangents = s->tangents ? v + 6 * n : NULL;
+    memcpy(v, s->positions, 3 * n * sizeof(float));
+    if (normals)
+        memcpy(normals, s->normals, 3 * n * sizeof(float));
+    if (tangents)
+        memcpy(tangents, s->tangents, 4 * n * sizeof(float));
+    if (lds_mesh_transform_vertices(v, normals, tangents, n, inverse) && s->indices)
+        for (size_t t = 0; t + 2 < s->index_count; t += 3) {
+            uint32_t *tri = (uint32_t *)(uintptr_t)(s->indices + t); /* the writer's own w->local */
+            uint32_t b = tri[1];
+            tri[1] = tri[2], tri[2] = b;
+        }
+    s->positions = v, s->normals = normals, s->tangents = tangents;
     return LDS_OK;
 }
 
@@ -763,6 +855,9 @@ static lds_status write_submesh(writer *w, size_t index, const lds_mesh_submesh 
         .uvs1 = m->uvs1 ? m->uvs1 + 2 * vo : NULL,
         .tangents = m->tangents ? m->tangents + 4 * vo : NULL,
     };
+    lds_status st;
+    if (m->joints && m->weights && (st = skin_arrays(w, &s, vo)) != LDS_OK)
+        return st;
     if (sm->index_count > 0) {
         uint32_t *local = realloc(w->local, sm->index_count * sizeof(uint32_t));
         if (local == NULL)
@@ -778,10 +873,12 @@ static lds_status write_submesh(writer *w, size_t index, const lds_mesh_submesh 
         }
         s.indices = local;
     }
+    if (w->unbake && sm->primitive < w->unbake_count && w->unbake[17 * sm->primitive] != 0 &&
+        (st = unbake(w, &s, w->unbake + 17 * sm->primitive + 1)) != LDS_OK)
+        return st;
 
     json_t *primitive = json_object(), *attributes = json_object();
     int indices = -1;
-    lds_status st;
     if (w->encoding == LDS_MESH_ENCODING_MESHOPT)
         st = write_meshopt(w, &s, attributes, &indices);
     else if (w->encoding == LDS_MESH_ENCODING_DRACO && s.indices)
@@ -801,6 +898,8 @@ static lds_status write_submesh(writer *w, size_t index, const lds_mesh_submesh 
     if (exts)
         set(w, ordered, "extensions", json_incref(exts));
     json_decref(primitive);
+    if (w->primitive_ids)
+        w->primitive_ids[json_array_size(w->primitives)] = sm->primitive;
     append(w, w->primitives, ordered);
     return st;
 }
@@ -856,9 +955,59 @@ static json_t *string_array(writer *w, const char *const *names, size_t count)
     return a;
 }
 
+/* The flattened model's scene: one node drawing one mesh (with meshopt's dequantisation). */
+static void flat_scene(writer *w, json_t *root)
+{
+    set(w, root, "scene", json_integer(0));
+    json_t *scene = json_object(), *scenes = json_array(), *nodes = json_array(), *node = json_object();
+    json_t *scene_nodes = json_array();
+    append(w, scene_nodes, json_integer(0));
+    set(w, scene, "nodes", scene_nodes);
+    append(w, scenes, scene);
+    set(w, root, "scenes", scenes);
+    set(w, node, "mesh", json_integer(0));
+    if (w->used_meshopt) {
+        double translation[3] = {w->pos_origin[0], w->pos_origin[1], w->pos_origin[2]};
+        double scale[3] = {w->pos_step, w->pos_step, w->pos_step};
+        set(w, node, "translation", float_array(w, translation, 3));
+        set(w, node, "scale", float_array(w, scale, 3));
+    }
+    append(w, nodes, node);
+    set(w, root, "nodes", nodes);
+    json_t *mesh = json_object(), *meshes = json_array();
+    set(w, mesh, "primitives", json_incref(w->primitives));
+    append(w, meshes, mesh);
+    set(w, root, "meshes", meshes);
+}
+
+/* lds_glb_scene_sink: scene data (inverse bind matrices, keyframes, instance transforms) as plain
+ * float accessors in buffer 0, in every encoding. */
+static int scene_accessor(void *ctx, const float *data, size_t count, int components, const char *type, int with_bounds)
+{
+    writer *w = ctx;
+    int view = add_view(w, data, count * (size_t)components * sizeof(float), 0, 0);
+    if (view < 0)
+        return -1;
+    bounds b = {0};
+    if (with_bounds && components <= 4)
+        float_bounds(data, count, components, &b);
+    return add_accessor(w, view, CT_FLOAT, count, type, 0, &b);
+}
+
 /* Assembles the JSON document and appends header, JSON chunk and BIN chunk to out. */
 static lds_status finish(writer *w, const char *generator, lds_buf *out)
 {
+    lds_status st = LDS_OK;
+    json_t *scene_part = json_object();
+    if (w->model->scene && scene_part) {
+        lds_glb_scene_sink sink = {w, scene_accessor};
+        st = lds_glb_scene_write(w->model->scene, w->primitives, w->primitive_ids, &sink, scene_part, w->used,
+                                 w->err);
+    }
+    if (st != LDS_OK || scene_part == NULL) {
+        json_decref(scene_part);
+        return scene_part ? st : lds_error_set(w->err, LDS_ENOMEM, "glb: out of memory");
+    }
     json_t *root = json_object();
     json_t *asset = json_object();
     set(w, asset, "version", json_string("2.0"));
@@ -881,26 +1030,10 @@ static lds_status finish(writer *w, const char *generator, lds_buf *out)
     if (required_count)
         set(w, root, "extensionsRequired", string_array(w, required, required_count));
 
-    set(w, root, "scene", json_integer(0));
-    json_t *scene = json_object(), *scenes = json_array(), *nodes = json_array(), *node = json_object();
-    json_t *scene_nodes = json_array();
-    append(w, scene_nodes, json_integer(0));
-    set(w, scene, "nodes", scene_nodes);
-    append(w, scenes, scene);
-    set(w, root, "scenes", scenes);
-    set(w, node, "mesh", json_integer(0));
-    if (w->used_meshopt) {
-        double translation[3] = {w->pos_origin[0], w->pos_origin[1], w->pos_origin[2]};
-        double scale[3] = {w->pos_step, w->pos_step, w->pos_step};
-        set(w, node, "translation", float_array(w, translation, 3));
-        set(w, node, "scale", float_array(w, scale, 3));
-    }
-    append(w, nodes, node);
-    set(w, root, "nodes", nodes);
-    json_t *mesh = json_object(), *meshes = json_array();
-    set(w, mesh, "primitives", json_incref(w->primitives));
-    append(w, meshes, mesh);
-    set(w, root, "meshes", meshes);
+    if (w->model->scene)
+        st = json_object_update(root, scene_part) == 0 ? LDS_OK : LDS_ENOMEM;
+    else
+        flat_scene(w, root);
     if (json_array_size(w->materials))
         set(w, root, "materials", json_incref(w->materials));
     if (json_array_size(w->textures))
@@ -928,8 +1061,8 @@ static lds_status finish(writer *w, const char *generator, lds_buf *out)
     }
     set(w, root, "buffers", buffers);
 
-    lds_status st = LDS_OK;
-    char *text = w->oom ? NULL : json_dumps(root, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    json_decref(scene_part);
+    char *text = w->oom || st != LDS_OK ? NULL : json_dumps(root, JSON_PRESERVE_ORDER | JSON_COMPACT);
     json_decref(root);
     if (text == NULL)
         return lds_error_set(w->err, LDS_ENOMEM, "glb: out of memory building the JSON chunk");
@@ -991,7 +1124,10 @@ lds_status lds_mesh_write_glb(const lds_mesh_model *model, lds_mesh_encoding enc
     lds_buf_init(&w.bin, out->max ? out->max : GLB_MAX_BYTES);
     lds_status st = LDS_OK;
     w.image_map = malloc((model->texture_count + 1) * sizeof(int));
-    if (w.image_map == NULL || !w.buffer_views || !w.accessors || !w.primitives || !w.materials || !w.textures ||
+    if (model->scene && ((w.primitive_ids = calloc(model->submesh_count + 1, sizeof(uint32_t))) == NULL ||
+                         lds_glb_scene_unbake(model->scene, &w.unbake_count, &w.unbake, err) != LDS_OK))
+        w.oom = 1;
+    if (w.image_map == NULL || w.oom || !w.buffer_views || !w.accessors || !w.primitives || !w.materials || !w.textures ||
         !w.images || !w.samplers || !w.used) {
         st = lds_error_set(err, LDS_ENOMEM, "glb: out of memory");
         goto out;
@@ -1007,7 +1143,7 @@ lds_status lds_mesh_write_glb(const lds_mesh_model *model, lds_mesh_encoding enc
     }
     if (model->submesh_count == 0) {
         /* No submeshes: the whole model is one primitive (a point cloud when it has no indices). */
-        lds_mesh_submesh all = {0, (uint32_t)model->vertex_count, 0, (uint32_t)model->index_count, 0};
+        lds_mesh_submesh all = {0, (uint32_t)model->vertex_count, 0, (uint32_t)model->index_count, 0, 0};
         if (model->vertex_count > UINT32_MAX || model->index_count > UINT32_MAX)
             st = lds_error_set(err, LDS_ELIMIT, "glb: %zu vertices over the limit", model->vertex_count);
         else
@@ -1033,6 +1169,11 @@ out:
     free(w.image_map);
     free(w.local);
     free(w.scratch);
+    free(w.skin_joints);
+    free(w.skin_weights);
+    free(w.primitive_ids);
+    free(w.unbake);
+    free(w.local_vertices);
     lds_buf_cleanup(&w.bin);
     return st;
 }

@@ -475,7 +475,7 @@ lds_status lds_gltf_accessor_info(gltf_doc *doc, int64_t index, gltf_accessor *i
     info->component_type = (int)type;
     info->components = type_components(json_string_value(json_object_get(acc, "type")));
     info->normalized = json_is_true(json_object_get(acc, "normalized"));
-    if (info->components == 0 || info->components > 4)
+    if (info->components == 0 || (info->components > 4 && info->components != 16)) /* MAT4: no column padding */
         return lds_error_set(err, LDS_EFORMAT, "%s: accessor %lld has an unsupported type", doc->ctx->name,
                              (long long)index);
     return LDS_OK;

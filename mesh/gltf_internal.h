@@ -83,4 +83,20 @@ int lds_gltf_data_uri(const char *uri, unsigned char **data, size_t *size, char 
 /* Percent-decodes a relative URI into out (NUL-terminated); -1 when malformed or too long. */
 int lds_gltf_uri_path(const char *uri, char *out, size_t out_size);
 
+/* gltf_scene.c: 1 when the file has skins, animations, lights, GPU instancing or variant mappings,
+ * whose scene the model keeps. */
+int lds_gltf_scene_wanted(const gltf_doc *doc);
+/* One primitive instance of the model (its submesh's "primitive" entry in the kept scene). */
+typedef struct gltf_scene_primitive {
+    const json_t *primitive; /* the glTF primitive */
+    int64_t node;            /* the node drawing it */
+    size_t mesh;             /* the node's glTF mesh */
+    int baked;               /* 1: its vertices carry matrix (the node's world transform) */
+    double matrix[16];
+} gltf_scene_primitive;
+/* Fills model->scene (mesh.h) from the file; roots are the scene's root node indices, prims the
+ * model's primitive instances in submesh order. */
+lds_status lds_gltf_scene_build(gltf_doc *doc, const json_t *roots, const gltf_scene_primitive *prims,
+                                size_t prim_count, lds_mesh_model *model, lds_error *err);
+
 #endif

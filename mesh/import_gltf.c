@@ -5,7 +5,9 @@
  * - the default scene (or the first, or every root node when there is no scene) is walked; each
  *   node's mesh instance becomes one submesh per primitive, positions, normals and tangents in
  *   world space (normals by the inverse transpose; winding flipped under a mirroring transform).
- *   Skinned primitives stay in their bind pose (the node transform does not apply to them);
+ *   Skinned primitives stay in their bind pose (the node transform does not apply to them).
+ *   A file with skins, animations, lights, GPU instancing or variant mappings also keeps its scene
+ *   (gltf_scene.c): the nodes in model->scene, each instance naming its node and world matrix;
  * - TRIANGLES, TRIANGLE_STRIP and TRIANGLE_FAN become triangle lists, POINTS point clouds; LINES,
  *   LINE_LOOP and LINE_STRIP are dropped with a warning;
  * - attributes POSITION, NORMAL, TEXCOORD_0/1, COLOR_0, TANGENT, JOINTS_0, WEIGHTS_0 in any
@@ -23,6 +25,7 @@
 
 #include "draco_shim.h"
 #include "gltf_internal.h"
+#include "mesh_internal.h"
 
 #define MAX_NODES_DEPTH 256
 
@@ -34,7 +37,8 @@ typedef struct instance {
     const json_t *primitive;
     double matrix[16]; /* column-major world transform */
     int skinned;
-    size_t mesh, index;          /* for messages */
+    size_t mesh, index;          /* for messages, and the kept scene */
+    int64_t node;
     size_t vertex_count, index_count; /* planned */
     int64_t mode;
 } instance;
@@ -49,6 +53,7 @@ typedef struct scene {
     size_t texture_count;
     size_t default_material; /* SIZE_MAX until needed */
     unsigned attributes;     /* bit a: some primitive has lds_mesh_attributes[a] */
+    int keep_scene;          /* instance i is the kept scene's primitive i */
     lds_error *err;
 } scene;
 
@@ -159,9 +164,12 @@ static lds_status walk_node(scene *sc, int64_t index, const double *parent, int 
         if (m == NULL)
             return lds_error_set(sc->err, LDS_EFORMAT, "%s: node %lld uses mesh %lld that does not exist", name,
                                  (long long)index, (long long)mesh);
+        size_t first = sc->instance_count;
         lds_status st = add_instances(sc, m, (size_t)mesh, world, json_object_get(node, "skin") != NULL);
         if (st != LDS_OK)
             return st;
+        for (size_t i = first; i < sc->instance_count; i++)
+            sc->instances[i].node = index;
     }
     json_t *children = json_object_get(node, "children");
     for (size_t c = 0; c < json_array_size(children); c++) {
@@ -175,46 +183,56 @@ static lds_status walk_node(scene *sc, int64_t index, const double *parent, int 
     return LDS_OK;
 }
 
-/* The default scene, else the first, else every node that is nobody's child. */
-static lds_status walk_scene(scene *sc)
+/* The root nodes: the default scene's, else the first scene's, else every node that is nobody's
+ * child. *out is a new JSON array of node indices. */
+static lds_status root_nodes(scene *sc, json_t **out)
 {
     size_t node_count = lds_gltf_count(&sc->doc, "nodes");
-    if ((sc->visited = calloc(node_count + 1, 1)) == NULL)
-        return lds_error_set(sc->err, LDS_ENOMEM, "%s: out of memory", sc->doc.ctx->name);
-    double identity[16];
-    mat_identity(identity);
     int64_t scene_index;
     if (lds_gltf_int(sc->doc.root, "scene", 0, INT32_MAX, 0, &scene_index) != 0)
         return lds_error_set(sc->err, LDS_EFORMAT, "%s: malformed default scene", sc->doc.ctx->name);
     json_t *s = lds_gltf_item(&sc->doc, "scenes", (size_t)scene_index);
     if (s != NULL) {
         json_t *nodes = json_object_get(s, "nodes");
-        for (size_t i = 0; i < json_array_size(nodes); i++) {
-            json_t *n = json_array_get(nodes, i);
-            if (!json_is_integer(n))
+        for (size_t i = 0; i < json_array_size(nodes); i++)
+            if (!json_is_integer(json_array_get(nodes, i)))
                 return lds_error_set(sc->err, LDS_EFORMAT, "%s: scene node %zu is malformed", sc->doc.ctx->name, i);
-            lds_status st = walk_node(sc, json_integer_value(n), identity, 0);
-            if (st != LDS_OK)
-                return st;
+        *out = json_is_array(nodes) ? json_incref(nodes) : json_array();
+    } else {
+        unsigned char *is_child = calloc(node_count + 1, 1);
+        *out = json_array();
+        if (is_child == NULL || *out == NULL) {
+            free(is_child);
+            json_decref(*out);
+            return lds_error_set(sc->err, LDS_ENOMEM, "%s: out of memory", sc->doc.ctx->name);
         }
-        return LDS_OK;
+        for (size_t i = 0; i < node_count; i++) {
+            json_t *children = json_object_get(lds_gltf_item(&sc->doc, "nodes", i), "children");
+            for (size_t c = 0; c < json_array_size(children); c++) {
+                json_int_t k = json_integer_value(json_array_get(children, c));
+                if (k >= 0 && (size_t)k < node_count)
+                    is_child[k] = 1;
+            }
+        }
+        for (size_t i = 0; i < node_count; i++)
+            if (!is_child[i])
+                json_array_append_new(*out, json_integer((json_int_t)i));
+        free(is_child);
     }
-    unsigned char *is_child = calloc(node_count + 1, 1);
-    if (is_child == NULL)
+    return *out ? LDS_OK : lds_error_set(sc->err, LDS_ENOMEM, "%s: out of memory", sc->doc.ctx->name);
+}
+
+/* Flattened: every primitive instance of the root nodes' subtrees, in world space. */
+static lds_status walk_scene(scene *sc, const json_t *roots)
+{
+    size_t node_count = lds_gltf_count(&sc->doc, "nodes");
+    if ((sc->visited = calloc(node_count + 1, 1)) == NULL)
         return lds_error_set(sc->err, LDS_ENOMEM, "%s: out of memory", sc->doc.ctx->name);
-    for (size_t i = 0; i < node_count; i++) {
-        json_t *children = json_object_get(lds_gltf_item(&sc->doc, "nodes", i), "children");
-        for (size_t c = 0; c < json_array_size(children); c++) {
-            json_int_t k = json_integer_value(json_array_get(children, c));
-            if (k >= 0 && (size_t)k < node_count)
-                is_child[k] = 1;
-        }
-    }
+    double identity[16];
+    mat_identity(identity);
     lds_status st = LDS_OK;
-    for (size_t i = 0; i < node_count && st == LDS_OK; i++)
-        if (!is_child[i])
-            st = walk_node(sc, (int64_t)i, identity, 0);
-    free(is_child);
+    for (size_t i = 0; i < json_array_size(roots) && st == LDS_OK; i++)
+        st = walk_node(sc, json_integer_value(json_array_get(roots, i)), identity, 0);
     return st;
 }
 
@@ -651,33 +669,8 @@ static lds_status read_attributes(scene *sc, const instance *in, size_t base, co
  * transform mirrors (negative determinant). */
 static int transform_vertices(lds_mesh_model *m, const instance *in, size_t base)
 {
-    const double *x = in->matrix;
-    double det = x[0] * (x[5] * x[10] - x[9] * x[6]) - x[4] * (x[1] * x[10] - x[9] * x[2]) +
-                 x[8] * (x[1] * x[6] - x[5] * x[2]);
-    /* normal matrix: the inverse transpose of the upper 3x3 is its cofactor matrix over det */
-    double nm[9] = {x[5] * x[10] - x[6] * x[9], x[6] * x[8] - x[4] * x[10], x[4] * x[9] - x[5] * x[8],
-                    x[2] * x[9] - x[1] * x[10], x[0] * x[10] - x[2] * x[8], x[1] * x[8] - x[0] * x[9],
-                    x[1] * x[6] - x[2] * x[5], x[2] * x[4] - x[0] * x[6], x[0] * x[5] - x[1] * x[4]};
-    for (size_t v = base; v < base + in->vertex_count; v++) {
-        float *p = m->positions + 3 * v;
-        double px = p[0], py = p[1], pz = p[2];
-        for (int r = 0; r < 3; r++)
-            p[r] = (float)(x[r] * px + x[4 + r] * py + x[8 + r] * pz + x[12 + r]);
-        float *vecs[2] = {m->normals ? m->normals + 3 * v : NULL, m->tangents ? m->tangents + 4 * v : NULL};
-        for (int k = 0; k < 2; k++) {
-            float *n = vecs[k];
-            if (n == NULL)
-                continue;
-            double nx = n[0], ny = n[1], nz = n[2], o[3];
-            for (int r = 0; r < 3; r++)
-                o[r] = k == 0 ? nm[r] * nx + nm[3 + r] * ny + nm[6 + r] * nz : x[r] * nx + x[4 + r] * ny + x[8 + r] * nz;
-            double len = sqrt(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]);
-            if (len > 0 && isfinite(len))
-                for (int r = 0; r < 3; r++)
-                    n[r] = (float)(o[r] / len);
-        }
-    }
-    return det < 0;
+    return lds_mesh_transform_vertices(m->positions + 3 * base, m->normals ? m->normals + 3 * base : NULL,
+                                       m->tangents ? m->tangents + 4 * base : NULL, in->vertex_count, in->matrix);
 }
 
 static int is_identity(const double *m)
@@ -810,6 +803,7 @@ static lds_status build_model(scene *sc)
         if (in->vertex_count == 0)
             continue;
         lds_mesh_submesh *sm = &m->submeshes[m->submesh_count];
+        sm->primitive = sc->keep_scene ? (uint32_t)i : 0;
         if ((st = fill_instance(sc, in, vbase, ibase, sm)) != LDS_OK ||
             (st = material_of(sc, in, &sm->material)) != LDS_OK)
             return st;
@@ -818,6 +812,23 @@ static lds_status build_model(scene *sc)
         ibase += in->index_count;
     }
     return LDS_OK;
+}
+
+/* The kept scene (gltf_scene.c), its primitives being the instances. */
+static lds_status keep_scene(scene *sc, const json_t *roots)
+{
+    gltf_scene_primitive *prims = calloc(sc->instance_count + 1, sizeof(*prims));
+    if (prims == NULL)
+        return lds_error_set(sc->err, LDS_ENOMEM, "%s: out of memory", sc->doc.ctx->name);
+    for (size_t i = 0; i < sc->instance_count; i++) {
+        const instance *in = &sc->instances[i];
+        prims[i] = (gltf_scene_primitive){.primitive = in->primitive, .node = in->node, .mesh = in->mesh,
+                                          .baked = !in->skinned && !is_identity(in->matrix)};
+        memcpy(prims[i].matrix, in->matrix, sizeof(in->matrix));
+    }
+    lds_status st = lds_gltf_scene_build(&sc->doc, roots, prims, sc->instance_count, sc->model, sc->err);
+    free(prims);
+    return st;
 }
 
 /* Refuses files that require an extension whose data we cannot read. */
@@ -862,12 +873,20 @@ lds_status lds_import_gltf(const lds_import_ctx *ctx, const unsigned char *data,
     }
     if (st == LDS_OK)
         st = check_required(&sc);
+    json_t *roots = NULL;
+    int keep = st == LDS_OK && lds_gltf_scene_wanted(&sc.doc);
+    sc.keep_scene = keep;
     if (st == LDS_OK)
-        st = walk_scene(&sc);
+        st = root_nodes(&sc, &roots);
+    if (st == LDS_OK)
+        st = walk_scene(&sc, roots);
     if (st == LDS_OK)
         st = read_materials(&sc);
     if (st == LDS_OK)
         st = build_model(&sc);
+    if (st == LDS_OK && keep)
+        st = keep_scene(&sc, roots);
+    json_decref(roots);
     free(sc.instances);
     free(sc.visited);
     free(sc.texture_map);

@@ -53,7 +53,7 @@ static char *dup_string(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* Copies materials and textures (deep). */
+/* Copies materials, textures and the scene (deep). */
 static lds_status copy_materials(lds_mesh_model *dst, const lds_mesh_model *src)
 {
     if (src->material_count) {
@@ -83,6 +83,8 @@ static lds_status copy_materials(lds_mesh_model *dst, const lds_mesh_model *src)
                 return LDS_ENOMEM;
         }
     }
+    if (src->scene && (dst->scene = strdup(src->scene)) == NULL)
+        return LDS_ENOMEM;
     return LDS_OK;
 }
 
@@ -183,6 +185,7 @@ static lds_status build_geometry(const lds_mesh_model *src, part *parts, lds_mes
         out_sm->index_offset = (uint32_t)index_base;
         out_sm->index_count = p->is_points ? 0 : (uint32_t)p->index_count;
         out_sm->material = sm->material;
+        out_sm->primitive = sm->primitive;
         vertex_base += new_counts[s];
         index_base += out_sm->index_count;
     }

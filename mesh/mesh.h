@@ -22,7 +22,8 @@ extern "C" {
  * Every submesh owns a contiguous vertex range [vertex_offset, vertex_offset + vertex_count) and a
  * contiguous index range; its indices are absolute (index into the whole vertex buffer) and stay
  * inside its own vertex range. A submesh with index_count 0 and vertex_count > 0 is a point cloud.
- * All positions are in world space (node transforms applied at import).
+ * All positions are in world space (node transforms applied at import; skinned glTF primitives
+ * stay in their bind pose), also in a model that keeps its glTF scene (below).
  * --------------------------------------------------------------------------------------------- */
 
 typedef struct lds_mesh_texture {
@@ -118,6 +119,8 @@ typedef struct lds_mesh_submesh {
     uint32_t vertex_offset, vertex_count;
     uint32_t index_offset, index_count; /* index_count is a multiple of 3 */
     uint32_t material;                  /* index into model->materials */
+    uint32_t primitive;                 /* with model->scene: its "primitives" entry (glTF mesh and
+                                         * primitive extensions); 0 otherwise */
 } lds_mesh_submesh;
 
 typedef struct lds_mesh_model {
@@ -140,6 +143,19 @@ typedef struct lds_mesh_model {
     lds_mesh_texture *textures;
     char **warnings;       /* import warnings (missing texture, ...), owned */
     size_t warning_count;
+    /* The glTF scene that a skinned, animated, lit, instanced or variant-mapped glTF input keeps
+     * (gltf_scene.c; glb_scene.c writes it back in every encoding), as JSON text, owned, NULL for
+     * a flattened model:
+     *   {"roots": [node...], "nodes": [...], "meshes": [{"name"}...], "primitives": [{"node": N,
+     *    "mesh": M, "matrix": [16], "extensions": {...}}...], "skins": [...], "animations": [...],
+     *    "cameras": [...], "extensions": {KHR_lights_punctual, KHR_materials_variants}}
+     * in glTF's own form, except that every accessor reference (inverseBindMatrices, sampler
+     * input/output, EXT_mesh_gpu_instancing attributes) is the accessor's data itself:
+     * {"type": "MAT4", "data": [floats...]}. A submesh names its "primitives" entry: the node that
+     * draws it, the glTF mesh it came from, the world matrix baked into its vertices (absent for
+     * skinned or untransformed ones; the writer takes it back out) and its variant mappings.
+     * Nodes keep their input indices. */
+    char *scene;
 } lds_mesh_model;
 
 /* Allocates an empty model (all zero). Returns NULL on out of memory. */

@@ -78,6 +78,13 @@ void lds_mesh_sort_u64(uint64_t *e, size_t n);
  * of memory. ids holds m->vertex_count entries. */
 size_t lds_mesh_weld_positions(const lds_mesh_model *m, const uint8_t *take, size_t take_count, uint32_t *ids);
 
+/* Transforms count vertices by the column-major affine matrix: positions by it, normals by its
+ * inverse transpose, tangent directions (stride 4, w kept) by its upper 3x3, both renormalised;
+ * normals and tangents may be NULL. Returns 1 when the matrix mirrors (the caller flips winding).
+ * (model.c) */
+int lds_mesh_transform_vertices(float *positions, float *normals, float *tangents, size_t count,
+                                const double *matrix);
+
 /* ---- vertices with all their attributes (model.c) ---- */
 
 /* Copies vertex `from` of src to vertex `to` of dst: the position and every optional attribute dst

@@ -95,6 +95,7 @@ void lds_mesh_model_destroy(lds_mesh_model *model)
     for (size_t i = 0; i < model->warning_count; i++)
         free(model->warnings[i]);
     free(model->warnings);
+    free(model->scene);
     free(model);
 }
 
@@ -220,6 +221,7 @@ lds_mesh_model *lds_mesh_model_clone(const lds_mesh_model *m)
     c->warnings = dup_bytes(m->warnings, m->warning_count * sizeof(char *));
     for (size_t i = 0; c->warnings && i < m->warning_count; i++)
         failed |= (c->warnings[i] = dup_string(m->warnings[i])) == NULL;
+    failed |= m->scene && (c->scene = dup_string(m->scene)) == NULL;
     failed |= (m->index_count && !c->indices) || (m->submesh_count && !c->submeshes) ||
               (m->material_count && !c->materials) || (m->texture_count && !c->textures) ||
               (m->warning_count && !c->warnings);
@@ -391,4 +393,36 @@ lds_status lds_mesh_model_validate(const lds_mesh_model *m, const char *name, ld
         if ((st = validate_material(m, i, name, err)) != LDS_OK)
             return st;
     return LDS_OK;
+}
+
+int lds_mesh_transform_vertices(float *positions, float *normals, float *tangents, size_t count,
+                                const double *matrix)
+{
+    const double *x = matrix;
+    double det = x[0] * (x[5] * x[10] - x[9] * x[6]) - x[4] * (x[1] * x[10] - x[9] * x[2]) +
+                 x[8] * (x[1] * x[6] - x[5] * x[2]);
+    /* normal matrix: the inverse transpose of the upper 3x3 is its cofactor matrix over det */
+    double nm[9] = {x[5] * x[10] - x[6] * x[9], x[6] * x[8] - x[4] * x[10], x[4] * x[9] - x[5] * x[8],
+                    x[2] * x[9] - x[1] * x[10], x[0] * x[10] - x[2] * x[8], x[1] * x[8] - x[0] * x[9],
+                    x[1] * x[6] - x[2] * x[5], x[2] * x[4] - x[0] * x[6], x[0] * x[5] - x[1] * x[4]};
+    for (size_t v = 0; v < count; v++) {
+        float *p = positions + 3 * v;
+        double px = p[0], py = p[1], pz = p[2];
+        for (int r = 0; r < 3; r++)
+            p[r] = (float)(x[r] * px + x[4 + r] * py + x[8 + r] * pz + x[12 + r]);
+        float *vecs[2] = {normals ? normals + 3 * v : NULL, tangents ? tangents + 4 * v : NULL};
+        for (int k = 0; k < 2; k++) {
+            float *n = vecs[k];
+            if (n == NULL)
+                continue;
+            double nx = n[0], ny = n[1], nz = n[2], o[3];
+            for (int r = 0; r < 3; r++)
+                o[r] = k == 0 ? nm[r] * nx + nm[3 + r] * ny + nm[6 + r] * nz : x[r] * nx + x[4 + r] * ny + x[8 + r] * nz;
+            double len = sqrt(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]);
+            if (len > 0 && isfinite(len))
+                for (int r = 0; r < 3; r++)
+                    n[r] = (float)(o[r] / len);
+        }
+    }
+    return det < 0;
 }

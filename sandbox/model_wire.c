@@ -1,12 +1,12 @@
 /* model_wire.c: the flat model the sandboxed child sends to its parent.
  *
  * Format (native byte order: both ends are the same binary on the same machine):
- *   "LDSMODL2"
+ *   "LDSMODL3"
  *   u64 vertex_count, u64 index_count, u64 submesh_count, u64 material_count, u64 texture_count,
  *   u64 warning_count, u32 attribute flags (bit a: lds_mesh_attributes[a] is present)
  *   f32 positions[3V], then each present attribute's floats in lds_mesh_attributes order,
  *   u32 indices[I]
- *   submeshes: 5 x u32 (vertex_offset, vertex_count, index_offset, index_count, material)
+ *   submeshes: 6 x u32 (vertex_offset, vertex_count, index_offset, index_count, material, primitive)
  *   materials: string name, f32 factors[11] (base_color[4], metallic, roughness, emissive[3],
  *              emissive_strength, alpha_cutoff), u32 alpha_mode, u32 double_sided,
  *              5 slots x (i32 texture, i32 tex_coord, f32 scale, i32 sampler[4], i32 transform
@@ -14,6 +14,7 @@
  *              blob extensions (JSON text, no NUL)
  *   textures: string name, string mime, blob data, i32 width, i32 height
  *   warnings: string
+ *   scene: blob (JSON text, no NUL)
  *   string = u32 length (0xffffffff for NULL) + bytes; blob = u64 length (all ones for NULL) + bytes
  *
  * The decoder is the parent's first line of defence against a compromised child: every count is
@@ -24,7 +25,7 @@
 
 #include "sandbox.h"
 
-static const char magic[8] = {'L', 'D', 'S', 'M', 'O', 'D', 'L', '2'};
+static const char magic[8] = {'L', 'D', 'S', 'M', 'O', 'D', 'L', '3'};
 
 #define NAME_MAX_BYTES (64u * 1024)
 #define NULL_STRING 0xffffffffu
@@ -84,6 +85,16 @@ static void slot_from_wire(const wire_slot *w, lds_mesh_texture_ref *ref)
     ref->transform.scale[0] = w->floats[4], ref->transform.scale[1] = w->floats[5];
 }
 
+/* A blob of text without its NUL (all ones for NULL). */
+static lds_status put_text(lds_buf *out, const char *text)
+{
+    size_t n = text ? strlen(text) : 0;
+    lds_status st = put_u64(out, text ? (uint64_t)n : NULL_BLOB);
+    if (st == LDS_OK && n)
+        st = put(out, text, n);
+    return st;
+}
+
 static lds_status put_material(lds_buf *out, const lds_mesh_material *mat)
 {
     float factors[11] = {mat->base_color[0], mat->base_color[1], mat->base_color[2], mat->base_color[3],
@@ -101,12 +112,7 @@ static lds_status put_material(lds_buf *out, const lds_mesh_material *mat)
         if ((st = put(out, w.ints, sizeof(w.ints))) == LDS_OK)
             st = put(out, w.floats, sizeof(w.floats));
     }
-    size_t n = mat->extensions ? strlen(mat->extensions) : 0;
-    if (st == LDS_OK)
-        st = put_u64(out, mat->extensions ? (uint64_t)n : NULL_BLOB);
-    if (st == LDS_OK && n)
-        st = put(out, mat->extensions, n);
-    return st;
+    return st == LDS_OK ? put_text(out, mat->extensions) : st;
 }
 
 lds_status lds_sandbox_encode_model(const lds_mesh_model *m, lds_buf *out)
@@ -134,7 +140,8 @@ lds_status lds_sandbox_encode_model(const lds_mesh_model *m, lds_buf *out)
     TRY(put(out, m->indices, m->index_count * sizeof(uint32_t)));
     for (size_t i = 0; i < m->submesh_count; i++) {
         const lds_mesh_submesh *s = &m->submeshes[i];
-        uint32_t v[5] = {s->vertex_offset, s->vertex_count, s->index_offset, s->index_count, s->material};
+        uint32_t v[6] = {s->vertex_offset, s->vertex_count, s->index_offset, s->index_count, s->material,
+                         s->primitive};
         TRY(put(out, v, sizeof(v)));
     }
     for (size_t i = 0; i < m->material_count; i++)
@@ -151,6 +158,7 @@ lds_status lds_sandbox_encode_model(const lds_mesh_model *m, lds_buf *out)
     }
     for (size_t i = 0; i < m->warning_count; i++)
         TRY(put_string(out, m->warnings[i]));
+    TRY(put_text(out, m->scene));
 #undef TRY
     return LDS_OK;
 }
@@ -212,6 +220,24 @@ static int take_string(reader *r, char **out)
     return 0;
 }
 
+/* A blob of text (put_text): *out is NULL or a malloc'd NUL-terminated copy. */
+static int take_text(reader *r, char **out)
+{
+    uint64_t n;
+    *out = NULL;
+    if (take(r, &n, 8))
+        return -1;
+    if (n == NULL_BLOB)
+        return 0;
+    if (n > r->left || memchr(r->p, '\0', (size_t)n) != NULL || (*out = malloc((size_t)n + 1)) == NULL)
+        return -1;
+    memcpy(*out, r->p, (size_t)n);
+    (*out)[n] = '\0';
+    r->p += n;
+    r->left -= (size_t)n;
+    return 0;
+}
+
 static int take_material(reader *r, lds_mesh_material *mat)
 {
     float f[11];
@@ -233,18 +259,7 @@ static int take_material(reader *r, lds_mesh_material *mat)
             return -1;
         slot_from_wire(&w, &mat->maps[k]);
     }
-    uint64_t n;
-    if (take(r, &n, 8))
-        return -1;
-    if (n == NULL_BLOB)
-        return 0;
-    if (n > r->left || memchr(r->p, '\0', (size_t)n) != NULL || (mat->extensions = malloc((size_t)n + 1)) == NULL)
-        return -1;
-    memcpy(mat->extensions, r->p, (size_t)n);
-    mat->extensions[n] = '\0';
-    r->p += n;
-    r->left -= (size_t)n;
-    return 0;
+    return take_text(r, &mat->extensions);
 }
 
 lds_status lds_sandbox_decode_model(const char *name, const unsigned char *data, size_t size, lds_mesh_model **out,
@@ -262,7 +277,7 @@ lds_status lds_sandbox_decode_model(const char *name, const unsigned char *data,
         return lds_error_set(err, LDS_EFORMAT, "%s: the parser returned a malformed model (bad counts)", name);
     /* Every element costs at least one byte on the wire, so these bounds keep the calloc's below
      * proportional to the message. */
-    if (nv > r.left / 12 || ni > r.left / 4 || ns > r.left / 20 || nm > r.left / 344 || nt > r.left / 24 ||
+    if (nv > r.left / 12 || ni > r.left / 4 || ns > r.left / 24 || nm > r.left / 344 || nt > r.left / 24 ||
         nw > r.left / 4)
         return lds_error_set(err, LDS_EFORMAT, "%s: the parser returned a malformed model (counts beyond its size)",
                              name);
@@ -283,11 +298,11 @@ lds_status lds_sandbox_decode_model(const char *name, const unsigned char *data,
         m->submeshes = calloc((size_t)ns, sizeof(lds_mesh_submesh));
         bad |= m->submeshes == NULL;
         for (uint64_t i = 0; !bad && i < ns; i++) {
-            uint32_t v[5];
+            uint32_t v[6];
             bad |= take(&r, v, sizeof(v));
             lds_mesh_submesh *s = &m->submeshes[i];
             s->vertex_offset = v[0], s->vertex_count = v[1], s->index_offset = v[2], s->index_count = v[3];
-            s->material = v[4];
+            s->material = v[4], s->primitive = v[5];
             m->submesh_count = (size_t)i + 1;
         }
     }
@@ -337,6 +352,8 @@ lds_status lds_sandbox_decode_model(const char *name, const unsigned char *data,
             bad |= take_string(&r, &m->warnings[i]) || m->warnings[i] == NULL;
         }
     }
+    if (!bad)
+        bad |= take_text(&r, &m->scene);
     if (!bad && r.left != 0)
         bad = 1;
     if (bad) {

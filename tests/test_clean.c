@@ -253,16 +253,16 @@ static void test_submeshes_and_components(void)
     m->submesh_count = 4;
     m->submeshes = calloc(4, sizeof(lds_mesh_submesh));
     put_cube(m, 0, 0, 0);
-    m->submeshes[0] = (lds_mesh_submesh){0, 8, 0, 36, 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, 8, 0, 36, 0, 0};
     float line[3][3] = {{0, 0, 9}, {1, 0, 9}, {2, 0, 9}};
     memcpy(m->positions + 8 * 3, line, sizeof(line));
     m->indices[36] = 8, m->indices[37] = 9, m->indices[38] = 10;
-    m->submeshes[1] = (lds_mesh_submesh){8, 3, 36, 3, 0};
+    m->submeshes[1] = (lds_mesh_submesh){8, 3, 36, 3, 0, 0};
     put_cube(m, 11, 39, 10.0f);
-    m->submeshes[2] = (lds_mesh_submesh){11, 8, 39, 36, 0};
+    m->submeshes[2] = (lds_mesh_submesh){11, 8, 39, 36, 0, 0};
     float pts[4][3] = {{0, 0, 20}, {1, 0, 20}, {0, 0, 20}, {2, 0, 20}};
     memcpy(m->positions + 19 * 3, pts, sizeof(pts));
-    m->submeshes[3] = (lds_mesh_submesh){19, 4, 75, 0, 0};
+    m->submeshes[3] = (lds_mesh_submesh){19, 4, 75, 0, 0, 0};
     lds_mesh_report r;
     clean_and_report(m, &r);
     LDS_CHECK_INT(m->submesh_count, ==, 3);
@@ -289,8 +289,8 @@ static void test_submeshes_and_components(void)
     m->submeshes = calloc(2, sizeof(lds_mesh_submesh));
     put_cube(m, 0, 0, 0);
     memcpy(m->positions + 8 * 3, m->positions, 8 * 3 * sizeof(float));
-    m->submeshes[0] = (lds_mesh_submesh){0, 8, 0, 18, 0};
-    m->submeshes[1] = (lds_mesh_submesh){8, 8, 18, 18, 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, 8, 0, 18, 0, 0};
+    m->submeshes[1] = (lds_mesh_submesh){8, 8, 18, 18, 0, 0};
     for (int i = 0; i < 18; i++)
         m->indices[i] = cube_faces[i / 3][i % 3];
     for (int i = 18; i < 36; i++)

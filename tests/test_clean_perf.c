@@ -28,7 +28,7 @@ static lds_mesh_model *terrain(int n, int split)
     lds_mesh_material_init(&m->materials[0]);
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)(tris * 3), 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)(tris * 3), 0, 0};
     float *grid = malloc((size_t)(n + 1) * (n + 1) * 12);
     for (int y = 0; y <= n; y++)
         for (int x = 0; x <= n; x++) {
@@ -124,7 +124,7 @@ static lds_mesh_model *dense_scan(const char *relative)
     lds_mesh_material_init(&m->materials[0]);
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)(nt * 3), 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)(nt * 3), 0, 0};
     lds_error err;
     lds_error_clear(&err);
     LDS_CHECK_OK(lds_mesh_clean(m, NULL, &err), &err);

@@ -134,7 +134,7 @@ static lds_mesh_model *scrambled_copy(const lds_mesh_model *m)
     lds_mesh_material_init(&c->materials[0]);
     c->submesh_count = 1;
     c->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    c->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)n, 0, (uint32_t)n, 0};
+    c->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)n, 0, (uint32_t)n, 0, 0};
     return c;
 }
 

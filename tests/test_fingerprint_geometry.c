@@ -232,7 +232,7 @@ static lds_mesh_model *unweld(const lds_mesh_model *m, int parts)
     for (int p = 0; p < parts; p++) {
         size_t count = tris / parts + ((size_t)p < tris % parts);
         u->submeshes[p] = (lds_mesh_submesh){(uint32_t)(at * 3), (uint32_t)(count * 3), (uint32_t)(at * 3),
-                                             (uint32_t)(count * 3), 0};
+                                             (uint32_t)(count * 3), 0, 0};
         at += count;
     }
     for (size_t i = 0; i < n; i++) {
@@ -399,9 +399,9 @@ static void test_random_against_reference(void)
         m->submesh_count = 2;
         m->submeshes = calloc(2, sizeof(lds_mesh_submesh));
         size_t split_v = nv / 2, split_t = nt / 2;
-        m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)split_v, 0, (uint32_t)(split_t * 3), 0};
+        m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)split_v, 0, (uint32_t)(split_t * 3), 0, 0};
         m->submeshes[1] = (lds_mesh_submesh){(uint32_t)split_v, (uint32_t)(nv - split_v), (uint32_t)(split_t * 3),
-                                             (uint32_t)((nt - split_t) * 3), 0};
+                                             (uint32_t)((nt - split_t) * 3), 0, 0};
         if (split_v == 0)
             m->submeshes[0].index_count = 0, m->submeshes[1].index_offset = 0,
             m->submeshes[1].index_count = (uint32_t)(nt * 3);

@@ -135,8 +135,8 @@ static lds_mesh_model *make_cube(void)
     }
     m->submesh_count = 2;
     m->submeshes = calloc(2, sizeof(lds_mesh_submesh));
-    m->submeshes[0] = (lds_mesh_submesh){0, 12, 0, 18, 0};
-    m->submeshes[1] = (lds_mesh_submesh){12, 12, 18, 18, 1};
+    m->submeshes[0] = (lds_mesh_submesh){0, 12, 0, 18, 0, 0};
+    m->submeshes[1] = (lds_mesh_submesh){12, 12, 18, 18, 1, 0};
     add_materials(m, 2);
     m->materials[0].name = strdup("textured");
     m->materials[0].maps[LDS_MESH_MAP_BASE_COLOR].texture = 0;
@@ -168,7 +168,7 @@ static lds_mesh_model *make_points(size_t count)
     }
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)count, 0, 0, 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)count, 0, 0, 0, 0};
     add_materials(m, 1);
     return m;
 }
@@ -204,7 +204,7 @@ static lds_mesh_model *make_grid(int side)
         }
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)(3 * nt), 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)(3 * nt), 0, 0};
     add_materials(m, 1);
     m->texture_count = 1;
     m->textures = calloc(1, sizeof(lds_mesh_texture));

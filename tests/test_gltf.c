@@ -9,6 +9,7 @@
  *   Draco decoders), validated by the Khronos validator, and gltfpack -cc's output;
  * - every truncated prefix of a GLB in an exactly sized buffer. */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,7 +383,7 @@ static void test_compressed_roundtrip(void)
         }
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)(nt * 3), 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)(nt * 3), 0, 0};
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
     lds_mesh_material_init(&m->materials[0]);
@@ -481,6 +482,134 @@ static void test_obj_pbr(void)
     lds_mesh_model_destroy(m);
 }
 
+/* ---- the kept scene: a skinned, animated cylinder through simplification and every writer ---- */
+
+enum { SK_RINGS = 12, SK_SEGS = 16, SK_NV = (SK_RINGS + 1) * SK_SEGS, SK_NI = SK_RINGS * SK_SEGS * 6 };
+
+/* A cylinder along y skinned to three chained joints (weights blend between neighbours), one
+ * rotation animation of 4 keys on the middle joint, the mesh node a sibling of the root joint. */
+static unsigned char *skinned_glb(size_t *size)
+{
+    static struct {
+        float pos[SK_NV][3];
+        uint16_t joints[SK_NV][4];
+        float weights[SK_NV][4];
+        uint16_t idx[SK_NI];
+        float ibm[3][16];
+        float times[4];
+        float rot[4][4];
+    } b;
+    memset(&b, 0, sizeof(b));
+    for (int r = 0, v = 0; r <= SK_RINGS; r++)
+        for (int s = 0; s < SK_SEGS; s++, v++) {
+            float a = 6.2831853f * (float)s / SK_SEGS, y = 2.0f * (float)r / SK_RINGS, t = y;
+            int j = t >= 1.0f ? 1 : 0;
+            b.pos[v][0] = 0.3f * cosf(a), b.pos[v][1] = y, b.pos[v][2] = 0.3f * sinf(a);
+            b.joints[v][0] = (uint16_t)j, b.joints[v][1] = (uint16_t)(j + 1);
+            b.weights[v][0] = 1.0f - (t - (float)j) * 0.5f, b.weights[v][1] = (t - (float)j) * 0.5f;
+        }
+    for (int r = 0, k = 0; r < SK_RINGS; r++)
+        for (int s = 0; s < SK_SEGS; s++) {
+            uint16_t a = (uint16_t)(r * SK_SEGS + s), c = (uint16_t)(r * SK_SEGS + (s + 1) % SK_SEGS);
+            uint16_t q[6] = {a, (uint16_t)(a + SK_SEGS), c, c, (uint16_t)(a + SK_SEGS), (uint16_t)(c + SK_SEGS)};
+            memcpy(b.idx + k, q, sizeof(q));
+            k += 6;
+        }
+    for (int j = 0; j < 3; j++) {
+        b.ibm[j][0] = b.ibm[j][5] = b.ibm[j][10] = b.ibm[j][15] = 1;
+        b.ibm[j][13] = -(float)j;
+    }
+    for (int k = 0; k < 4; k++) {
+        b.times[k] = (float)k * 0.5f;
+        b.rot[k][2] = sinf(0.2f * (float)k), b.rot[k][3] = cosf(0.2f * (float)k);
+    }
+    char json[4096];
+    snprintf(json, sizeof(json),
+             "{\"asset\":{\"version\":\"2.0\"},\"scene\":0,\"scenes\":[{\"nodes\":[0,3]}],"
+             "\"nodes\":[{\"name\":\"root\",\"children\":[1]},{\"name\":\"mid\",\"translation\":[0,1,0],\"children\":[2]},"
+             "{\"name\":\"top\",\"translation\":[0,1,0]},{\"name\":\"body\",\"mesh\":0,\"skin\":0}],"
+             "\"skins\":[{\"joints\":[0,1,2],\"skeleton\":0,\"inverseBindMatrices\":4}],"
+             "\"animations\":[{\"name\":\"bend\",\"channels\":[{\"sampler\":0,\"target\":{\"node\":1,\"path\":\"rotation\"}}],"
+             "\"samplers\":[{\"input\":5,\"output\":6,\"interpolation\":\"LINEAR\"}]}],"
+             "\"meshes\":[{\"primitives\":[{\"attributes\":{\"POSITION\":0,\"JOINTS_0\":1,\"WEIGHTS_0\":2},\"indices\":3}]}],"
+             "\"accessors\":[{\"bufferView\":0,\"componentType\":5126,\"count\":%d,\"type\":\"VEC3\",\"min\":[-0.3,0,-0.3],\"max\":[0.3,2,0.3]},"
+             "{\"bufferView\":0,\"byteOffset\":%zu,\"componentType\":5123,\"count\":%d,\"type\":\"VEC4\"},"
+             "{\"bufferView\":0,\"byteOffset\":%zu,\"componentType\":5126,\"count\":%d,\"type\":\"VEC4\"},"
+             "{\"bufferView\":0,\"byteOffset\":%zu,\"componentType\":5123,\"count\":%d,\"type\":\"SCALAR\"},"
+             "{\"bufferView\":0,\"byteOffset\":%zu,\"componentType\":5126,\"count\":3,\"type\":\"MAT4\"},"
+             "{\"bufferView\":0,\"byteOffset\":%zu,\"componentType\":5126,\"count\":4,\"type\":\"SCALAR\",\"min\":[0],\"max\":[1.5]},"
+             "{\"bufferView\":0,\"byteOffset\":%zu,\"componentType\":5126,\"count\":4,\"type\":\"VEC4\"}],"
+             "\"bufferViews\":[{\"buffer\":0,\"byteLength\":%zu}],\"buffers\":[{\"byteLength\":%zu}]}",
+             SK_NV, offsetof(__typeof__(b), joints), SK_NV, offsetof(__typeof__(b), weights), SK_NV,
+             offsetof(__typeof__(b), idx), SK_NI, offsetof(__typeof__(b), ibm), offsetof(__typeof__(b), times),
+             offsetof(__typeof__(b), rot), sizeof(b), sizeof(b));
+    return make_glb(json, &b, sizeof(b), size);
+}
+
+/* The scene text's skins, animations and nodes, checked against skinned_glb's. */
+static void check_scene(const lds_mesh_model *m, const char *what)
+{
+    printf("  scene of %s\n", what);
+    LDS_CHECK(m->scene != NULL && m->joints != NULL && m->weights != NULL);
+    if (m->scene == NULL)
+        return;
+    LDS_CHECK(strstr(m->scene, "\"joints\":[0,1,2]") != NULL);
+    LDS_CHECK(strstr(m->scene, "\"children\":[1]") != NULL && strstr(m->scene, "\"roots\":[0,3]") != NULL);
+    LDS_CHECK(strstr(m->scene, "\"path\":\"rotation\"") != NULL && strstr(m->scene, "\"MAT4\"") != NULL);
+    LDS_CHECK(strstr(m->scene, "\"data\":[0.0,0.5,1.0,1.5]") != NULL); /* the keyframe times, unchanged */
+    for (size_t v = 0; v < m->vertex_count; v++) {
+        float sum = m->weights[4 * v] + m->weights[4 * v + 1] + m->weights[4 * v + 2] + m->weights[4 * v + 3];
+        if (fabsf(sum - 1.0f) > 1e-3f || m->joints[4 * v + 1] > 2.0f) {
+            LDS_CHECK(!"weights sum to 1 and joints stay below 3");
+            break;
+        }
+    }
+}
+
+static void test_scene(void)
+{
+    size_t size;
+    unsigned char *glb = skinned_glb(&size);
+    lds_error err;
+    /* every truncated prefix, in an exactly sized buffer: an error or a model, never an overread */
+    for (size_t cut = 0; cut < size; cut++) {
+        unsigned char *part = malloc(cut ? cut : 1);
+        memcpy(part, glb, cut);
+        lds_mesh_model *t = NULL;
+        lds_error_clear(&err);
+        if (lds_mesh_import("skinned.glb", part, cut, &sidecars, NULL, &t, &err) == LDS_OK)
+            lds_mesh_model_destroy(t);
+        free(part);
+    }
+    lds_mesh_model *m = import("skinned.glb", glb, size, &err), *half = NULL;
+    free(glb);
+    LDS_CHECK(m != NULL);
+    if (m == NULL)
+        return;
+    check_scene(m, "the input");
+    LDS_CHECK_OK(lds_mesh_simplify(m, SK_NI / 6, &half, NULL, &err), &err);
+    if (half) {
+        check_scene(half, "the simplified model");
+        LDS_CHECK(lds_mesh_triangle_count(half) < lds_mesh_triangle_count(m));
+    }
+    for (int e = LDS_MESH_ENCODING_PLAIN; half && e <= LDS_MESH_ENCODING_MESHOPT; e++) {
+        lds_buf out;
+        lds_buf_init(&out, 0);
+        LDS_CHECK_OK(lds_mesh_write_glb(half, (lds_mesh_encoding)e, NULL, "test", &out, &err), &err);
+        const char *names[] = {"skin.glb", "skin.draco.glb", "skin.meshopt.glb"};
+        lds_mesh_model *back = import(names[e], out.data, out.size, &err);
+        LDS_CHECK(back != NULL);
+        if (back) {
+            check_scene(back, names[e]);
+            LDS_CHECK_INT(lds_mesh_triangle_count(back), ==, lds_mesh_triangle_count(half));
+        }
+        lds_mesh_model_destroy(back);
+        lds_buf_cleanup(&out);
+    }
+    lds_mesh_model_destroy(half);
+    lds_mesh_model_destroy(m);
+}
+
 int main(void)
 {
     test_obj_pbr();
@@ -488,5 +617,6 @@ int main(void)
     test_materials();
     test_compressed_roundtrip();
     test_hostile();
+    test_scene();
     return lds_test_result();
 }

@@ -86,7 +86,7 @@ static lds_mesh_model *make_sphere(int levels, int bumps)
     free(idx);
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)vert_count, 0, (uint32_t)(tri_count * 3), 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)vert_count, 0, (uint32_t)(tri_count * 3), 0, 0};
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
     lds_mesh_material_init(&m->materials[0]);
@@ -124,7 +124,7 @@ static lds_mesh_model *split_two_materials(const lds_mesh_model *src)
             }
         }
         m->submeshes[side] = (lds_mesh_submesh){(uint32_t)v0, (uint32_t)(vbase - v0), (uint32_t)i0,
-                                                (uint32_t)(ibase - i0), (uint32_t)side};
+                                                (uint32_t)(ibase - i0), (uint32_t)side, 0};
     }
     m->vertex_count = vbase;
     free(map);
@@ -170,7 +170,7 @@ static lds_mesh_model *make_seam_cylinder(int n)
         }
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)verts, 0, (uint32_t)(tris * 3), 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)verts, 0, (uint32_t)(tris * 3), 0, 0};
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
     lds_mesh_material_init(&m->materials[0]);
@@ -196,7 +196,7 @@ static lds_mesh_model *make_points(size_t count)
     }
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)count, 0, 0, 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)count, 0, 0, 0, 0};
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
     lds_mesh_material_init(&m->materials[0]);
@@ -478,7 +478,7 @@ static void test_sloppy_fallback(void)
     }
     soup->submesh_count = 1;
     soup->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    soup->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)(nt * 3), 0, (uint32_t)(nt * 3), 0};
+    soup->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)(nt * 3), 0, (uint32_t)(nt * 3), 0, 0};
     soup->material_count = 1;
     soup->materials = calloc(1, sizeof(lds_mesh_material));
     lds_mesh_material_init(&soup->materials[0]);
@@ -576,7 +576,7 @@ static void test_chain_policy(void)
         }
         soup->submesh_count = 1;
         soup->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-        soup->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)(nt * 3), 0, (uint32_t)(nt * 3), 0};
+        soup->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)(nt * 3), 0, (uint32_t)(nt * 3), 0, 0};
         soup->material_count = 1;
         soup->materials = calloc(1, sizeof(lds_mesh_material));
         lds_mesh_material_init(&soup->materials[0]);
@@ -629,7 +629,7 @@ static void test_generate_normals(void)
     memcpy(cube->indices, faces, sizeof(faces));
     cube->submesh_count = 1;
     cube->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    cube->submeshes[0] = (lds_mesh_submesh){0, 8, 0, 36, 0};
+    cube->submeshes[0] = (lds_mesh_submesh){0, 8, 0, 36, 0, 0};
     cube->material_count = 1;
     cube->materials = calloc(1, sizeof(lds_mesh_material));
     lds_mesh_material_init(&cube->materials[0]);

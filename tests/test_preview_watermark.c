@@ -54,7 +54,7 @@ static lds_mesh_model *ellipsoid(int n)
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)vertices, 0, (uint32_t)t, 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)vertices, 0, (uint32_t)t, 0, 0};
     lds_mesh_material_init(&m->materials[0]);
     return m;
 }

@@ -44,7 +44,7 @@ static lds_mesh_model *make_model(size_t grid)
         m->normals[3 * v + 2] = 1;
     m->submesh_count = 1;
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)ni, 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)nv, 0, (uint32_t)ni, 0, 0};
     m->material_count = 1;
     m->materials = calloc(1, sizeof(lds_mesh_material));
     lds_mesh_material_init(&m->materials[0]);
@@ -248,11 +248,32 @@ static void expect_error(const char *name, lds_sandbox_parse_fn parse, const lds
     LDS_CHECK(strncmp(err.message, name, strlen(name)) == 0);
 }
 
+/* The kept glTF scene and the submeshes' scene primitives cross the wire (model_wire.c). */
+static void test_wire_scene(void)
+{
+    lds_mesh_model *m = make_model(3), *back = NULL;
+    m->scene = strdup("{\"roots\":[0],\"nodes\":[{\"mesh\":0}]}");
+    m->submeshes[0].primitive = 7;
+    lds_buf buf;
+    lds_buf_init(&buf, 0);
+    lds_error err;
+    LDS_CHECK_OK(lds_sandbox_encode_model(m, &buf), &err);
+    LDS_CHECK_OK(lds_sandbox_decode_model("scene.glb", buf.data, buf.size, &back, &err), &err);
+    if (back) {
+        LDS_CHECK_STR(back->scene, m->scene);
+        LDS_CHECK_INT(back->submeshes[0].primitive, ==, 7);
+    }
+    lds_mesh_model_destroy(back);
+    lds_mesh_model_destroy(m);
+    lds_buf_cleanup(&buf);
+}
+
 int main(void)
 {
     lds_sandbox_limits limits;
     memset(&limits, 0, sizeof(limits));
     limits.wall_seconds = 2;
+    test_wire_scene();
 
     /* A good parse, with a sidecar served by the parent and a refused one. */
     lds_mesh_model *model = NULL;

@@ -40,7 +40,7 @@ static lds_mesh_model *textured_sphere(int n, const lds_buf *png)
     if (!m->submeshes || !m->materials || !m->textures)
         return NULL;
     m->submesh_count = m->material_count = m->texture_count = 1;
-    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)m->vertex_count, 0, (uint32_t)m->index_count, 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, (uint32_t)m->vertex_count, 0, (uint32_t)m->index_count, 0, 0};
     lds_mesh_material_init(&m->materials[0]);
     m->materials[0].metallic = 0;
     m->materials[0].maps[LDS_MESH_MAP_BASE_COLOR].texture = 0;
@@ -176,7 +176,7 @@ static void check_points(void)
     m->submeshes = calloc(1, sizeof(lds_mesh_submesh));
     m->materials = calloc(1, sizeof(lds_mesh_material));
     m->submesh_count = m->material_count = 1;
-    m->submeshes[0] = (lds_mesh_submesh){0, 2000, 0, 0, 0};
+    m->submeshes[0] = (lds_mesh_submesh){0, 2000, 0, 0, 0, 0};
     lds_mesh_material_init(&m->materials[0]);
     lds_buf pngs[LDS_THUMBNAIL_VIEWS];
     render_all(m, pngs);

@@ -137,7 +137,7 @@ def material(texture=-1):
     return (struct.pack("<I", 5) + b"stone" + struct.pack("<11f2I", 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0.5, 0, 0)
             + slot(texture) + b"".join(slot(-1) for _ in range(4)) + struct.pack("<Q", 0xffffffffffffffff))
 def model(nv=3, ni=3, flags=0, index=2, extra=b""):
-    out = b"LDSMODL2" + struct.pack("<6QI", nv, ni, 1, 1, 1 if extra == b"tex" else 0, 1, flags)
+    out = b"LDSMODL3" + struct.pack("<6QI", nv, ni, 1, 1, 1 if extra == b"tex" else 0, 1, flags)
     out += struct.pack("<%df" % (3 * nv), *([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0] * nv)[:3 * nv])
     if flags & 1:
         out += struct.pack("<%df" % (3 * nv), *([0.0, 0.0, 1.0] * nv))
@@ -146,17 +146,20 @@ def model(nv=3, ni=3, flags=0, index=2, extra=b""):
     if flags & 4:
         out += struct.pack("<%df" % (4 * nv), *([1.0] * 4 * nv))
     out += struct.pack("<3I", 0, 1, index)[:4 * ni]
-    out += struct.pack("<5I", 0, nv, 0, ni, 0)
+    out += struct.pack("<6I", 0, nv, 0, ni, 0, 0)
     out += material(0 if extra == b"tex" else -1)
     if extra == b"tex":
         out += struct.pack("<I", 8) + b"skin.png" + struct.pack("<I", 9) + b"image/png" + struct.pack("<Q", 4) + b"\x89PNG" + struct.pack("<ii", 1, 1)
     out += struct.pack("<I", 4) + b"warn"
+    scene = b'{"roots":[0],"nodes":[{"mesh":0}],"meshes":[{}],"primitives":[{"mesh":0}],"skins":[],"animations":[]}'
+    out += struct.pack("<Q", len(scene)) + scene if extra == b"scene" else struct.pack("<Q", 0xffffffffffffffff)
     return out
 put("sandbox_wire", "triangle", model())
 put("sandbox_wire", "attributes", model(flags=7))
 put("sandbox_wire", "texture", model(extra=b"tex"))
+put("sandbox_wire", "scene", model(extra=b"scene"))
 put("sandbox_wire", "bad_index", model(index=7))
-put("sandbox_wire", "huge_count", b"LDSMODL2" + struct.pack("<6QI", 1 << 60, 3, 1, 1, 0, 0, 0))
+put("sandbox_wire", "huge_count", b"LDSMODL3" + struct.pack("<6QI", 1 << 60, 3, 1, 1, 0, 0, 0))
 put("sandbox_wire", "truncated", model()[:40])
 
 # ---- manifests: first byte even = CSV, odd = JSON ----

@@ -243,6 +243,41 @@ async function missingImage(io, core, ext, out) {
   fs.unlinkSync(path.join(dir, 'not_here.png'));
 }
 
+// scene_extras.glb: a static scene kept for its extensions: a sphere drawn three times by one node
+// (EXT_mesh_gpu_instancing) under a rotated, scaled parent, a spot light on its own node, and two
+// material variants mapped on the sphere (KHR_materials_variants).
+async function sceneExtras(io, core, ext, out) {
+  const doc = new core.Document();
+  const buffer = doc.createBuffer();
+  const red = doc.createMaterial('red').setBaseColorFactor([0.9, 0.1, 0.1, 1]);
+  const blue = doc.createMaterial('blue').setBaseColorFactor([0.1, 0.2, 0.9, 1]);
+  const prim = primitive(core, doc, buffer, sphere(24, 32)).setMaterial(red);
+  const variants = doc.createExtension(ext.KHRMaterialsVariants);
+  const mapping = (name, mat) => variants.createMapping().addVariant(variants.createVariant(name)).setMaterial(mat);
+  prim.setExtension('KHR_materials_variants', variants.createMappingList()
+    .addMapping(mapping('warm', red)).addMapping(mapping('cold', blue)));
+  const instancing = doc.createExtension(ext.EXTMeshGPUInstancing).setRequired(true);
+  const offsets = doc.createAccessor().setType('VEC3').setBuffer(buffer)
+    .setArray(new Float32Array([-3, 0, 0, 0, 0, 0, 3, 0, 0]));
+  const balls = doc.createNode('balls').setMesh(doc.createMesh('ball').addPrimitive(prim))
+    .setExtension('EXT_mesh_gpu_instancing', instancing.createInstancedMesh().setAttribute('TRANSLATION', offsets));
+  const group = doc.createNode('group').setTranslation([0, 1, 0]).setScale([0.5, 0.5, 0.5])
+    .setRotation([0, Math.sin(0.3), 0, Math.cos(0.3)]).addChild(balls);
+  const lights = doc.createExtension(ext.KHRLightsPunctual);
+  const lamp = doc.createNode('lamp').setTranslation([0, 4, 2]).setRotation([-Math.sin(0.5), 0, 0, Math.cos(0.5)])
+    .setExtension('KHR_lights_punctual', lights.createLight('spot').setType('spot').setIntensity(20).setColor([1, 0.9, 0.8]));
+  doc.createScene('scene').addChild(group).addChild(lamp);
+  await io.write(path.join(out, 'scene_extras.glb'), doc);
+  return path.join(out, 'scene_extras.glb');
+}
+
+/** scene_extras.glb in out (for scene_suite.mjs) */
+export async function makeSceneExtras(out) {
+  fs.mkdirSync(out, { recursive: true });
+  const { core, ext } = await setup();
+  return sceneExtras(new core.NodeIO().registerExtensions(ext.ALL_EXTENSIONS), core, ext, out);
+}
+
 export async function makeAssets(out) {
   fs.mkdirSync(out, { recursive: true });
   const { core, ext } = await setup();
